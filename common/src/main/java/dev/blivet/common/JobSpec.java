@@ -1,0 +1,39 @@
+package dev.blivet.common;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A job as its author wrote it (docs/jobspec.md). Absent fields are null; {@link JobSpecResolver}
+ * applies the defaults and checks everything before anything is spawned.
+ *
+ * @param rlimits by name (nofile, nproc, core, ...): a number, "infinity", or {"soft": .., "hard": ..}
+ * @param readyTimeout seconds to wait for readiness before the job is killed and the start fails
+ * @param startGrace seconds the job must stay alive after it starts, or the start fails
+ * @param inheritEnv pass blivetd's own environment to the job (off: the job gets only env + identity)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record JobSpec(
+        String name,
+        List<String> command,
+        Map<String, String> env,
+        String chdir,
+        String umask,
+        String user,
+        String group,
+        String pidfile,
+        String lockfile,
+        String stdout,
+        String stderr,
+        Boolean append,
+        String chroot,
+        Map<String, JsonNode> rlimits,
+        Readiness readiness,
+        @JsonProperty("notify_fd") Integer notifyFd,
+        @JsonProperty("ready_timeout") Double readyTimeout,
+        @JsonProperty("start_grace") Double startGrace,
+        @JsonProperty("inherit_env") Boolean inheritEnv) {
+}

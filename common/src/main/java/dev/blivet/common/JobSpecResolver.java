@@ -1,0 +1,432 @@
+package dev.blivet.common;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Validates a {@link JobSpec} and resolves it into a {@link ResolvedJob}: blivet's rules (absolute
+ * paths, chdir is a directory, parents exist and are writable, pidfile and lockfile are not the
+ * output files, env keys valid, no NUL bytes, user/group only as root) plus unknown users and
+ * groups (67) and a missing or non-executable program (66). The daemon and {@code blivetctl
+ * validate} run exactly this, so an offline check means what a start would say.
+ *
+ * <p>Every problem is collected, so an author fixes a spec in one pass.
+ */
+public final class JobSpecResolver {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}");
+    private static final Pattern UMASK = Pattern.compile("0?[0-7]{1,3}");
+
+    private final Accounts accounts;
+    private final Map<String, String> daemonEnv;
+
+    /**
+     * @param daemonEnv blivetd's own environment, passed on only to jobs with inherit_env
+     */
+    public JobSpecResolver(Accounts accounts, Map<String, String> daemonEnv) {
+        this.accounts = accounts;
+        this.daemonEnv = Map.copyOf(daemonEnv);
+    }
+
+    public ResolvedJob resolve(JobSpec spec) throws SpecException {
+        return new Resolution(spec).run();
+    }
+
+    /** One resolution's working state: the problems found so far. */
+    private final class Resolution {
+        private final JobSpec spec;
+        private final List<SpecProblem> problems = new ArrayList<>();
+
+        Resolution(JobSpec spec) {
+            this.spec = spec;
+        }
+
+        ResolvedJob run() throws SpecException {
+            checkName();
+            List<String> argv = checkCommand();
+            String chroot = absolutePath("chroot", spec.chroot());
+            String chdir = Objects.requireNonNullElse(absolutePath("chdir", spec.chdir()), Defaults.CHDIR);
+            checkDirectory("chroot", chroot, null);
+            checkDirectory("chdir", chdir, chroot);
+            String pidfile = outputPath("pidfile", spec.pidfile());
+            String lockfile = outputPath("lockfile", spec.lockfile());
+            String stdout = outputPath("stdout", spec.stdout());
+            String stderr = outputPath("stderr", spec.stderr());
+            for (String manager : new String[] {"pidfile", "lockfile"}) {
+                String path = manager.equals("pidfile") ? pidfile : lockfile;
+                checkNotSameFile(manager, path, "stdout", stdout);
+                checkNotSameFile(manager, path, "stderr", stderr);
+            }
+            int umask = parseUmask();
+            Account account = resolveUser();
+            Identity identity = resolveIdentity(account);
+            Map<String, String> env = composeEnv(account);
+            String program = argv.isEmpty() ? null : findProgram(argv.get(0), env.get("PATH"), chroot, identity);
+            List<RLimit> rlimits = parseRlimits();
+            Readiness readiness = Objects.requireNonNullElse(spec.readiness(), Readiness.EXEC);
+            int notifyFd = checkNotifyFd(readiness);
+            if (notifyFd >= 0) {
+                env.put(Defaults.NOTIFY_FD_ENV, Integer.toString(notifyFd));
+            }
+            Duration readyTimeout = seconds("ready_timeout", spec.readyTimeout(), Defaults.READY_TIMEOUT, false);
+            Duration startGrace = seconds("start_grace", spec.startGrace(), Defaults.START_GRACE, true);
+
+            if (!problems.isEmpty()) {
+                throw new SpecException(problems);
+            }
+            List<String> envList = new ArrayList<>();
+            env.forEach((k, v) -> envList.add(k + "=" + v));
+            return new ResolvedJob(spec.name(), program, argv, envList, umask, chroot, chdir, stdout, stderr,
+                    Boolean.TRUE.equals(spec.append()), lockfile, pidfile, identity, rlimits, readiness, notifyFd,
+                    readyTimeout, startGrace);
+        }
+
+        private void problem(ExitCode code, String message) {
+            problems.add(new SpecProblem(code, message));
+        }
+
+        private void checkName() {
+            if (spec.name() == null) {
+                problem(ExitCode.USAGE, "'name' is required");
+            } else if (!NAME.matcher(spec.name()).matches()) {
+                problem(ExitCode.USAGE, "'name' must be 1 to 64 of A-Z a-z 0-9 _ . @ - and not start with"
+                        + " a punctuation mark: " + quote(spec.name()));
+            }
+        }
+
+        private List<String> checkCommand() {
+            List<String> command = spec.command();
+            if (command == null || command.isEmpty()) {
+                problem(ExitCode.USAGE, "'command' is required: an array with the program and its arguments");
+                return List.of();
+            }
+            for (int i = 0; i < command.size(); i++) {
+                if (command.get(i) == null) {
+                    problem(ExitCode.USAGE, "'command[" + i + "]' is null");
+                    return List.of();
+                }
+                checkNoNul("command[" + i + "]", command.get(i));
+            }
+            if (command.get(0).isEmpty()) {
+                problem(ExitCode.USAGE, "'command[0]' is empty: it names the program");
+            }
+            return command;
+        }
+
+        private boolean checkNoNul(String field, String value) {
+            if (value.indexOf('\0') >= 0) {
+                problem(ExitCode.USAGE, "'" + field + "' contains a NUL byte");
+                return false;
+            }
+            return true;
+        }
+
+        /** The normalized absolute path, or null when absent or invalid. */
+        private String absolutePath(String field, String value) {
+            if (value == null || !checkNoNul(field, value)) {
+                return null;
+            }
+            if (!value.startsWith("/")) {
+                problem(ExitCode.USAGE, "'" + field + "' must be an absolute path: " + quote(value));
+                return null;
+            }
+            return Path.of(value).normalize().toString();
+        }
+
+        private void checkDirectory(String field, String path, String chroot) {
+            if (path == null) {
+                return;
+            }
+            Path where = inside(chroot, path);
+            if (!Files.exists(where)) {
+                problem(ExitCode.OS_ERROR, "'" + field + "' does not exist: " + where);
+            } else if (!Files.isDirectory(where)) {
+                problem(ExitCode.OS_ERROR, "'" + field + "' is not a directory: " + where);
+            }
+        }
+
+        /** A file blivetd creates before the job starts: pidfile, lockfile, stdout, stderr. */
+        private String outputPath(String field, String value) {
+            String path = absolutePath(field, value);
+            if (path == null) {
+                return null;
+            }
+            Path file = Path.of(path);
+            Path parent = file.getParent();
+            if (parent == null) {
+                problem(ExitCode.USAGE, "'" + field + "' names the root directory");
+                return null;
+            }
+            if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+                problem(ExitCode.CANT_CREATE, "'" + field + "' is a directory: " + file);
+            } else if (Files.isSymbolicLink(file)) {
+                problem(ExitCode.CANT_CREATE, "'" + field + "' is a symbolic link, which blivetd never follows: " + file);
+            } else if (!Files.isDirectory(parent)) {
+                problem(ExitCode.CANT_CREATE, "'" + field + "': directory " + parent + " does not exist");
+            } else if (!Files.isWritable(parent) && !Files.isWritable(file)) {
+                problem(ExitCode.CANT_CREATE, "'" + field + "': directory " + parent + " is not writable");
+            }
+            return path;
+        }
+
+        private void checkNotSameFile(String field, String path, String otherField, String other) {
+            if (path == null || other == null) {
+                return;
+            }
+            boolean same = path.equals(other);
+            try {
+                same = same || (Files.exists(Path.of(path)) && Files.isSameFile(Path.of(path), Path.of(other)));
+            } catch (IOException e) {
+                // the other file does not exist yet: different paths are different files
+            }
+            if (same) {
+                problem(ExitCode.USAGE, "'" + field + "' and '" + otherField + "' are the same file: " + path);
+            }
+        }
+
+        private int parseUmask() {
+            if (spec.umask() == null) {
+                return Defaults.UMASK;
+            }
+            if (!UMASK.matcher(spec.umask()).matches()) {
+                problem(ExitCode.USAGE, "'umask' must be an octal string such as \"022\": " + quote(spec.umask()));
+                return Defaults.UMASK;
+            }
+            return Integer.parseInt(spec.umask(), 8);
+        }
+
+        private Account resolveUser() {
+            if (spec.user() == null) {
+                return null;
+            }
+            if (!checkNoNul("user", spec.user())) {
+                return null;
+            }
+            Optional<Account> account = accounts.user(spec.user());
+            if (account.isEmpty()) {
+                problem(ExitCode.NO_USER, "unknown user " + quote(spec.user()));
+                return null;
+            }
+            int self = accounts.effectiveUid();
+            if (self != 0 && account.get().uid() != self) {
+                problem(ExitCode.NO_PERMISSION, "user " + quote(spec.user()) + ": only root can run a job as another"
+                        + " user (blivetd runs as uid " + self + ")");
+            }
+            return account.get();
+        }
+
+        /** Null when the job keeps blivetd's identity. */
+        private Identity resolveIdentity(Account account) {
+            Integer gid = null;
+            if (spec.group() != null && checkNoNul("group", spec.group())) {
+                Optional<Integer> group = accounts.group(spec.group());
+                if (group.isEmpty()) {
+                    problem(ExitCode.NO_USER, "unknown group " + quote(spec.group()));
+                    return null;
+                }
+                gid = group.get();
+                int self = accounts.effectiveUid();
+                if (self != 0) {
+                    Account me = accounts.user(self).orElse(null);
+                    boolean member = me != null && contains(accounts.groupsOf(me, me.gid()), gid);
+                    if (!member) {
+                        problem(ExitCode.NO_PERMISSION, "group " + quote(spec.group()) + ": only root can run a job"
+                                + " in a group blivetd's user is not a member of");
+                    }
+                }
+            }
+            if (account == null && gid == null) {
+                return null;
+            }
+            if (account == null) {
+                // A group alone: keep the uid, take only that group (no inherited supplementary ones).
+                return new Identity(accounts.effectiveUid(), gid, new int[] {gid});
+            }
+            int primary = gid != null ? gid : account.gid();
+            return new Identity(account.uid(), primary, accounts.groupsOf(account, primary));
+        }
+
+        private Map<String, String> composeEnv(Account account) {
+            Map<String, String> env = new LinkedHashMap<>();
+            if (Boolean.TRUE.equals(spec.inheritEnv())) {
+                env.putAll(daemonEnv);
+            }
+            Account who = account != null ? account : accounts.user(accounts.effectiveUid()).orElse(null);
+            if (who != null) {
+                env.put("USER", who.name());
+                env.put("LOGNAME", who.name());
+                env.put("HOME", who.home());
+                env.put("SHELL", who.shell());
+            }
+            env.putIfAbsent("PATH", Defaults.PATH);
+            if (spec.env() != null) {
+                spec.env().forEach((key, value) -> {
+                    if (key.isEmpty() || key.indexOf('=') >= 0) {
+                        problem(ExitCode.USAGE, "'env' key " + quote(key) + " must be non-empty and contain no '='");
+                    } else if (value == null) {
+                        problem(ExitCode.USAGE, "'env." + key + "' is null: give a string");
+                    } else if (checkNoNul("env key " + key, key) && checkNoNul("env." + key, value)) {
+                        env.put(key, value);
+                    }
+                });
+            }
+            return env;
+        }
+
+        private String findProgram(String program, String path, String chroot, Identity identity) {
+            if (program.isEmpty() || program.indexOf('\0') >= 0) {
+                return null; // already reported
+            }
+            List<String> candidates = new ArrayList<>();
+            if (program.contains("/")) {
+                if (!program.startsWith("/")) {
+                    problem(ExitCode.USAGE, "'command[0]' must be an absolute path or a bare name looked up in PATH: "
+                            + quote(program));
+                    return null;
+                }
+                candidates.add(program);
+            } else {
+                for (String dir : path.split(":")) {
+                    if (dir.startsWith("/")) {
+                        candidates.add(Path.of(dir, program).toString());
+                    }
+                }
+            }
+            String firstNotExecutable = null;
+            for (String candidate : candidates) {
+                Path file = inside(chroot, candidate);
+                if (Files.isRegularFile(file)) {
+                    if (isExecutableBy(file, identity)) {
+                        return Path.of(candidate).normalize().toString();
+                    }
+                    firstNotExecutable = firstNotExecutable == null ? file.toString() : firstNotExecutable;
+                }
+            }
+            if (firstNotExecutable != null) {
+                problem(ExitCode.NO_INPUT, "program is not executable" + forWhom(identity) + ": " + firstNotExecutable);
+            } else if (candidates.size() == 1) {
+                problem(ExitCode.NO_INPUT, "program not found: " + inside(chroot, candidates.get(0)));
+            } else {
+                problem(ExitCode.NO_INPUT, "program not found: " + quote(program) + " is in no directory of PATH "
+                        + path + (chroot == null ? "" : " under chroot " + chroot));
+            }
+            return null;
+        }
+
+        private boolean isExecutableBy(Path file, Identity identity) {
+            try {
+                int mode = (Integer) Files.getAttribute(file, "unix:mode");
+                int owner = (Integer) Files.getAttribute(file, "unix:uid");
+                int group = (Integer) Files.getAttribute(file, "unix:gid");
+                int uid = identity != null ? identity.uid() : accounts.effectiveUid();
+                if (uid == 0) {
+                    return (mode & 0111) != 0;
+                }
+                if (uid == owner) {
+                    return (mode & 0100) != 0;
+                }
+                boolean inGroup = identity != null ? contains(identity.groups(), group) : Files.isExecutable(file);
+                return inGroup ? (mode & 0010) != 0 : (mode & 0001) != 0;
+            } catch (IOException | UnsupportedOperationException e) {
+                return Files.isExecutable(file);
+            }
+        }
+
+        private List<RLimit> parseRlimits() {
+            List<RLimit> limits = new ArrayList<>();
+            if (spec.rlimits() == null) {
+                return limits;
+            }
+            spec.rlimits().forEach((name, value) -> {
+                String field = "rlimits." + name;
+                if (!RLimit.NAMES.contains(name)) {
+                    problem(ExitCode.USAGE, "'" + field + "': unknown limit; known: " + String.join(", ",
+                            RLimit.NAMES.stream().sorted().toList()));
+                    return;
+                }
+                JsonNode soft = value != null && value.isObject() ? value.get("soft") : value;
+                JsonNode hard = value != null && value.isObject() ? value.get("hard") : value;
+                Long softValue = limitValue(field, soft);
+                Long hardValue = limitValue(field, hard);
+                if (softValue == null || hardValue == null) {
+                    return;
+                }
+                if (hardValue != RLimit.INFINITY && (softValue == RLimit.INFINITY || softValue > hardValue)) {
+                    problem(ExitCode.USAGE, "'" + field + "': soft limit exceeds the hard limit");
+                    return;
+                }
+                limits.add(new RLimit(name, softValue, hardValue));
+            });
+            return limits;
+        }
+
+        private Long limitValue(String field, JsonNode node) {
+            if (node != null && node.isTextual() && node.asText().equals("infinity")) {
+                return RLimit.INFINITY;
+            }
+            if (node != null && node.canConvertToExactIntegral() && node.canConvertToLong() && node.asLong() >= 0) {
+                return node.asLong();
+            }
+            problem(ExitCode.USAGE, "'" + field + "' must be a non-negative integer, \"infinity\", or"
+                    + " {\"soft\": ..., \"hard\": ...}");
+            return null;
+        }
+
+        private int checkNotifyFd(Readiness readiness) {
+            if (readiness != Readiness.NOTIFY_FD) {
+                if (spec.notifyFd() != null) {
+                    problem(ExitCode.USAGE, "'notify_fd' applies only with \"readiness\": \"notify-fd\"");
+                }
+                return -1;
+            }
+            int fd = Objects.requireNonNullElse(spec.notifyFd(), Defaults.NOTIFY_FD);
+            if (fd < 3 || fd > Defaults.MAX_NOTIFY_FD) {
+                problem(ExitCode.USAGE, "'notify_fd' must be between 3 and " + Defaults.MAX_NOTIFY_FD + ": " + fd);
+            }
+            return fd;
+        }
+
+        private Duration seconds(String field, Double value, Duration fallback, boolean zeroAllowed) {
+            if (value == null) {
+                return fallback;
+            }
+            if (value.isNaN() || value.isInfinite() || value < 0 || (!zeroAllowed && value == 0) || value > 86_400) {
+                problem(ExitCode.USAGE, "'" + field + "' must be a number of seconds" + (zeroAllowed ? " from 0" : " above 0")
+                        + " up to 86400: " + value);
+                return fallback;
+            }
+            return Duration.ofNanos(Math.round(value * 1e9));
+        }
+    }
+
+    private static Path inside(String chroot, String path) {
+        return chroot == null ? Path.of(path) : Path.of(chroot, path).normalize();
+    }
+
+    private static String forWhom(Identity identity) {
+        return identity == null ? "" : " by uid " + identity.uid();
+    }
+
+    private static boolean contains(int[] values, int value) {
+        for (int v : values) {
+            if (v == value) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String quote(String text) {
+        return "\"" + text.replace("\0", "\\0") + "\"";
+    }
+}
