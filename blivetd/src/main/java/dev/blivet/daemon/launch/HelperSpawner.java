@@ -1,0 +1,178 @@
+package dev.blivet.daemon.launch;
+
+import dev.blivet.common.ExitCode;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.byref.IntByReference;
+
+/**
+ * Starts blivet-spawn with posix_spawnp: glibc runs the child natively until exec, so no Java code
+ * runs in a forked JVM (ARCHITECTURE.md, Rule 1). The plan travels in a memfd, never in argv.
+ */
+final class HelperSpawner {
+    static final String HELPER_PROPERTY = "blivet.spawnHelper";
+    static final String HELPER_NAME = "blivet-spawn";
+    private static final int PLAN_FD = 3;
+    private static final int REPORT_FD = 4;
+    private static final int READY_FD = 5;
+    /** Our fds are moved at least this high so no dup2 of the file actions overwrites another. */
+    private static final int LOWEST_SOURCE_FD = 10;
+    /** posix_spawn_file_actions_t is 80 bytes on 64-bit glibc; room to spare. */
+    private static final int FILE_ACTIONS_SIZE = 256;
+    private static final int O_RDONLY = 0;
+    private static final int O_WRONLY = 1;
+
+    /** The helper's pid and the read ends of its pipes (readyFd is -1 unless asked for). */
+    record Spawned(int pid, int reportFd, int readyFd) {
+    }
+
+    private final NativeOs os;
+    private final String helperPath;
+
+    HelperSpawner(NativeOs os, Path helper) {
+        this.os = os;
+        this.helperPath = helper.toString();
+    }
+
+    /**
+     * The helper binary: the {@value #HELPER_PROPERTY} system property, else {@value #HELPER_NAME}
+     * beside the jar (or the classes directory) blivetd runs from.
+     */
+    static Path locateHelper() {
+        String configured = System.getProperty(HELPER_PROPERTY);
+        if (configured != null) {
+            return Path.of(configured);
+        }
+        try {
+            Path code = Path.of(HelperSpawner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return code.resolveSibling(HELPER_NAME);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("cannot locate " + HELPER_NAME, e);
+        }
+    }
+
+    static void checkHelper(Path helper) {
+        if (!Files.isRegularFile(helper) || !Files.isExecutable(helper)) {
+            throw new IllegalStateException(HELPER_NAME + " not found or not executable at " + helper
+                    + " (build it with mvn package, or set -D" + HELPER_PROPERTY + "=PATH)");
+        }
+    }
+
+    Spawned spawn(String jobName, byte[] plan, boolean readyPipe) throws LaunchException {
+        int[] report = {-1, -1};
+        int[] ready = {-1, -1};
+        int planFd = -1;
+        try {
+            planFd = writePlan(plan);
+            planFd = lift(planFd);
+            report = pipe();
+            liftPair(report);
+            if (readyPipe) {
+                ready = pipe();
+                liftPair(ready);
+            }
+            int pid = spawnHelper(jobName, planFd, report[1], ready[1]);
+            int reportRead = report[0];
+            int readyRead = ready[0];
+            report[0] = -1; // handed to the caller
+            ready[0] = -1;
+            return new Spawned(pid, reportRead, readyRead);
+        } finally {
+            os.close(planFd);
+            for (int fd : new int[] {report[0], report[1], ready[0], ready[1]}) {
+                os.close(fd);
+            }
+        }
+    }
+
+    private int spawnHelper(String jobName, int planFd, int reportWrite, int readyWrite) throws LaunchException {
+        var spawn = os.spawnLibC();
+        Pointer actions = Memory.allocateDirect(os.runtime(), FILE_ACTIONS_SIZE);
+        check(spawn.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+        try {
+            check(spawn.posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0), "addopen");
+            check(spawn.posix_spawn_file_actions_addopen(actions, 1, "/dev/null", O_WRONLY, 0), "addopen");
+            check(spawn.posix_spawn_file_actions_addopen(actions, 2, "/dev/null", O_WRONLY, 0), "addopen");
+            check(spawn.posix_spawn_file_actions_adddup2(actions, planFd, PLAN_FD), "adddup2");
+            check(spawn.posix_spawn_file_actions_adddup2(actions, reportWrite, REPORT_FD), "adddup2");
+            if (readyWrite >= 0) {
+                check(spawn.posix_spawn_file_actions_adddup2(actions, readyWrite, READY_FD), "adddup2");
+            }
+            // The helper closes strays itself too; this keeps them from ever reaching its exec.
+            check(os.libc().posix_spawn_file_actions_addclosefrom_np(actions, READY_FD + 1), "addclosefrom_np");
+            IntByReference pid = new IntByReference();
+            CharSequence[] argv = {HELPER_NAME, jobName, null};
+            CharSequence[] envp = {null};
+            int rc = spawn.posix_spawnp(pid, helperPath, actions, null, argv, envp);
+            if (rc != 0) {
+                throw new LaunchException(ExitCode.OS_ERROR, "os error: posix_spawn " + helperPath + ": " + os.strerror(rc));
+            }
+            return pid.intValue();
+        } finally {
+            spawn.posix_spawn_file_actions_destroy(actions);
+        }
+    }
+
+    private int writePlan(byte[] plan) throws LaunchException {
+        int fd = os.libc().memfd_create("blivet-plan", LinuxLibC.MFD_CLOEXEC);
+        if (fd < 0) {
+            throw osError("memfd_create");
+        }
+        int written = 0;
+        while (written < plan.length) {
+            byte[] rest = written == 0 ? plan : Arrays.copyOfRange(plan, written, plan.length);
+            long n = os.libc().write(fd, rest, rest.length);
+            if (n < 0 && os.errno() != LinuxLibC.EINTR) {
+                int errno = os.errno();
+                os.close(fd);
+                throw new LaunchException(ExitCode.OS_ERROR, "os error: writing the plan: " + os.strerror(errno));
+            }
+            written += (int) Math.max(n, 0);
+        }
+        return fd;
+    }
+
+    private int[] pipe() throws LaunchException {
+        int[] fds = new int[2];
+        if (os.libc().pipe2(fds, LinuxLibC.O_CLOEXEC) != 0) {
+            throw osError("pipe2");
+        }
+        return fds;
+    }
+
+    /** Lifts both ends in place; on failure the array still holds fds the caller must close. */
+    private void liftPair(int[] pair) throws LaunchException {
+        pair[0] = lift(pair[0]);
+        pair[1] = lift(pair[1]);
+    }
+
+    /**
+     * Moves a low fd up, so the dup2 actions onto 3, 4 and 5 never clobber a source. On failure
+     * the original stays open for the caller to close.
+     */
+    private int lift(int fd) throws LaunchException {
+        if (fd >= LOWEST_SOURCE_FD) {
+            return fd;
+        }
+        int moved = os.libc().fcntl(fd, LinuxLibC.F_DUPFD_CLOEXEC, LOWEST_SOURCE_FD);
+        if (moved < 0) {
+            throw osError("fcntl");
+        }
+        os.close(fd);
+        return moved;
+    }
+
+    private void check(int rc, String what) throws LaunchException {
+        if (rc != 0) {
+            throw new LaunchException(ExitCode.OS_ERROR, "os error: " + what + ": " + os.strerror(rc));
+        }
+    }
+
+    private LaunchException osError(String what) {
+        return new LaunchException(ExitCode.OS_ERROR, "os error: " + what + ": " + os.strerror(os.errno()));
+    }
+}

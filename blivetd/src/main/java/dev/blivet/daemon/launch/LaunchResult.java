@@ -1,0 +1,31 @@
+package dev.blivet.daemon.launch;
+
+import dev.blivet.common.ExitCode;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+
+/** The outcome of one start. */
+public sealed interface LaunchResult {
+
+    /**
+     * The job runs and is ready.
+     *
+     * @param pid the daemon's pid (blivetd's child, thanks to the subreaper)
+     * @param pgid its process group and session, which the helper created: signal it to reach
+     *     the job's own children too
+     * @param notifySocket the sd-notify socket the job keeps using for STATUS=, or null; the
+     *     caller owns it and closes it when the job is gone
+     * @param exit completes when the reaper collects the job's exit status
+     */
+    record Started(int pid, int pgid, Instant startedAt, Instant readyAt, SdNotifySocket notifySocket,
+            CompletableFuture<ExitStatus> exit) implements LaunchResult {
+    }
+
+    /**
+     * The start failed and nothing of it is left: no process, no pidfile it wrote, no lock.
+     *
+     * @param jobExit how the job ended when it did run and exited, else null
+     */
+    record Failed(ExitCode code, String message, ExitStatus jobExit) implements LaunchResult {
+    }
+}

@@ -1,0 +1,319 @@
+package dev.blivet.daemon.launch;
+
+import dev.blivet.common.Defaults;
+import dev.blivet.common.ExitCode;
+import dev.blivet.common.Readiness;
+import dev.blivet.common.ResolvedJob;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Starts one resolved job as a daemon and reports whether it became ready: spawns blivet-spawn,
+ * reads its report, waits for readiness (exec, notify-fd or sd-notify) and the start grace period,
+ * all within the job's ready_timeout. A failed start leaves nothing behind: the job's process
+ * group is killed and reaped, the pidfile it wrote is removed, its lock dies with it.
+ *
+ * <p>Thread-safe: each call works on its own {@link Attempt}; the supervisor may launch several
+ * jobs at once.
+ */
+public final class Launcher {
+    private static final int SIGKILL = 9;
+    /** How long to wait for the reaper after a SIGKILL: it only has to notice an exit. */
+    private static final Duration REAP_WAIT = Duration.ofSeconds(5);
+
+    private final NativeOs os;
+    private final Reaper reaper;
+    private final HelperSpawner spawner;
+    private final PlanEncoder encoder = new PlanEncoder();
+    private final LockHolders lockHolders = new LockHolders(Path.of("/proc/locks"));
+    private final Path notifyDir;
+
+    /**
+     * @param notifyDir where sd-notify sockets are made, created if missing; made 0711 so jobs of
+     *     any user reach their own socket (each one is 0600 and owned by its job's user) but
+     *     cannot list or create others
+     */
+    public Launcher(NativeOs os, Reaper reaper, Path helper, Path notifyDir) throws IOException {
+        HelperSpawner.checkHelper(helper);
+        Files.createDirectories(notifyDir);
+        Files.setPosixFilePermissions(notifyDir, PosixFilePermissions.fromString("rwx--x--x"));
+        this.os = os;
+        this.reaper = reaper;
+        this.spawner = new HelperSpawner(os, helper);
+        this.notifyDir = notifyDir;
+    }
+
+    /** The helper that {@link HelperSpawner#locateHelper()} finds. */
+    public static Path defaultHelper() {
+        return HelperSpawner.locateHelper();
+    }
+
+    public LaunchResult launch(ResolvedJob job) {
+        return new Attempt(job).run();
+    }
+
+    /** One start, from spawn to ready or to a clean failure. */
+    private final class Attempt {
+        private final ResolvedJob job;
+        private final long deadline;
+        private final Instant startedAt = Instant.now();
+        private final byte[] buffer = new byte[4096];
+        private long spawnedAt;
+        private HelperSpawner.Spawned helper;
+        private int helperPidfd = -1;
+        private CompletableFuture<ExitStatus> helperExit;
+        private int daemonPid = -1;
+        private int daemonPidfd = -1;
+        private CompletableFuture<ExitStatus> daemonExit;
+        private SdNotifySocket notifySocket;
+        private boolean pidfileExisted;
+        private ExitStatus jobExit;
+
+        Attempt(ResolvedJob job) {
+            this.job = job;
+            this.deadline = System.nanoTime() + job.readyTimeout().toNanos();
+        }
+
+        LaunchResult run() {
+            boolean started = false;
+            try {
+                pidfileExisted = job.pidfile() != null && Files.exists(Path.of(job.pidfile()), LinkOption.NOFOLLOW_LINKS);
+                List<String> env = new ArrayList<>(job.env());
+                if (job.readiness() == Readiness.SD_NOTIFY) {
+                    notifySocket = SdNotifySocket.open(os, notifyDir.resolve(job.name() + ".notify"), job.identity());
+                    env.add(Defaults.NOTIFY_SOCKET_ENV + "=" + notifySocket.path());
+                }
+                byte[] plan = encoder.encode(job, env);
+                spawnedAt = System.nanoTime();
+                helper = spawner.spawn(job.name(), plan, job.readiness() == Readiness.NOTIFY_FD);
+                reaper.childSpawned();
+                helperExit = reaper.claim(helper.pid(), spawnedAt);
+                helperPidfd = os.libc().pidfd_open(helper.pid(), 0);
+                long execAt = readReport();
+                awaitReadiness();
+                Instant readyAt = Instant.now();
+                awaitGrace(execAt);
+                started = true;
+                return new LaunchResult.Started(daemonPid, helper.pid(), startedAt, readyAt, notifySocket, daemonExit);
+            } catch (LaunchException e) {
+                cleanUp();
+                return new LaunchResult.Failed(e.code(), e.getMessage(), jobExit);
+            } finally {
+                if (helper != null) {
+                    os.close(helper.reportFd());
+                    os.close(helper.readyFd());
+                }
+                os.close(helperPidfd);
+                os.close(daemonPidfd);
+                if (!started && notifySocket != null) {
+                    notifySocket.close();
+                }
+            }
+        }
+
+        /** Reads the helper's report until EOF; returns when execve happened (nanoTime). */
+        private long readReport() throws LaunchException {
+            Poller poller = new Poller(os, helper.reportFd());
+            ReportParser report = new ReportParser();
+            while (true) {
+                if (poller.await(deadline) == 0) {
+                    throw timeout("blivet-spawn did not finish setting up the job");
+                }
+                long n = os.libc().read(helper.reportFd(), buffer, buffer.length);
+                if (n == 0) {
+                    break;
+                }
+                if (n < 0) {
+                    int errno = os.errno();
+                    if (errno == LinuxLibC.EINTR || errno == LinuxLibC.EAGAIN) {
+                        continue;
+                    }
+                    throw new LaunchException(ExitCode.OS_ERROR, "os error: reading the report pipe: " + os.strerror(errno));
+                }
+                report.feed(buffer, (int) n);
+                if (report.forkedPid() > 0 && daemonPid < 0) {
+                    daemonForked(report.forkedPid());
+                }
+            }
+            long execAt = System.nanoTime();
+            if (report.failed()) {
+                ExitCode code = ExitCode.fromCode(report.errorCode());
+                throw new LaunchException(code, code == ExitCode.UNAVAILABLE ? nameLockHolder(report.errorMessage())
+                        : report.errorMessage());
+            }
+            if (report.execPid() <= 0 || report.execPid() != daemonPid) {
+                // EOF without the positive report: the helper or the daemon died on the way.
+                ExitStatus died = daemonExit != null ? awaitExit(daemonExit) : awaitExit(helperExit);
+                String who = daemonExit != null ? "the job's process (pid " + daemonPid + ")" : "blivet-spawn (pid "
+                        + helper.pid() + ")";
+                throw new LaunchException(ExitCode.JOB_EXITED, "start failed: " + who + " ended before it reported"
+                        + " exec" + (died == null ? "" : ": " + died.describe()));
+            }
+            return execAt;
+        }
+
+        private void daemonForked(int pid) {
+            daemonPid = pid;
+            daemonExit = reaper.claim(pid, spawnedAt);
+            // -1 when it is already gone: daemonExit then tells how it ended.
+            daemonPidfd = os.libc().pidfd_open(pid, 0);
+        }
+
+        private void awaitReadiness() throws LaunchException {
+            switch (job.readiness()) {
+                case EXEC -> {
+                    // execve succeeded: that is the readiness.
+                }
+                case NOTIFY_FD -> awaitNotifyFd();
+                case SD_NOTIFY -> awaitSdNotify();
+            }
+        }
+
+        private void awaitNotifyFd() throws LaunchException {
+            Poller poller = new Poller(os, helper.readyFd(), daemonPidfd);
+            while (true) {
+                failIfExited("before it wrote its readiness newline to fd " + job.notifyFd());
+                int ready = poller.await(deadline);
+                if (ready == 0) {
+                    throw timeout("no newline on fd " + job.notifyFd());
+                }
+                if ((ready & 1) != 0) {
+                    long n = os.libc().read(helper.readyFd(), buffer, buffer.length);
+                    if (n == 0) {
+                        failIfExited("after it closed fd " + job.notifyFd() + " without a readiness newline");
+                        throw new LaunchException(ExitCode.JOB_EXITED, "start failed: job " + job.name()
+                                + " closed fd " + job.notifyFd() + " without writing its readiness newline");
+                    }
+                    for (int i = 0; i < n; i++) {
+                        if (buffer[i] == '\n') {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+
+        private void awaitSdNotify() throws LaunchException {
+            Poller poller = new Poller(os, notifySocket.fd(), daemonPidfd);
+            while (true) {
+                notifySocket.drain();
+                if (notifySocket.ready()) {
+                    return;
+                }
+                failIfExited("before it sent READY=1");
+                if (poller.await(deadline) == 0) {
+                    throw timeout("no READY=1 on " + notifySocket.path());
+                }
+            }
+        }
+
+        private void awaitGrace(long execAt) throws LaunchException {
+            long graceEnd = execAt + job.startGrace().toNanos();
+            if (job.startGrace().isZero()) {
+                return;
+            }
+            new Poller(os, daemonPidfd).await(graceEnd);
+            failIfExited("within its start grace period of " + seconds(job.startGrace()));
+        }
+
+        /** Fails the start if the daemon has exited, with how it ended. */
+        private void failIfExited(String when) throws LaunchException {
+            boolean gone = daemonPidfd < 0 ? daemonExit.isDone() : isReadable(daemonPidfd);
+            if (!gone) {
+                return;
+            }
+            jobExit = awaitExit(daemonExit);
+            throw new LaunchException(ExitCode.JOB_EXITED, "start failed: job " + job.name() + " exited " + when
+                    + (jobExit == null ? "" : ": " + jobExit.describe()));
+        }
+
+        private boolean isReadable(int fd) {
+            return new Poller(os, fd).await(System.nanoTime() + 1) != 0;
+        }
+
+        private LaunchException timeout(String what) {
+            return new LaunchException(ExitCode.TIMEOUT, "readiness timeout: job " + job.name() + " was not ready within "
+                    + seconds(job.readyTimeout()) + " (" + job.readiness().jsonName() + ": " + what + "); it was killed");
+        }
+
+        private String nameLockHolder(String message) {
+            OptionalInt holder = lockHolders.holderOf(Path.of(job.lockfile()));
+            return holder.isPresent() ? "lock conflict: " + job.lockfile() + " is held by pid " + holder.getAsInt() : message;
+        }
+
+        /** Kills whatever this start left running, reaps it, and removes the pidfile it wrote. */
+        private void cleanUp() {
+            if (helper == null) {
+                return;
+            }
+            // The helper's setsid made its pid the job's process group: the group holds the
+            // daemon and anything the daemon forked. Fails harmlessly (ESRCH) once it is empty.
+            os.posix().kill(-helper.pid(), SIGKILL);
+            if (daemonPidfd >= 0) {
+                os.libc().pidfd_send_signal(daemonPidfd, SIGKILL, null, 0);
+            }
+            if (helperPidfd >= 0) {
+                os.libc().pidfd_send_signal(helperPidfd, SIGKILL, null, 0);
+            }
+            if (daemonExit != null) {
+                ExitStatus exit = awaitExit(daemonExit);
+                if (jobExit == null && exit != null && exit.signal() != SIGKILL) {
+                    jobExit = exit;
+                }
+            }
+            awaitExit(helperExit);
+            removeOurPidfile();
+        }
+
+        private void removeOurPidfile() {
+            if (job.pidfile() == null) {
+                return;
+            }
+            Path pidfile = Path.of(job.pidfile());
+            try {
+                if (!Files.isRegularFile(pidfile, LinkOption.NOFOLLOW_LINKS)) {
+                    return;
+                }
+                String content = Files.readString(pidfile, StandardCharsets.US_ASCII).trim();
+                boolean ours = content.equals(Integer.toString(daemonPid)) || (content.isEmpty() && !pidfileExisted);
+                if (ours) {
+                    Files.delete(pidfile);
+                }
+            } catch (IOException e) {
+                // unreadable or gone: not ours to remove
+            }
+        }
+
+        private ExitStatus awaitExit(CompletableFuture<ExitStatus> exit) {
+            if (exit == null) {
+                return null;
+            }
+            try {
+                return exit.get(REAP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+    }
+
+    private static String seconds(Duration duration) {
+        double s = duration.toNanos() / 1e9;
+        return (s == Math.rint(s) ? Long.toString((long) s) : Double.toString(s)) + " s";
+    }
+}

@@ -1,0 +1,150 @@
+package dev.blivet.daemon.launch;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import jnr.ffi.byref.IntByReference;
+
+/**
+ * Collects the exit status of every child of blivetd, including daemonized jobs (grandchildren
+ * reparented to us because we are a child subreaper) and their orphaned descendants, so that
+ * nothing stays a zombie (ARCHITECTURE.md, Rule 2).
+ *
+ * <p>One thread blocks in waitpid(-1). With no children at all waitpid fails at once with ECHILD;
+ * the thread then sleeps until {@link #childSpawned()} says a new one may exist, so an idle daemon
+ * never polls.
+ *
+ * <p>A child can exit before whoever started it has claimed its pid: such exits are kept, a
+ * bounded number of them, until claimed. The oldest unclaimed ones (orphans nobody will claim)
+ * are dropped first. Each kept exit carries the time it was reaped, so a claim never takes the
+ * exit of an earlier process that had the same pid.
+ */
+public final class Reaper implements AutoCloseable {
+    private static final int MAX_UNCLAIMED = 4096;
+
+    private final LinuxLibC libc;
+    private final NativeOs os;
+    private final BiConsumer<Integer, ExitStatus> unclaimedListener;
+    private final Object lock = new Object();
+    private final Map<Integer, CompletableFuture<ExitStatus>> claims = new HashMap<>();
+    private record Reaped(ExitStatus exit, long atNanos) {
+    }
+
+    private final Map<Integer, Reaped> unclaimed = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Reaped> eldest) {
+            return size() > MAX_UNCLAIMED;
+        }
+    };
+    private final Thread thread;
+    private long spawnGeneration;
+    private volatile boolean running = true;
+
+    /**
+     * @param unclaimedListener told of each exit nobody had claimed yet (for logging orphans)
+     */
+    public Reaper(NativeOs os, BiConsumer<Integer, ExitStatus> unclaimedListener) {
+        this.os = os;
+        this.libc = os.libc();
+        this.unclaimedListener = unclaimedListener;
+        this.thread = new Thread(this::run, "blivet-reaper");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Makes this process a child subreaper, so daemonized jobs are reparented to it. */
+    public static void becomeSubreaper(NativeOs os) {
+        if (os.libc().prctl(LinuxLibC.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+            throw new IllegalStateException("prctl(PR_SET_CHILD_SUBREAPER): " + os.strerror(os.errno()));
+        }
+    }
+
+    /** Call after each spawn: wakes the reaper if it was idle with no children. */
+    public void childSpawned() {
+        synchronized (lock) {
+            spawnGeneration++;
+            lock.notifyAll();
+        }
+    }
+
+    /**
+     * The exit of {@code pid}, now or when it comes. Each pid is claimed once.
+     *
+     * @param startedAtNanos a {@link System#nanoTime()} taken before the process was started: an
+     *     exit reaped earlier belonged to another process with the same pid
+     */
+    public CompletableFuture<ExitStatus> claim(int pid, long startedAtNanos) {
+        synchronized (lock) {
+            Reaped done = unclaimed.remove(pid);
+            if (done != null && done.atNanos - startedAtNanos >= 0) {
+                return CompletableFuture.completedFuture(done.exit);
+            }
+            return claims.computeIfAbsent(pid, p -> new CompletableFuture<>());
+        }
+    }
+
+    /** Gives up a claim whose exit is no longer of interest; a later exit counts as unclaimed. */
+    public void unclaim(int pid) {
+        synchronized (lock) {
+            claims.remove(pid);
+        }
+    }
+
+    private void run() {
+        IntByReference status = new IntByReference();
+        while (running) {
+            long generation;
+            synchronized (lock) {
+                generation = spawnGeneration;
+            }
+            int pid = libc.waitpid(-1, status, 0);
+            if (pid > 0) {
+                deliver(pid, ExitStatus.decode(status.intValue()));
+                continue;
+            }
+            int errno = os.errno();
+            if (errno == LinuxLibC.ECHILD) {
+                awaitSpawnAfter(generation);
+            } else if (errno != LinuxLibC.EINTR) {
+                throw new IllegalStateException("waitpid: " + os.strerror(errno));
+            }
+        }
+    }
+
+    private void awaitSpawnAfter(long generation) {
+        synchronized (lock) {
+            while (running && spawnGeneration == generation) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void deliver(int pid, ExitStatus exit) {
+        CompletableFuture<ExitStatus> claim;
+        synchronized (lock) {
+            claim = claims.remove(pid);
+            if (claim == null) {
+                unclaimed.put(pid, new Reaped(exit, System.nanoTime()));
+            }
+        }
+        if (claim != null) {
+            claim.complete(exit);
+        } else {
+            unclaimedListener.accept(pid, exit);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        synchronized (lock) {
+            lock.notifyAll();
+        }
+    }
+}

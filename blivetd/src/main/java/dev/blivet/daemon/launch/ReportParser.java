@@ -1,0 +1,76 @@
+package dev.blivet.daemon.launch;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads blivet-spawn's report lines as bytes arrive: "F&lt;pid&gt;" (the daemon was forked),
+ * "P&lt;pid&gt;" (it is about to execve) and "E&lt;code&gt; &lt;message&gt;" (a failure).
+ */
+final class ReportParser {
+    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    private int forkedPid = -1;
+    private int execPid = -1;
+    private int errorCode = -1;
+    private String errorMessage;
+
+    void feed(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            if (bytes[i] == '\n') {
+                line(partial.toString(StandardCharsets.UTF_8));
+                partial.reset();
+            } else {
+                partial.write(bytes[i]);
+            }
+        }
+    }
+
+    private void line(String line) {
+        if (line.isEmpty()) {
+            return;
+        }
+        String rest = line.substring(1);
+        switch (line.charAt(0)) {
+            case 'F' -> forkedPid = parsePid(rest);
+            case 'P' -> execPid = parsePid(rest);
+            case 'E' -> {
+                int space = rest.indexOf(' ');
+                errorCode = parsePid(space < 0 ? rest : rest.substring(0, space));
+                errorMessage = space < 0 ? "" : rest.substring(space + 1);
+            }
+            default -> {
+                errorCode = 70;
+                errorMessage = "internal error: unexpected report from blivet-spawn: " + line;
+            }
+        }
+    }
+
+    private static int parsePid(String digits) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    int forkedPid() {
+        return forkedPid;
+    }
+
+    /** The pid the daemon reported just before execve: the positive report EOF alone is not. */
+    int execPid() {
+        return execPid;
+    }
+
+    boolean failed() {
+        return errorCode >= 0;
+    }
+
+    int errorCode() {
+        return errorCode;
+    }
+
+    String errorMessage() {
+        return errorMessage;
+    }
+}

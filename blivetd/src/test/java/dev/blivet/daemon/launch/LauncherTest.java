@@ -1,0 +1,364 @@
+package dev.blivet.daemon.launch;
+
+import static dev.blivet.daemon.launch.Fixture.LAUNCHER;
+import static dev.blivet.daemon.launch.Fixture.quote;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.blivet.common.Account;
+import dev.blivet.common.ExitCode;
+import dev.blivet.common.NativeAccounts;
+import dev.blivet.common.ResolvedJob;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Starts real daemons through the real helper and checks what a user would see in /proc and on
+ * disk. CI runs as root; the tests that need root say so.
+ */
+class LauncherTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final AtomicInteger UNIQUE = new AtomicInteger();
+    private static final int SIGTERM = 15;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeEach
+    void openTempDir() throws IOException {
+        // Jobs running as nobody must be able to reach their files below the test's temp dir.
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    /** A sleep whose argument no other process has, so /proc can find exactly this job. */
+    private static List<String> uniqueSleep() {
+        return List.of("/bin/sleep", (100_000 + UNIQUE.incrementAndGet() * 7 + ProcessHandle.current().pid() % 1000) + "");
+    }
+
+    private static String jsonArray(List<String> items) {
+        return items.stream().map(Fixture::quote).collect(Collectors.joining(",", "[", "]"));
+    }
+
+    private static LaunchResult.Started started(LaunchResult result) {
+        if (result instanceof LaunchResult.Failed failed) {
+            throw new AssertionError("start failed: " + failed.code() + " " + failed.message());
+        }
+        return (LaunchResult.Started) result;
+    }
+
+    private static LaunchResult.Failed failed(LaunchResult result) {
+        return assertInstanceOf(LaunchResult.Failed.class, result, "the start should have failed");
+    }
+
+    private static void stop(LaunchResult.Started job) throws Exception {
+        Fixture.OS.posix().kill(-job.pgid(), SIGTERM);
+        ExitStatus exit = job.exit().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(SIGTERM, exit.signal(), "the job should die of SIGTERM: " + exit.describe());
+    }
+
+    private static void assertNoProcess(List<String> argv) {
+        Await.until(WAIT, () -> Proc.findByCmdline(argv).isEmpty(), "no process " + argv);
+    }
+
+    @Test
+    void daemonizesAsNobodyWithEveryOption() throws Exception {
+        assumeTrue(Fixture.isRoot(), "CI runs as root: dropping to nobody needs it");
+        Account nobody = new NativeAccounts().user("nobody").orElseThrow();
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        Path log = Files.createDirectories(tmp.resolve("log"));
+        Path out = log.resolve("out.log");
+        Path err = log.resolve("err.log");
+        Files.writeString(out, "earlier\n");
+        List<String> argv = uniqueSleep();
+        ResolvedJob job = Fixture.resolve("""
+                {"name": "full", "command": %s,
+                 "env": {"GREETING": "hello world", "PATH": "/usr/bin:/bin"},
+                 "chdir": %s, "umask": "027", "user": "nobody", "group": %s,
+                 "pidfile": %s, "lockfile": %s, "stdout": %s, "stderr": %s, "append": true,
+                 "rlimits": {"nofile": {"soft": 1000, "hard": 2000}, "core": 0}}
+                """.formatted(jsonArray(argv), quote(work), quote(nobody.gid()), quote(run.resolve("full.pid")),
+                quote(run.resolve("full.lock")), quote(out), quote(err)));
+
+        LaunchResult.Started result = started(LAUNCHER.launch(job));
+        Proc proc = new Proc(result.pid());
+        try {
+            assertEquals(argv, proc.cmdline());
+            assertEquals(Proc.self(), proc.ppid(), "reparented to blivetd, the subreaper");
+            assertNotEquals(result.pid(), proc.sid(), "not a session leader: cannot acquire a terminal");
+            assertEquals(proc.sid(), proc.pgid(), "in the helper's new session and group");
+            assertEquals(result.pgid(), proc.pgid());
+            assertEquals(work, proc.cwd());
+            assertEquals("0027", proc.status("Umask"));
+            String id = nobody.uid() + "\t" + nobody.uid() + "\t" + nobody.uid() + "\t" + nobody.uid();
+            assertEquals(id, proc.status("Uid"));
+            String gid = nobody.gid() + "\t" + nobody.gid() + "\t" + nobody.gid() + "\t" + nobody.gid();
+            assertEquals(gid, proc.status("Gid"));
+            Set<Integer> expectedGroups = Arrays.stream(new NativeAccounts().groupsOf(nobody, nobody.gid())).boxed()
+                    .collect(Collectors.toCollection(TreeSet::new));
+            Set<Integer> groups = Arrays.stream(proc.status("Groups").split("\\s+")).filter(s -> !s.isEmpty())
+                    .map(Integer::parseInt).collect(Collectors.toCollection(TreeSet::new));
+            assertEquals(expectedGroups, groups, "initgroups semantics: nobody's groups, none of root's");
+            assertEquals("0000000000000000", proc.status("SigBlk"));
+            assertEquals("0000000000000000", proc.status("SigIgn"));
+
+            TreeSet<Integer> fds = proc.fds();
+            assertEquals(4, fds.size(), "only stdin, stdout, stderr and the lock: " + fds);
+            assertEquals(Path.of("/dev/null"), proc.fdTarget(0));
+            assertEquals(out, proc.fdTarget(1));
+            assertEquals(err, proc.fdTarget(2));
+            assertEquals(run.resolve("full.lock"), proc.fdTarget(fds.last()));
+
+            assertEquals(Map.of("GREETING", "hello world", "PATH", "/usr/bin:/bin", "USER", "nobody", "LOGNAME", "nobody",
+                    "HOME", nobody.home(), "SHELL", nobody.shell()), proc.environ(), "exactly env plus the identity");
+
+            assertEquals(result.pid() + "\n", Files.readString(run.resolve("full.pid")));
+            assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(run.resolve("full.pid"))));
+            assertFalse(Fixture.lockIsFree(run.resolve("full.lock")), "the daemon holds its lock");
+            for (Path owned : List.of(out, err, run.resolve("full.pid"), run.resolve("full.lock"))) {
+                assertEquals(nobody.uid(), Files.getAttribute(owned, "unix:uid"), owned + " belongs to nobody");
+            }
+            assertEquals("earlier\n", Files.readString(out), "append keeps what was there");
+            assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(err)), "0644 less umask 027");
+            assertEquals("Max open files 1000 2000 files", proc.limit("Max open files"));
+            assertEquals("Max core file size 0 0 bytes", proc.limit("Max core file size"));
+        } finally {
+            stop(result);
+        }
+        assertTrue(Fixture.lockIsFree(run.resolve("full.lock")), "the lock dies with the daemon");
+    }
+
+    @Test
+    void writesOutputTruncatingOrAppending() throws Exception {
+        Path out = tmp.resolve("out.log");
+        Path err = tmp.resolve("err.log");
+        Files.writeString(out, "stale\n");
+        Files.writeString(err, "stale\n");
+        String spec = """
+                {"name": "out", "command": ["/bin/sh", "-c", "echo out-$RUN; echo err-$RUN >&2"],
+                 "env": {"RUN": "%s"}, "stdout": %s, "stderr": %s, "append": %s}
+                """;
+        LaunchResult.Started first = started(LAUNCHER.launch(Fixture.resolve(spec.formatted("1", quote(out), quote(err), false))));
+        assertEquals(0, first.exit().get(WAIT.toSeconds(), TimeUnit.SECONDS).code());
+        assertEquals("out-1\n", Files.readString(out), "truncated");
+        assertEquals("err-1\n", Files.readString(err), "truncated");
+
+        LaunchResult.Started second = started(LAUNCHER.launch(Fixture.resolve(spec.formatted("2", quote(out), quote(err), true))));
+        assertEquals(0, second.exit().get(WAIT.toSeconds(), TimeUnit.SECONDS).code());
+        assertEquals("out-1\nout-2\n", Files.readString(out), "appended");
+        assertEquals("err-1\nerr-2\n", Files.readString(err), "appended");
+    }
+
+    @Test
+    void notifyFdJobIsReadyWhenItWritesANewline() throws Exception {
+        Path lock = tmp.resolve("n.lock");
+        List<String> sleep = uniqueSleep();
+        // fd 4 is the helper's own report pipe number: the job gets it anyway.
+        ResolvedJob job = Fixture.resolve("""
+                {"name": "notify", "command": ["/bin/sh", "-c", "echo ready >&$BLIVET_NOTIFY_FD; exec %s"],
+                 "readiness": "notify-fd", "notify_fd": 4, "lockfile": %s}
+                """.formatted(String.join(" ", sleep), quote(lock)));
+        LaunchResult.Started result = started(LAUNCHER.launch(job));
+        try {
+            Proc proc = new Proc(result.pid());
+            Await.until(WAIT, () -> proc.cmdline().equals(sleep), "the shell to exec sleep");
+            assertEquals("4", proc.environ().get("BLIVET_NOTIFY_FD"));
+            TreeSet<Integer> fds = proc.fds();
+            assertTrue(fds.contains(4), "the notify fd stays with the job: " + fds);
+            assertEquals(5, fds.size(), "0-2, the notify fd and the lock: " + fds);
+            assertTrue(proc.fdTarget(4).toString().startsWith("pipe:"), "fd 4 is the notify pipe");
+        } finally {
+            stop(result);
+        }
+    }
+
+    @Test
+    void sdNotifyJobIsReadyOnReadyAndKeepsItsStatus() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "python3 sends the datagram");
+        String user = Fixture.isRoot() ? ", \"user\": \"nobody\"" : "";
+        ResolvedJob job = Fixture.resolve("""
+                {"name": "sdnotify", "readiness": "sd-notify" %s, "command": ["/usr/bin/python3", "-c",
+                  "import os, socket, time\\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\\ns.sendto(b'STATUS=warming up\\\\nREADY=1', os.environ['NOTIFY_SOCKET'])\\ntime.sleep(600)"]}
+                """.formatted(user));
+        LaunchResult.Started result = started(LAUNCHER.launch(job));
+        try {
+            assertNotNull(result.notifySocket());
+            assertEquals("warming up", result.notifySocket().status());
+            assertEquals(result.notifySocket().path().toString(), new Proc(result.pid()).environ().get("NOTIFY_SOCKET"));
+        } finally {
+            stop(result);
+            result.notifySocket().close();
+        }
+        assertFalse(Files.exists(result.notifySocket().path()), "the socket goes with the job");
+    }
+
+    @Test
+    void lockAlreadyHeldFailsNamingTheHolder() throws Exception {
+        Path lock = tmp.resolve("held.lock");
+        Path pidfile = tmp.resolve("held.pid");
+        List<String> argv = uniqueSleep();
+        int fd = Fixture.holdLock(lock);
+        try {
+            LaunchResult.Failed result = failed(LAUNCHER.launch(Fixture.resolve("""
+                    {"name": "held", "command": %s, "lockfile": %s, "pidfile": %s}
+                    """.formatted(jsonArray(argv), quote(lock), quote(pidfile)))));
+            assertEquals(ExitCode.UNAVAILABLE, result.code());
+            assertEquals(69, result.code().code());
+            assertEquals("lock conflict: " + lock + " is held by pid " + Proc.self(), result.message());
+            assertFalse(Files.exists(pidfile), "no pidfile");
+            assertNoProcess(argv);
+        } finally {
+            Fixture.LIBC.close(fd);
+        }
+    }
+
+    @Test
+    void jobExitingInsideItsGracePeriodIsAFailedStart() throws Exception {
+        Path pidfile = tmp.resolve("quitter.pid");
+        Path lock = tmp.resolve("quitter.lock");
+        LaunchResult.Failed result = failed(LAUNCHER.launch(Fixture.resolve("""
+                {"name": "quitter", "command": ["/bin/sh", "-c", "exit 3"], "start_grace": 10,
+                 "pidfile": %s, "lockfile": %s}
+                """.formatted(quote(pidfile), quote(lock)))));
+        assertEquals(ExitCode.JOB_EXITED, result.code());
+        assertTrue(result.message().contains("quitter exited within its start grace period of 10 s: exit code 3"),
+                result.message());
+        assertEquals(3, result.jobExit().code());
+        assertFalse(Files.exists(pidfile), "the pidfile of a failed start is removed");
+        assertTrue(Fixture.lockIsFree(lock));
+    }
+
+    @Test
+    void jobSurvivingItsGracePeriodStarts() throws Exception {
+        List<String> argv = uniqueSleep();
+        LaunchResult.Started result = started(LAUNCHER.launch(Fixture.resolve("""
+                {"name": "stayer", "command": %s, "start_grace": 0.3}
+                """.formatted(jsonArray(argv)))));
+        try {
+            assertTrue(Duration.between(result.startedAt(), java.time.Instant.now()).toMillis() >= 300, "waited out the grace period");
+            assertTrue(new Proc(result.pid()).exists());
+        } finally {
+            stop(result);
+        }
+    }
+
+    @Test
+    void readinessTimeoutKillsTheJob() throws Exception {
+        Path pidfile = tmp.resolve("slow.pid");
+        Path lock = tmp.resolve("slow.lock");
+        List<String> argv = uniqueSleep();
+        LaunchResult.Failed result = failed(LAUNCHER.launch(Fixture.resolve("""
+                {"name": "slow", "command": %s, "readiness": "notify-fd", "ready_timeout": 0.5,
+                 "pidfile": %s, "lockfile": %s}
+                """.formatted(jsonArray(argv), quote(pidfile), quote(lock)))));
+        assertEquals(ExitCode.TIMEOUT, result.code());
+        assertTrue(result.message().startsWith("readiness timeout: job slow was not ready within 0.5 s"), result.message());
+        assertNoProcess(argv);
+        assertFalse(Files.exists(pidfile), "no stale pidfile");
+        assertTrue(Fixture.lockIsFree(lock), "no held lock");
+    }
+
+    @Test
+    void helperKilledMidStartIsAFailedStartWithNothingLeft() throws Exception {
+        Path fifo = tmp.resolve("stdout.fifo");
+        assertEquals(0, Fixture.LIBC.mkfifo(fifo.toString(), 0600));
+        Path lock = tmp.resolve("mid.lock");
+        Path pidfile = tmp.resolve("mid.pid");
+        // Opening a FIFO nobody reads blocks: the daemon-to-be stops mid-start, holding its lock.
+        ResolvedJob job = Fixture.resolve("""
+                {"name": "midstart", "command": ["/bin/true"], "stdout": %s, "lockfile": %s, "pidfile": %s}
+                """.formatted(quote(fifo), quote(lock), quote(pidfile)));
+        CompletableFuture<LaunchResult> launch = CompletableFuture.supplyAsync(() -> LAUNCHER.launch(job));
+        List<String> helperArgv = List.of("blivet-spawn", "midstart");
+        int[] stuck = new int[1];
+        // The daemon-to-be is the blivet-spawn that is not its session's leader.
+        Await.until(WAIT, () -> Proc.find("blivet-spawn", p -> p.cmdline().equals(helperArgv) && p.sid() != pidOf(p)
+                && p.state().equals("S")).map(pid -> stuck[0] = pid).isPresent(), "the daemon-to-be blocked on its stdout FIFO");
+        assertFalse(Fixture.lockIsFree(lock), "mid-start, it holds the lock");
+        Fixture.OS.posix().kill(stuck[0], 9);
+
+        LaunchResult.Failed result = failed(launch.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertEquals(ExitCode.JOB_EXITED, result.code());
+        assertTrue(result.message().contains("ended before it reported exec: killed by signal 9 (SIGKILL)"), result.message());
+        assertTrue(Fixture.lockIsFree(lock), "the lock is free");
+        assertFalse(Files.exists(pidfile), "no pidfile");
+        assertNoProcess(helperArgv);
+    }
+
+    private static int pidOf(Proc proc) {
+        return Integer.parseInt(proc.status("Pid"));
+    }
+
+    @Test
+    void unwritablePidfileDirectoryFailsInTheHelperWithNothingLeft() throws Exception {
+        assumeTrue(Fixture.isRoot(), "root writes anywhere but into an immutable directory");
+        Path locked = Files.createDirectories(tmp.resolve("immutable"));
+        Path lock = tmp.resolve("imm.lock");
+        List<String> argv = uniqueSleep();
+        chattr("+i", locked);
+        try {
+            // Validation catches it up front ...
+            dev.blivet.common.SpecException early = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.blivet.common.SpecException.class, () -> Fixture.resolve("""
+                            {"name": "imm", "command": %s, "pidfile": %s}
+                            """.formatted(jsonArray(argv), quote(locked.resolve("imm.pid")))));
+            assertEquals(ExitCode.CANT_CREATE, early.code());
+            assertTrue(early.getMessage().contains("directory " + locked + " is not writable"), early.getMessage());
+
+            // ... and the helper too, when the directory changes between validation and start.
+            ResolvedJob ok = Fixture.resolve("""
+                    {"name": "imm", "command": %s, "pidfile": %s, "lockfile": %s}
+                    """.formatted(jsonArray(argv), quote(tmp.resolve("imm.pid")), quote(lock)));
+            ResolvedJob raced = new ResolvedJob(ok.name(), ok.program(), ok.argv(), ok.env(), ok.umask(), ok.chroot(),
+                    ok.chdir(), ok.stdout(), ok.stderr(), ok.append(), ok.lockfile(), locked.resolve("imm.pid").toString(),
+                    ok.identity(), ok.rlimits(), ok.readiness(), ok.notifyFd(), ok.readyTimeout(), ok.startGrace());
+            LaunchResult.Failed result = failed(LAUNCHER.launch(raced));
+            assertEquals(ExitCode.CANT_CREATE, result.code());
+            assertEquals(73, result.code().code());
+            assertEquals("cannot create pidfile: " + locked.resolve("imm.pid") + ": Operation not permitted", result.message());
+            assertNoProcess(argv);
+            assertTrue(Fixture.lockIsFree(lock));
+        } finally {
+            chattr("-i", locked);
+        }
+    }
+
+    /** chattr runs as a job: this JVM's reaper owns every child, so ProcessBuilder is out. */
+    private static void chattr(String flag, Path dir) throws Exception {
+        LaunchResult.Started job = started(LAUNCHER.launch(Fixture.resolve("""
+                {"name": "chattr", "command": ["chattr", %s, %s]}
+                """.formatted(quote(flag), quote(dir)))));
+        assertEquals(0, job.exit().get(WAIT.toSeconds(), TimeUnit.SECONDS).code(), "chattr " + flag + " " + dir);
+    }
+
+    @Test
+    void orphansOfJobsAreReaped() throws Exception {
+        List<String> orphan = List.of("/bin/sleep", "0.3" + UNIQUE.incrementAndGet());
+        LaunchResult.Started result = started(LAUNCHER.launch(Fixture.resolve("""
+                {"name": "parent", "command": ["/bin/sh", "-c", "%s & exit 0"]}
+                """.formatted(String.join(" ", orphan)))));
+        assertEquals(0, result.exit().get(WAIT.toSeconds(), TimeUnit.SECONDS).code());
+        assertNoProcess(orphan);
+        Await.until(WAIT, () -> Proc.zombieChildren().isEmpty(), "no zombies: " + Proc.zombieChildren());
+    }
+}
