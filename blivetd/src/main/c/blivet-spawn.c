@@ -60,6 +60,7 @@ struct plan {
     bool append;
     const char *lockfile, *pidfile;
     bool drop; uid_t uid; gid_t gid;
+    bool files_as_user; /* drop before opening anything: the job was asked for by a non-root client */
     gid_t *groups; size_t ngroups;
     struct rlimit_entry rlimits[MAX_RLIMITS]; size_t nrlimits;
     int notify_fd; /* -1: none */
@@ -193,12 +194,15 @@ static void parse_plan(char *buf, size_t len, struct plan *p) {
         else if (!strcmp(key, "group")) p->groups[p->ngroups++] = (gid_t)parse_number(key, value, 10);
         else if (!strcmp(key, "rlimit")) add_rlimit(p, value);
         else if (!strcmp(key, "notify_fd")) p->notify_fd = (int)parse_number(key, value, 10);
+        else if (!strcmp(key, "files_as_user")) p->files_as_user = !strcmp(value, "1");
         else fail(EX_SOFTWARE_, "internal error: unknown plan key %s", key);
         /* p->argv[argc] and p->envp[envc] stay NULL thanks to calloc(items + 1). */
     }
     /* The pipe is only handed over for notify-fd jobs; without it, fd 5 is not ours. */
     if (p->exec == NULL || p->argc == 0 || p->chdir == NULL)
         fail(EX_SOFTWARE_, "internal error: plan lacks exec, argv or chdir");
+    if (p->files_as_user && (!p->drop || p->chroot))
+        fail(EX_SOFTWARE_, "internal error: files_as_user needs an identity and no chroot");
     if (p->notify_fd >= 0 && fcntl(READY_FD, F_GETFD) < 0)
         fail(EX_SOFTWARE_, "internal error: notify fd requested but fd %d is not open", READY_FD);
 }
@@ -301,6 +305,9 @@ static int compare_ints(const void *a, const void *b) {
 /* The daemon: runs as the grandchild of blivetd, reparented to it (blivetd is a subreaper). */
 __attribute__((noreturn))
 static void become_daemon(const struct plan *p) {
+    /* Root's privileges only serve a job root asked for; anyone else's files are opened as them. */
+    bool chown_files = p->drop && !p->files_as_user;
+    if (p->files_as_user) drop_privileges(p);
     umask(p->umask);
     redirect(STDIN_FILENO, "/dev/null", O_RDONLY, 0, EX_OSERR_, "os error: open");
 
@@ -321,7 +328,7 @@ static void become_daemon(const struct plan *p) {
     /* Opened now, as root and with host paths; the pid is written last, once nothing can fail. */
     int pid_fd = p->pidfile ? (pid_via_lock ? lock_fd : open_pidfile(p->pidfile)) : -1;
 
-    if (p->drop) {
+    if (chown_files) {
         if (p->stdout_path) chown_to_job(STDOUT_FILENO, p, "cannot chown output file", p->stdout_path);
         if (p->stderr_path) chown_to_job(STDERR_FILENO, p, "cannot chown output file", p->stderr_path);
         if (pid_fd >= 0) chown_to_job(pid_fd, p, "cannot chown pidfile", p->pidfile);
@@ -336,7 +343,7 @@ static void become_daemon(const struct plan *p) {
         if (setrlimit(p->rlimits[i].resource, &p->rlimits[i].limit) != 0)
             fail(EX_OSERR_, "os error: setrlimit %s: %s", p->rlimits[i].name, strerror(errno));
 
-    if (p->drop) drop_privileges(p);
+    if (chown_files) drop_privileges(p);
     if (pid_fd >= 0) {
         write_pid(pid_fd, getpid(), p->pidfile);
         if (!pid_via_lock) close(pid_fd); /* before the notify fd's dup2 could land on its number */

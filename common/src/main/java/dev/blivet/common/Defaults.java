@@ -20,6 +20,15 @@ public final class Defaults {
     public static final String NOTIFY_FD_ENV = "BLIVET_NOTIFY_FD";
     /** sd_notify(3)'s variable. */
     public static final String NOTIFY_SOCKET_ENV = "NOTIFY_SOCKET";
+    public static final RestartPolicy RESTART = RestartPolicy.NO;
+    public static final Duration RESTART_DELAY = Duration.ofSeconds(1);
+    public static final Duration RESTART_DELAY_MAX = Duration.ofSeconds(60);
+    /** Restarts allowed within RESTART_WINDOW before the job is given up as FAILED. */
+    public static final int RESTART_LIMIT = 5;
+    public static final Duration RESTART_WINDOW = Duration.ofSeconds(60);
+    public static final String STOP_SIGNAL = "TERM";
+    public static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
     /** Highest fd number a job may ask for its notify fd: keeps the helper's fd layout small. */
     public static final int MAX_NOTIFY_FD = 255;
 }

@@ -7,7 +7,7 @@ package dev.blivet.common;
  */
 public enum ExitCode {
     USAGE(64, "invalid job spec"),
-    NO_INPUT(66, "program not found"),
+    NO_INPUT(66, "cannot run program"),
     NO_USER(67, "unknown user or group"),
     UNAVAILABLE(69, "lock conflict"),
     SOFTWARE(70, "internal error"),

@@ -14,6 +14,11 @@ import java.util.Map;
  * @param readyTimeout seconds to wait for readiness before the job is killed and the start fails
  * @param startGrace seconds the job must stay alive after it starts, or the start fails
  * @param inheritEnv pass blivetd's own environment to the job (off: the job gets only env + identity)
+ * @param restartDelay seconds before the first restart; doubles each time up to restartDelayMax
+ * @param restartLimit restarts allowed within restartWindow seconds, then the job is FAILED
+ * @param stopSignal name ("TERM", "SIGINT") or number sent first by a stop
+ * @param stopTimeout seconds between the stop signal and SIGKILL
+ * @param autostart start it when blivetd loads it from the jobs directory
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobSpec(
@@ -35,5 +40,21 @@ public record JobSpec(
         @JsonProperty("notify_fd") Integer notifyFd,
         @JsonProperty("ready_timeout") Double readyTimeout,
         @JsonProperty("start_grace") Double startGrace,
-        @JsonProperty("inherit_env") Boolean inheritEnv) {
+        @JsonProperty("inherit_env") Boolean inheritEnv,
+        RestartPolicy restart,
+        @JsonProperty("success_exit_codes") List<Integer> successExitCodes,
+        @JsonProperty("restart_delay") Double restartDelay,
+        @JsonProperty("restart_delay_max") Double restartDelayMax,
+        @JsonProperty("restart_limit") Integer restartLimit,
+        @JsonProperty("restart_window") Double restartWindow,
+        @JsonProperty("stop_signal") String stopSignal,
+        @JsonProperty("stop_timeout") Double stopTimeout,
+        Boolean autostart) {
+
+    /** The same spec running as {@code user} (blivetd fills in a non-root client's own user). */
+    public JobSpec withUser(String newUser) {
+        return new JobSpec(name, command, env, chdir, umask, newUser, group, pidfile, lockfile, stdout, stderr, append,
+                chroot, rlimits, readiness, notifyFd, readyTimeout, startGrace, inheritEnv, restart, successExitCodes,
+                restartDelay, restartDelayMax, restartLimit, restartWindow, stopSignal, stopTimeout, autostart);
+    }
 }

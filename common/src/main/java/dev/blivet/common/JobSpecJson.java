@@ -66,6 +66,7 @@ public final class JobSpecJson {
             case "Boolean" -> "true or false";
             case "Integer", "Double" -> "a number";
             case "Readiness" -> "one of exec, notify-fd, sd-notify";
+            case "RestartPolicy" -> "one of no, on-failure, always";
             case "JobSpec" -> "a JSON object";
             default -> typeName;
         };

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -38,17 +40,35 @@ public final class JobSpecResolver {
         this.daemonEnv = Map.copyOf(daemonEnv);
     }
 
+    /** Resolves a spec that blivetd's own user asked for (the jobs directory, {@code blivetctl validate}). */
     public ResolvedJob resolve(JobSpec spec) throws SpecException {
-        return new Resolution(spec).run();
+        return resolve(spec, accounts.effectiveUid());
+    }
+
+    /**
+     * Resolves a spec on behalf of a client: a non-root client may run jobs only as itself (its
+     * own user when the spec names none), only in groups it belongs to, without chroot, and the
+     * helper opens the job's files with the client's identity.
+     */
+    public ResolvedJob resolve(JobSpec spec, int requesterUid) throws SpecException {
+        return new Resolution(spec, requesterUid).run();
     }
 
     /** One resolution's working state: the problems found so far. */
     private final class Resolution {
         private final JobSpec spec;
+        private final int requester;
+        private final int self = accounts.effectiveUid();
         private final List<SpecProblem> problems = new ArrayList<>();
 
-        Resolution(JobSpec spec) {
+        Resolution(JobSpec spec, int requester) {
             this.spec = spec;
+            this.requester = requester;
+        }
+
+        /** A non-root client of a root blivetd: everything it asks for is done with its identity. */
+        private boolean unprivilegedClient() {
+            return self == 0 && requester != 0;
         }
 
         ResolvedJob run() throws SpecException {
@@ -80,6 +100,10 @@ public final class JobSpecResolver {
             }
             Duration readyTimeout = seconds("ready_timeout", spec.readyTimeout(), Defaults.READY_TIMEOUT, false);
             Duration startGrace = seconds("start_grace", spec.startGrace(), Defaults.START_GRACE, true);
+            Supervision supervision = parseSupervision();
+            if (chroot != null && requester != 0) {
+                problem(ExitCode.NO_PERMISSION, "'chroot': only root may use chroot (you are uid " + requester + ")");
+            }
 
             if (!problems.isEmpty()) {
                 throw new SpecException(problems);
@@ -88,7 +112,7 @@ public final class JobSpecResolver {
             env.forEach((k, v) -> envList.add(k + "=" + v));
             return new ResolvedJob(spec.name(), program, argv, envList, umask, chroot, chdir, stdout, stderr,
                     Boolean.TRUE.equals(spec.append()), lockfile, pidfile, identity, rlimits, readiness, notifyFd,
-                    readyTimeout, startGrace);
+                    readyTimeout, startGrace, unprivilegedClient(), supervision);
         }
 
         private void problem(ExitCode code, String message) {
@@ -207,7 +231,14 @@ public final class JobSpecResolver {
 
         private Account resolveUser() {
             if (spec.user() == null) {
-                return null;
+                if (!unprivilegedClient()) {
+                    return null;
+                }
+                Optional<Account> client = accounts.user(requester);
+                if (client.isEmpty()) {
+                    problem(ExitCode.NO_USER, "your uid " + requester + " has no passwd entry to run a job as");
+                }
+                return client.orElse(null);
             }
             if (!checkNoNul("user", spec.user())) {
                 return null;
@@ -217,8 +248,10 @@ public final class JobSpecResolver {
                 problem(ExitCode.NO_USER, "unknown user " + quote(spec.user()));
                 return null;
             }
-            int self = accounts.effectiveUid();
-            if (self != 0 && account.get().uid() != self) {
+            if (requester != 0 && account.get().uid() != requester) {
+                problem(ExitCode.NO_PERMISSION, "user " + quote(spec.user()) + ": uid " + requester + " may start jobs"
+                        + " only as itself");
+            } else if (self != 0 && account.get().uid() != self) {
                 problem(ExitCode.NO_PERMISSION, "user " + quote(spec.user()) + ": only root can run a job as another"
                         + " user (blivetd runs as uid " + self + ")");
             }
@@ -235,25 +268,26 @@ public final class JobSpecResolver {
                     return null;
                 }
                 gid = group.get();
-                int self = accounts.effectiveUid();
-                if (self != 0) {
-                    Account me = accounts.user(self).orElse(null);
-                    boolean member = me != null && contains(accounts.groupsOf(me, me.gid()), gid);
-                    if (!member) {
-                        problem(ExitCode.NO_PERMISSION, "group " + quote(spec.group()) + ": only root can run a job"
-                                + " in a group blivetd's user is not a member of");
-                    }
+                int asker = requester != 0 ? requester : self;
+                if (asker != 0 && !isMember(asker, gid)) {
+                    problem(ExitCode.NO_PERMISSION, "group " + quote(spec.group()) + ": uid " + asker
+                            + " is not a member, and only root can run a job in another group");
                 }
             }
-            if (account == null && gid == null) {
-                return null;
+            if (self != 0 || (account == null && gid == null)) {
+                return null; // a non-root blivetd cannot change identity; nor does a job that asks for none
             }
             if (account == null) {
                 // A group alone: keep the uid, take only that group (no inherited supplementary ones).
-                return new Identity(accounts.effectiveUid(), gid, new int[] {gid});
+                return new Identity(self, gid, new int[] {gid});
             }
             int primary = gid != null ? gid : account.gid();
             return new Identity(account.uid(), primary, accounts.groupsOf(account, primary));
+        }
+
+        private boolean isMember(int uid, int gid) {
+            Account who = accounts.user(uid).orElse(null);
+            return who != null && (who.gid() == gid || contains(accounts.groupsOf(who, who.gid()), gid));
         }
 
         private Map<String, String> composeEnv(Account account) {
@@ -261,7 +295,7 @@ public final class JobSpecResolver {
             if (Boolean.TRUE.equals(spec.inheritEnv())) {
                 env.putAll(daemonEnv);
             }
-            Account who = account != null ? account : accounts.user(accounts.effectiveUid()).orElse(null);
+            Account who = account != null ? account : accounts.user(self).orElse(null);
             if (who != null) {
                 env.put("USER", who.name());
                 env.put("LOGNAME", who.name());
@@ -313,12 +347,12 @@ public final class JobSpecResolver {
                 }
             }
             if (firstNotExecutable != null) {
-                problem(ExitCode.NO_INPUT, "program is not executable" + forWhom(identity) + ": " + firstNotExecutable);
+                problem(ExitCode.NO_INPUT, firstNotExecutable + " is not executable" + forWhom(identity));
             } else if (candidates.size() == 1) {
-                problem(ExitCode.NO_INPUT, "program not found: " + inside(chroot, candidates.get(0)));
+                problem(ExitCode.NO_INPUT, inside(chroot, candidates.get(0)) + " does not exist");
             } else {
-                problem(ExitCode.NO_INPUT, "program not found: " + quote(program) + " is in no directory of PATH "
-                        + path + (chroot == null ? "" : " under chroot " + chroot));
+                problem(ExitCode.NO_INPUT, quote(program) + " is in no directory of PATH " + path
+                        + (chroot == null ? "" : " under chroot " + chroot));
             }
             return null;
         }
@@ -328,7 +362,7 @@ public final class JobSpecResolver {
                 int mode = (Integer) Files.getAttribute(file, "unix:mode");
                 int owner = (Integer) Files.getAttribute(file, "unix:uid");
                 int group = (Integer) Files.getAttribute(file, "unix:gid");
-                int uid = identity != null ? identity.uid() : accounts.effectiveUid();
+                int uid = identity != null ? identity.uid() : self;
                 if (uid == 0) {
                     return (mode & 0111) != 0;
                 }
@@ -394,6 +428,43 @@ public final class JobSpecResolver {
                 problem(ExitCode.USAGE, "'notify_fd' must be between 3 and " + Defaults.MAX_NOTIFY_FD + ": " + fd);
             }
             return fd;
+        }
+
+        private Supervision parseSupervision() {
+            Supervision d = Supervision.defaults();
+            Set<Integer> success = d.successExitCodes();
+            if (spec.successExitCodes() != null) {
+                success = new java.util.TreeSet<>();
+                for (Integer code : spec.successExitCodes()) {
+                    if (code == null || code < 0 || code > 255) {
+                        problem(ExitCode.USAGE, "'success_exit_codes' must hold exit codes from 0 to 255: " + code);
+                    } else {
+                        success.add(code);
+                    }
+                }
+            }
+            int stopSignal = d.stopSignal();
+            if (spec.stopSignal() != null) {
+                OptionalInt number = Signals.number(spec.stopSignal());
+                if (number.isEmpty()) {
+                    problem(ExitCode.USAGE, "'stop_signal' is not a signal name or number: " + quote(spec.stopSignal()));
+                } else {
+                    stopSignal = number.getAsInt();
+                }
+            }
+            int limit = Objects.requireNonNullElse(spec.restartLimit(), d.restartLimit());
+            if (limit < 0) {
+                problem(ExitCode.USAGE, "'restart_limit' must be 0 or more: " + limit);
+            }
+            Duration delay = seconds("restart_delay", spec.restartDelay(), d.restartDelay(), true);
+            Duration delayMax = seconds("restart_delay_max", spec.restartDelayMax(), d.restartDelayMax(), true);
+            if (delayMax.compareTo(delay) < 0) {
+                problem(ExitCode.USAGE, "'restart_delay_max' is below 'restart_delay'");
+            }
+            return new Supervision(Objects.requireNonNullElse(spec.restart(), d.restart()), success, delay, delayMax, limit,
+                    seconds("restart_window", spec.restartWindow(), d.restartWindow(), false), stopSignal,
+                    seconds("stop_timeout", spec.stopTimeout(), d.stopTimeout(), true),
+                    Boolean.TRUE.equals(spec.autostart()));
         }
 
         private Duration seconds(String field, Double value, Duration fallback, boolean zeroAllowed) {

@@ -11,6 +11,8 @@ import java.util.List;
  * @param env "KEY=value" entries, exactly the job's environment (blivetd adds NOTIFY_SOCKET)
  * @param identity null when the job keeps blivetd's own identity
  * @param notifyFd the fd number handed to a notify-fd job, or -1
+ * @param filesAsUser open the job's files only after dropping to its identity: a non-root client
+ *     must not have root create or truncate files for it
  */
 public record ResolvedJob(
         String name,
@@ -30,7 +32,9 @@ public record ResolvedJob(
         Readiness readiness,
         int notifyFd,
         Duration readyTimeout,
-        Duration startGrace) {
+        Duration startGrace,
+        boolean filesAsUser,
+        Supervision supervision) {
 
     public ResolvedJob {
         argv = List.copyOf(argv);
@@ -38,8 +42,9 @@ public record ResolvedJob(
         rlimits = List.copyOf(rlimits);
     }
 
-    public ResolvedJob withEnv(List<String> newEnv) {
-        return new ResolvedJob(name, program, argv, newEnv, umask, chroot, chdir, stdout, stderr, append, lockfile,
-                pidfile, identity, rlimits, readiness, notifyFd, readyTimeout, startGrace);
+    /** The same job writing its pid to another file (tests use it to fake a race with validation). */
+    public ResolvedJob withPidfile(String newPidfile) {
+        return new ResolvedJob(name, program, argv, env, umask, chroot, chdir, stdout, stderr, append, lockfile,
+                newPidfile, identity, rlimits, readiness, notifyFd, readyTimeout, startGrace, filesAsUser, supervision);
     }
 }

@@ -4,6 +4,6 @@ package dev.blivet.common;
 public record SpecProblem(ExitCode code, String message) {
     @Override
     public String toString() {
-        return code.kind() + ": " + message;
+        return message.startsWith(code.kind() + ":") ? message : code.kind() + ": " + message;
     }
 }

@@ -5,7 +5,6 @@ import dev.blivet.common.ExitCode;
 import dev.blivet.common.Readiness;
 import dev.blivet.common.ResolvedJob;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -107,7 +106,10 @@ public final class Launcher {
                 Instant readyAt = Instant.now();
                 awaitGrace(execAt);
                 started = true;
-                return new LaunchResult.Started(daemonPid, helper.pid(), startedAt, readyAt, notifySocket, daemonExit);
+                LaunchResult.Started result = new LaunchResult.Started(daemonPid, helper.pid(), daemonPidfd, startedAt,
+                        readyAt, notifySocket, daemonExit);
+                daemonPidfd = -1; // the caller's now
+                return result;
             } catch (LaunchException e) {
                 cleanUp();
                 return new LaunchResult.Failed(e.code(), e.getMessage(), jobExit);
@@ -275,26 +277,7 @@ public final class Launcher {
                 }
             }
             awaitExit(helperExit);
-            removeOurPidfile();
-        }
-
-        private void removeOurPidfile() {
-            if (job.pidfile() == null) {
-                return;
-            }
-            Path pidfile = Path.of(job.pidfile());
-            try {
-                if (!Files.isRegularFile(pidfile, LinkOption.NOFOLLOW_LINKS)) {
-                    return;
-                }
-                String content = Files.readString(pidfile, StandardCharsets.US_ASCII).trim();
-                boolean ours = content.equals(Integer.toString(daemonPid)) || (content.isEmpty() && !pidfileExisted);
-                if (ours) {
-                    Files.delete(pidfile);
-                }
-            } catch (IOException e) {
-                // unreadable or gone: not ours to remove
-            }
+            Pidfiles.removeIfOurs(job.pidfile(), daemonPid, !pidfileExisted);
         }
 
         private ExitStatus awaitExit(CompletableFuture<ExitStatus> exit) {

@@ -84,7 +84,7 @@ public final class SdNotifySocket implements AutoCloseable {
     }
 
     /** Reads every datagram waiting; returns the assignments it held, in order. */
-    List<String> drain() {
+    public List<String> drain() {
         List<String> lines = new ArrayList<>();
         while (true) {
             long n = os.libc().read(fd, buffer, buffer.length);

@@ -329,9 +329,7 @@ class LauncherTest {
             ResolvedJob ok = Fixture.resolve("""
                     {"name": "imm", "command": %s, "pidfile": %s, "lockfile": %s}
                     """.formatted(jsonArray(argv), quote(tmp.resolve("imm.pid")), quote(lock)));
-            ResolvedJob raced = new ResolvedJob(ok.name(), ok.program(), ok.argv(), ok.env(), ok.umask(), ok.chroot(),
-                    ok.chdir(), ok.stdout(), ok.stderr(), ok.append(), ok.lockfile(), locked.resolve("imm.pid").toString(),
-                    ok.identity(), ok.rlimits(), ok.readiness(), ok.notifyFd(), ok.readyTimeout(), ok.startGrace());
+            ResolvedJob raced = ok.withPidfile(locked.resolve("imm.pid").toString());
             LaunchResult.Failed result = failed(LAUNCHER.launch(raced));
             assertEquals(ExitCode.CANT_CREATE, result.code());
             assertEquals(73, result.code().code());

@@ -1,0 +1,117 @@
+package dev.blivet.daemon;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.blivet.common.JobSpecResolver;
+import dev.blivet.common.NativeAccounts;
+import dev.blivet.common.SocketPaths;
+import dev.blivet.common.Version;
+import dev.blivet.common.protocol.ProtocolJson;
+import dev.blivet.daemon.launch.Launcher;
+import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.launch.Reaper;
+import dev.blivet.daemon.server.ControlServer;
+import dev.blivet.daemon.server.RequestHandler;
+import dev.blivet.daemon.supervisor.JobsDirectory;
+import dev.blivet.daemon.supervisor.Supervisor;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** blivetd: runs in the foreground (systemd or a terminal runs it) and logs to stderr. */
+@Command(name = "blivetd", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+        description = "The blivet daemon: starts jobs as proper daemons, supervises them, and answers blivetctl"
+                + " and scripts on a Unix socket.",
+        footer = {"", "Socket: --socket, else $BLIVETD_SOCKET, else " + SocketPaths.ROOT_SOCKET + " for root, else"
+                + " $XDG_RUNTIME_DIR/blivetd/blivetd.sock (or /tmp/blivetd-UID/blivetd.sock).",
+                "Signals: SIGHUP reloads the jobs directory; SIGTERM and SIGINT stop every job, then blivetd."})
+public final class Main implements Callable<Integer> {
+    /** Exit code when blivetd cannot start (socket taken, directory unusable): EX_UNAVAILABLE. */
+    static final int EXIT_CANNOT_START = 69;
+
+    @Option(names = "--socket", paramLabel = "PATH", description = "Unix socket to listen on.")
+    String socket;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Where blivetd keeps its state (default /var/lib/blivetd as root, else"
+                    + " $XDG_STATE_HOME/blivetd or ~/.local/state/blivetd).")
+    Path stateDir;
+
+    @Option(names = "--jobs-dir", paramLabel = "DIR",
+            description = "Job specs (*.json) to load at start and on reload (default /etc/blivetd/jobs.d as root,"
+                    + " else $XDG_CONFIG_HOME/blivetd/jobs.d or ~/.config/blivetd/jobs.d).")
+    Path jobsDir;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+            description = "error, warn, info or debug (default ${DEFAULT-VALUE}).")
+    String logLevel;
+
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"blivetd " + Version.get()};
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Log log = new Log(System.err, Log.parseLevel(logLevel));
+        NativeOs os = new NativeOs();
+        Map<String, String> env = System.getenv();
+        int euid = os.posix().geteuid();
+        Path socketPath = SocketPaths.resolve(socket, env, euid);
+        Path jobs = jobsDir != null ? jobsDir : DaemonPaths.jobsDir(euid, env);
+        Path state = stateDir != null ? stateDir : DaemonPaths.stateDir(euid, env);
+
+        Reaper.becomeSubreaper(os);
+        Reaper reaper = new Reaper(os, (pid, exit) -> log.debug("reaped pid " + pid + " (" + exit.describe() + ")"));
+        Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"));
+        JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
+        JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver);
+        ObjectMapper mapper = ProtocolJson.newMapper();
+        Supervisor supervisor = new Supervisor(launcher, os, log, Clock.systemUTC());
+        ControlServer server;
+        try {
+            server = new ControlServer(socketPath, os, log, supervisor,
+                    new RequestHandler(supervisor, resolver, jobsDirectory, mapper), mapper);
+        } catch (java.io.IOException e) {
+            log.error("cannot listen on " + socketPath + ": " + e.getMessage());
+            supervisor.close();
+            return EXIT_CANNOT_START;
+        }
+        log.info("blivetd " + Version.get() + " (pid " + ProcessHandle.current().pid() + ", uid " + euid + "), jobs from "
+                + jobs + ", state in " + state);
+        Runnable reload = () -> supervisor.applyJobsDirectory(jobsDirectory.scan()).whenComplete((report, error) -> {
+            if (error != null) {
+                log.error("reload: " + error.getMessage());
+                return;
+            }
+            log.info("jobs directory " + jobs + ": added " + report.added() + ", changed " + report.changed()
+                    + ", removed " + report.removed());
+            report.errors().forEach((file, why) -> log.warn("skipped " + file + ": " + why));
+        });
+        reload.run();
+
+        CountDownLatch stop = new CountDownLatch(1);
+        SignalHandlers.on("HUP", reload);
+        SignalHandlers.on("TERM", stop::countDown);
+        SignalHandlers.on("INT", stop::countDown);
+        stop.await();
+        server.close();
+        // Until blivetd can re-adopt jobs after a restart, it stops them rather than orphan them.
+        log.info("stopping every job, then exiting");
+        java.util.List<dev.blivet.daemon.supervisor.JobSnapshot> last = supervisor.stopAll().get();
+        new StateFile(state).write(mapper, last, log);
+        supervisor.close();
+        reaper.close();
+        return 0;
+    }
+}

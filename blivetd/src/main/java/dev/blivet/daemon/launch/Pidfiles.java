@@ -1,0 +1,35 @@
+package dev.blivet.daemon.launch;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+
+/** Removing a job's pidfile without ever removing another process's. */
+public final class Pidfiles {
+    private Pidfiles() {
+    }
+
+    /**
+     * Removes the pidfile if it names {@code pid}, or if it is empty and {@code emptyIsOurs} (a
+     * start that created it died before writing). Symlinks are never followed.
+     */
+    public static void removeIfOurs(String pidfile, int pid, boolean emptyIsOurs) {
+        if (pidfile == null) {
+            return;
+        }
+        Path path = Path.of(pidfile);
+        try {
+            if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            String content = Files.readString(path, StandardCharsets.US_ASCII).trim();
+            if (content.equals(Integer.toString(pid)) || (content.isEmpty() && emptyIsOurs)) {
+                Files.delete(path);
+            }
+        } catch (IOException e) {
+            // unreadable or already gone: not ours to remove
+        }
+    }
+}

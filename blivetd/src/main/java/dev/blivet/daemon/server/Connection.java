@@ -1,0 +1,263 @@
+package dev.blivet.daemon.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.blivet.common.ResolvedJob;
+import dev.blivet.common.protocol.ErrorCode;
+import dev.blivet.common.protocol.Protocol;
+import dev.blivet.daemon.Log;
+import dev.blivet.daemon.supervisor.JobSnapshot;
+import dev.blivet.daemon.supervisor.RequestException;
+import dev.blivet.daemon.supervisor.Supervisor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import jnr.unixsocket.UnixSocketChannel;
+
+/**
+ * One client: reads request lines, answers each in order, and may turn into a stream (events,
+ * logs with follow) until the client hangs up. Anything a client sends can only end its own
+ * connection, never the daemon.
+ */
+final class Connection implements Runnable {
+    /** Events a slow subscriber may fall behind by before it is cut off. */
+    private static final int EVENT_BACKLOG = 1024;
+    private static final JobSnapshot HANGUP = new JobSnapshot(null, null, null, null, 0, null, null, null, null, null,
+            null, 0, null, null, null);
+
+    private final UnixSocketChannel channel;
+    private final Peer peer;
+    private final RequestHandler handler;
+    private final Supervisor supervisor;
+    private final ObjectMapper mapper;
+    private final Log log;
+    private final Runnable onClose;
+
+    Connection(UnixSocketChannel channel, Peer peer, RequestHandler handler, Supervisor supervisor, ObjectMapper mapper,
+            Log log, Runnable onClose) {
+        this.channel = channel;
+        this.peer = peer;
+        this.handler = handler;
+        this.supervisor = supervisor;
+        this.mapper = mapper;
+        this.log = log;
+        this.onClose = onClose;
+    }
+
+    @Override
+    public void run() {
+        LineReader lines = new LineReader(channel, Protocol.MAX_LINE_BYTES);
+        try {
+            String line;
+            while ((line = lines.next()) != null) {
+                if (!line.isBlank() && !serve(line)) {
+                    return;
+                }
+            }
+        } catch (LineReader.LineTooLongException e) {
+            writeQuietly(error(NullNode.instance, ErrorCode.LINE_TOO_LONG, "request line longer than "
+                    + Protocol.MAX_LINE_BYTES + " bytes; closing the connection", null));
+        } catch (IOException e) {
+            log.debug("client pid " + peer.pid() + ": " + e.getMessage());
+        } finally {
+            close();
+        }
+    }
+
+    /** Answers one request line; false when the connection is done (a stream ended). */
+    private boolean serve(String line) throws IOException {
+        JsonNode parsed;
+        try {
+            parsed = mapper.readTree(line);
+        } catch (JsonProcessingException e) {
+            write(error(NullNode.instance, ErrorCode.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage(), null));
+            return true;
+        }
+        if (!(parsed instanceof ObjectNode request)) {
+            write(error(NullNode.instance, ErrorCode.BAD_REQUEST, "a request must be a JSON object", null));
+            return true;
+        }
+        JsonNode id = request.has("id") ? request.get("id") : NullNode.instance;
+        JsonNode op = request.get("op");
+        if (op == null || !op.isTextual()) {
+            write(error(id, ErrorCode.BAD_REQUEST, "'op' is required and must be a string", null));
+            return true;
+        }
+        try {
+            switch (op.asText()) {
+                case Protocol.EVENTS -> {
+                    streamEvents(id);
+                    return false;
+                }
+                case Protocol.LOGS -> {
+                    return logs(id, request);
+                }
+                default -> write(ok(id, handler.handle(op.asText(), request, peer).get()));
+            }
+        } catch (RequestException e) {
+            write(error(id, e.code(), e.getMessage(), e.details()));
+        } catch (ExecutionException | CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RequestException r) {
+                write(error(id, r.code(), r.getMessage(), r.details()));
+            } else {
+                log.error("request " + op.asText() + " failed: " + cause);
+                write(error(id, ErrorCode.INTERNAL, "internal error: " + cause, null));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return true;
+    }
+
+    private void streamEvents(JsonNode id) throws IOException, InterruptedException {
+        BlockingQueue<JobSnapshot> queue = new ArrayBlockingQueue<>(EVENT_BACKLOG + 1);
+        Supervisor.Subscriber subscriber = new Supervisor.Subscriber() {
+            @Override
+            public int uid() {
+                return peer.uid();
+            }
+
+            @Override
+            public boolean offer(JobSnapshot change) {
+                return queue.offer(change); // full: the client is too slow and gets cut off
+            }
+        };
+        try {
+            supervisor.subscribe(subscriber).get();
+        } catch (ExecutionException e) {
+            throw new CompletionException(e.getCause());
+        }
+        ObjectNode subscribed = mapper.createObjectNode().put("subscribed", true);
+        write(ok(id, subscribed));
+        Thread hangup = watchForHangup(() -> queue.offer(HANGUP));
+        try {
+            while (true) {
+                JobSnapshot change = queue.take();
+                if (change == HANGUP) {
+                    return;
+                }
+                ObjectNode event = mapper.createObjectNode().put("event", "state");
+                event.set("job", mapper.valueToTree(change));
+                write(event);
+            }
+        } finally {
+            supervisor.unsubscribe(subscriber);
+            hangup.interrupt();
+        }
+    }
+
+    private boolean logs(JsonNode id, ObjectNode request) throws IOException, InterruptedException, ExecutionException {
+        String stream = request.has("stream") ? Fields.text(request, "stream") : "stdout";
+        if (!stream.equals("stdout") && !stream.equals("stderr")) {
+            throw new RequestException(ErrorCode.BAD_REQUEST, "'stream' must be \"stdout\" or \"stderr\"");
+        }
+        int count = Fields.integer(request, "lines", 10, 0, 100_000);
+        boolean follow = Fields.bool(request, "follow", false);
+        ResolvedJob job = supervisor.resolvedJob(Fields.name(request), peer.uid()).get();
+        String file = stream.equals("stdout") ? job.stdout() : job.stderr();
+        if (file == null) {
+            throw new RequestException(ErrorCode.NOT_FOUND, "job " + job.name() + " has no " + stream
+                    + " file (it goes to /dev/null); set \"" + stream + "\" in its spec");
+        }
+        LogTail tail = new LogTail(Path.of(file));
+        LogTail.Tail last = tail.lastLines(count);
+        ObjectNode result = mapper.createObjectNode().put("file", file);
+        var array = result.putArray("lines");
+        last.lines().forEach(array::add);
+        write(ok(id, result));
+        if (!follow) {
+            return true;
+        }
+        Thread hangup = watchForHangup(tail::cancel);
+        try {
+            tail.follow(last.end(), text -> {
+                try {
+                    write(mapper.createObjectNode().put("event", "log").put("line", text));
+                    return true;
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        } finally {
+            hangup.interrupt();
+        }
+        return false;
+    }
+
+    /**
+     * In stream mode the client sends nothing more; a thread reads on so that a hang-up is
+     * noticed at once rather than at the next write.
+     */
+    private Thread watchForHangup(Runnable onHangup) {
+        Thread thread = new Thread(() -> {
+            ByteBuffer sink = ByteBuffer.allocate(4096);
+            try {
+                while (channel.read(sink) >= 0) {
+                    sink.clear();
+                }
+            } catch (IOException e) {
+                // closed either way
+            }
+            onHangup.run();
+        }, "blivet-hangup-" + peer.pid());
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private ObjectNode ok(JsonNode id, JsonNode result) {
+        ObjectNode response = mapper.createObjectNode();
+        response.set("id", id);
+        response.put("ok", true);
+        response.set("result", result);
+        return response;
+    }
+
+    private ObjectNode error(JsonNode id, ErrorCode code, String message, JsonNode details) {
+        ObjectNode response = mapper.createObjectNode();
+        response.set("id", id);
+        response.put("ok", false);
+        ObjectNode error = response.putObject("error");
+        error.put("code", code.code());
+        error.put("message", message);
+        if (details != null) {
+            details.fields().forEachRemaining(field -> error.set(field.getKey(), field.getValue()));
+        }
+        return response;
+    }
+
+    private synchronized void write(JsonNode message) throws IOException {
+        byte[] bytes = (mapper.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
+    private void writeQuietly(JsonNode message) {
+        try {
+            write(message);
+        } catch (IOException e) {
+            // the client is gone; nothing to tell it
+        }
+    }
+
+    private void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // already closed
+        }
+        onClose.run();
+    }
+}

@@ -1,0 +1,223 @@
+package dev.blivet.daemon.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.blivet.common.protocol.ErrorCode;
+import dev.blivet.daemon.Log;
+import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.supervisor.Supervisor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import jnr.unixsocket.Credentials;
+import jnr.unixsocket.UnixServerSocketChannel;
+import jnr.unixsocket.UnixSocketAddress;
+import jnr.unixsocket.UnixSocketChannel;
+import jnr.unixsocket.UnixSocketOptions;
+
+/**
+ * Listens on the Unix socket and gives each client a thread of its own (blocking I/O keeps the
+ * code plain; clients are few and local). Limits keep one client or one user from starving the
+ * others: {@value #MAX_CONNECTIONS} connections in all, {@value #MAX_PER_USER} per non-root uid.
+ *
+ * <p>The socket is 0666 when blivetd runs as root: every request is authorized by the caller's
+ * uid from SO_PEERCRED, so any user may connect and act on its own jobs. A non-root blivetd's
+ * socket is 0600: only its own user.
+ */
+public final class ControlServer implements AutoCloseable {
+    static final int MAX_CONNECTIONS = 512;
+    static final int MAX_PER_USER = 64;
+    private static final int F_SETFD = 2;
+    private static final int FD_CLOEXEC = 1;
+
+    private final Path path;
+    private final NativeOs os;
+    private final Log log;
+    private final RequestHandler handler;
+    private final Supervisor supervisor;
+    private final ObjectMapper mapper;
+    private final UnixServerSocketChannel server;
+    private final ThreadPoolExecutor clients;
+    private final Map<Integer, AtomicInteger> perUser = new ConcurrentHashMap<>();
+    private final Thread acceptor;
+    private volatile boolean open = true;
+
+    public ControlServer(Path path, NativeOs os, Log log, Supervisor supervisor, RequestHandler handler,
+            ObjectMapper mapper) throws IOException {
+        this.path = path;
+        this.os = os;
+        this.log = log;
+        this.supervisor = supervisor;
+        this.mapper = mapper;
+        this.handler = handler;
+        boolean root = os.posix().geteuid() == 0;
+        prepareDirectory(path.getParent(), root);
+        clearStaleSocket();
+        this.server = UnixServerSocketChannel.open();
+        setCloexec(server.getFD());
+        server.socket().bind(new UnixSocketAddress(path.toString()));
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(root ? "rw-rw-rw-" : "rw-------"));
+        this.clients = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), task -> {
+            Thread t = new Thread(task, "blivet-client");
+            t.setDaemon(true);
+            return t;
+        });
+        this.acceptor = new Thread(this::acceptLoop, "blivet-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        log.info("listening on " + path);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    private void prepareDirectory(Path dir, boolean root) throws IOException {
+        if (dir == null) {
+            return;
+        }
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(root ? "rwxr-xr-x" : "rwx------"));
+            return;
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException(dir + " is not a directory");
+        }
+        int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        int self = os.posix().geteuid();
+        int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        boolean othersMayWrite = (mode & 0002) != 0 && (mode & 01000) == 0;
+        if ((owner != self && owner != 0) || othersMayWrite) {
+            throw new IOException("refusing to put the socket in " + dir + ": it belongs to uid " + owner
+                    + " or others may replace files in it");
+        }
+    }
+
+    /** A socket left by a blivetd that died goes; a live one means another blivetd runs. */
+    private void clearStaleSocket() throws IOException {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!"socket".equals(fileType(path))) {
+            throw new IOException(path + " exists and is not a socket; remove it or choose another --socket");
+        }
+        try (UnixSocketChannel probe = UnixSocketChannel.open(new UnixSocketAddress(path.toString()))) {
+            throw new IOException("another blivetd is already listening on " + path);
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("another blivetd")) {
+                throw e;
+            }
+            Files.delete(path);
+        }
+    }
+
+    private static String fileType(Path file) throws IOException {
+        int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        return (mode & 0170000) == 0140000 ? "socket" : "other";
+    }
+
+    private void setCloexec(int fd) {
+        // jnr's socket() and accept() do not ask for SOCK_CLOEXEC; the spawn helper's closefrom
+        // covers the instant before this.
+        os.libc().fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+
+    private void acceptLoop() {
+        while (open) {
+            UnixSocketChannel client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                if (open) {
+                    log.error("accept on " + path + ": " + e.getMessage());
+                }
+                continue;
+            }
+            if (client == null) {
+                continue;
+            }
+            setCloexec(client.getFD());
+            admit(client);
+        }
+    }
+
+    private void admit(UnixSocketChannel client) {
+        Peer peer;
+        try {
+            Credentials credentials = client.getOption(UnixSocketOptions.SO_PEERCRED);
+            peer = new Peer(credentials.getPid(), credentials.getUid(), credentials.getGid());
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(client);
+            return;
+        }
+        AtomicInteger count = perUser.computeIfAbsent(peer.uid(), uid -> new AtomicInteger());
+        if (!peer.isRoot() && count.incrementAndGet() > MAX_PER_USER) {
+            count.decrementAndGet();
+            refuse(client, "uid " + peer.uid() + " already has " + MAX_PER_USER + " connections open");
+            return;
+        }
+        Runnable release = () -> {
+            if (!peer.isRoot()) {
+                count.decrementAndGet();
+            }
+        };
+        try {
+            clients.execute(new Connection(client, peer, handler, supervisor, mapper, log, release));
+        } catch (RejectedExecutionException e) {
+            release.run();
+            refuse(client, "blivetd already serves " + MAX_CONNECTIONS + " connections");
+        }
+    }
+
+    private void refuse(UnixSocketChannel client, String why) {
+        String line = "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"" + ErrorCode.TOO_MANY_CLIENTS.code()
+                + "\",\"message\":\"" + why + "; try again later\"}}\n";
+        try {
+            client.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            // it will see the close
+        }
+        closeQuietly(client);
+    }
+
+    private static void closeQuietly(UnixSocketChannel client) {
+        try {
+            client.close();
+        } catch (IOException e) {
+            // nothing more to do
+        }
+    }
+
+    /** Active client connections (for tests and the leak checks). */
+    int activeConnections() {
+        return clients.getActiveCount();
+    }
+
+    @Override
+    public void close() {
+        open = false;
+        try {
+            server.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        acceptor.interrupt();
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            log.warn("could not remove " + path + ": " + e.getMessage());
+        }
+        clients.shutdownNow();
+    }
+}

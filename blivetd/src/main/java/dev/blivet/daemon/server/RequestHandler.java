@@ -1,0 +1,195 @@
+package dev.blivet.daemon.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.blivet.common.JobSpec;
+import dev.blivet.common.JobSpecJson;
+import dev.blivet.common.JobSpecResolver;
+import dev.blivet.common.ResolvedJob;
+import dev.blivet.common.Signals;
+import dev.blivet.common.SpecException;
+import dev.blivet.common.SpecProblem;
+import dev.blivet.common.Version;
+import dev.blivet.common.protocol.ErrorCode;
+import dev.blivet.common.protocol.Protocol;
+import dev.blivet.daemon.supervisor.JobSnapshot;
+import dev.blivet.daemon.supervisor.JobState;
+import dev.blivet.daemon.supervisor.JobsDirectory;
+import dev.blivet.daemon.supervisor.RequestException;
+import dev.blivet.daemon.supervisor.Supervisor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Turns one request object into a supervisor call and its result into JSON. Field checks name the
+ * field at fault; streaming ops (events, logs) are the {@link Connection}'s.
+ */
+public final class RequestHandler {
+    private static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
+
+    private final Supervisor supervisor;
+    private final JobSpecResolver resolver;
+    private final JobsDirectory jobsDirectory;
+    private final ObjectMapper mapper;
+    private final JobSpecJson specJson = new JobSpecJson();
+
+    public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper) {
+        this.supervisor = supervisor;
+        this.resolver = resolver;
+        this.jobsDirectory = jobsDirectory;
+        this.mapper = mapper;
+    }
+
+    CompletableFuture<JsonNode> handle(String op, ObjectNode request, Peer peer) {
+        int uid = peer.uid();
+        return switch (op) {
+            case Protocol.PING -> CompletableFuture.completedFuture(ping(peer));
+            case Protocol.START -> start(request, uid).thenApply(this::tree);
+            case Protocol.STOP -> stop(request, uid);
+            case Protocol.RESTART -> supervisor.restart(Fields.name(request), uid).thenApply(this::tree);
+            case Protocol.SIGNAL -> supervisor.signal(Fields.name(request), uid, signal(request, "signal", true),
+                    Fields.bool(request, "group", false)).thenApply(this::tree);
+            case Protocol.STATUS -> request.has("name")
+                    ? supervisor.status(Fields.name(request), uid).thenApply(this::tree)
+                    : supervisor.list(uid).thenApply(jobs -> jobsNode(jobs));
+            case Protocol.LIST -> supervisor.list(uid).thenApply(this::listNode);
+            case Protocol.REMOVE -> supervisor.remove(Fields.name(request), uid).thenApply(this::tree);
+            case Protocol.RELOAD -> reload(peer);
+            case Protocol.WAIT -> supervisor.waitFor(Fields.name(request), uid, states(request),
+                    Fields.seconds(request, "timeout", DEFAULT_WAIT)).thenApply(this::tree);
+            default -> throw new RequestException(ErrorCode.UNKNOWN_OP, "unknown op '" + op + "'; known: ping, start, stop,"
+                    + " restart, signal, status, list, remove, reload, wait, events, logs");
+        };
+    }
+
+    private JsonNode ping(Peer peer) {
+        ObjectNode result = mapper.createObjectNode();
+        result.put("version", Version.get());
+        result.put("protocol", Protocol.VERSION);
+        result.put("pid", ProcessHandle.current().pid());
+        result.put("uid", peer.uid());
+        return result;
+    }
+
+    private CompletableFuture<JobSnapshot> start(ObjectNode request, int uid) {
+        boolean wait = Fields.bool(request, "wait", true);
+        JsonNode specNode = request.get("spec");
+        if (specNode == null) {
+            return supervisor.start(Fields.name(request), uid, wait);
+        }
+        if (!specNode.isObject()) {
+            throw new RequestException(ErrorCode.BAD_REQUEST, "'spec' must be a JSON object (a job spec)");
+        }
+        JobSpec spec;
+        ResolvedJob resolved;
+        try {
+            spec = specJson.parse(specNode.toString());
+            resolved = resolver.resolve(spec, uid);
+        } catch (SpecException e) {
+            throw invalidSpec(e);
+        }
+        return supervisor.start(spec, resolved, uid, wait);
+    }
+
+    private RequestException invalidSpec(SpecException e) {
+        ObjectNode details = mapper.createObjectNode();
+        details.put("exit_code", e.code().code());
+        var problems = details.putArray("problems");
+        for (SpecProblem problem : e.problems()) {
+            problems.addObject().put("exit_code", problem.code().code()).put("message", problem.toString());
+        }
+        ErrorCode code = e.code() == dev.blivet.common.ExitCode.NO_PERMISSION ? ErrorCode.PERMISSION_DENIED
+                : ErrorCode.INVALID_SPEC;
+        return new RequestException(code, e.getMessage(), details);
+    }
+
+    private CompletableFuture<JsonNode> stop(ObjectNode request, int uid) {
+        Integer signal = request.has("signal") ? signal(request, "signal", true) : null;
+        Duration timeout = request.has("timeout") ? Fields.seconds(request, "timeout", null) : null;
+        if (!Fields.bool(request, "all", false)) {
+            return supervisor.stop(Fields.name(request), uid, signal, timeout).thenApply(this::tree);
+        }
+        return supervisor.list(uid).thenCompose(jobs -> {
+            List<CompletableFuture<JobSnapshot>> stops = new ArrayList<>();
+            for (JobSnapshot job : jobs) {
+                stops.add(supervisor.stop(job.name(), uid, signal, timeout));
+            }
+            return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
+                    .thenApply(done -> jobsNode(stops.stream().map(CompletableFuture::join).toList()));
+        });
+    }
+
+    private CompletableFuture<JsonNode> reload(Peer peer) {
+        if (!peer.isRoot()) {
+            throw new RequestException(ErrorCode.PERMISSION_DENIED, "only root may reload the jobs directory; you are uid "
+                    + peer.uid());
+        }
+        return supervisor.applyJobsDirectory(jobsDirectory.scan()).thenApply(report -> mapper.valueToTree(report));
+    }
+
+    private static int signal(ObjectNode request, String field, boolean required) {
+        JsonNode node = request.get(field);
+        if (node == null && !required) {
+            return 0;
+        }
+        String text = node == null ? null : node.isIntegralNumber() ? node.asText() : node.isTextual() ? node.asText() : null;
+        OptionalInt number = Signals.number(text);
+        if (number.isEmpty()) {
+            throw new RequestException(ErrorCode.BAD_REQUEST, "'" + field + "' must be a signal name (\"TERM\", \"SIGHUP\")"
+                    + " or number");
+        }
+        return number.getAsInt();
+    }
+
+    private static Set<JobState> states(ObjectNode request) {
+        JsonNode node = request.get("state");
+        List<JsonNode> items = new ArrayList<>();
+        if (node != null && node.isTextual()) {
+            items.add(node);
+        } else if (node != null && node.isArray()) {
+            node.forEach(items::add);
+        }
+        if (items.isEmpty()) {
+            throw new RequestException(ErrorCode.BAD_REQUEST, "'state' must be a state name or an array of them:"
+                    + " stopped, starting, running, stopping, exited, failed, backoff");
+        }
+        Set<JobState> states = EnumSet.noneOf(JobState.class);
+        for (JsonNode item : items) {
+            try {
+                states.add(JobState.fromJson(item.asText()));
+            } catch (IllegalArgumentException e) {
+                throw new RequestException(ErrorCode.BAD_REQUEST, "'state': unknown state '" + item.asText() + "'");
+            }
+        }
+        return states;
+    }
+
+    private JsonNode tree(Object value) {
+        return mapper.valueToTree(value);
+    }
+
+    private JsonNode jobsNode(List<JobSnapshot> jobs) {
+        ObjectNode result = mapper.createObjectNode();
+        result.set("jobs", mapper.valueToTree(jobs));
+        return result;
+    }
+
+    private JsonNode listNode(List<JobSnapshot> jobs) {
+        ObjectNode result = mapper.createObjectNode();
+        var array = result.putArray("jobs");
+        for (JobSnapshot job : jobs) {
+            ObjectNode item = array.addObject().put("name", job.name()).put("state", job.state().jsonName());
+            if (job.pid() != null) {
+                item.put("pid", job.pid());
+            }
+            item.put("owner", job.owner());
+        }
+        return result;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.blivet.daemon.supervisor;
+
+import dev.blivet.common.JobSpec;
+import dev.blivet.common.ResolvedJob;
+import dev.blivet.daemon.launch.ExitStatus;
+import dev.blivet.daemon.launch.SdNotifySocket;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * One job's mutable record. Only the supervisor's loop thread touches it (ARCHITECTURE.md, Rule 3),
+ * so it has no locks; everything leaves the loop as a {@link JobSnapshot}.
+ */
+final class Job {
+    final String name;
+    final int owner;
+    final JobLifecycle lifecycle;
+    /** "jobs-dir" for jobs loaded from the jobs directory, else "client". */
+    String source;
+    JobSpec spec;
+    ResolvedJob resolved;
+
+    /** Bumped at each launch, so late events of an earlier run are recognised and dropped. */
+    long run;
+    Integer pid;
+    Integer pgid;
+    int pidfd = -1;
+    Instant startedAt;
+    Instant readyAt;
+    Instant exitedAt;
+    ExitStatus lastExit;
+    String lastError;
+    SdNotifySocket notifySocket;
+    String notifyStatus;
+    ScheduledFuture<?> restartTimer;
+    ScheduledFuture<?> killTimer;
+    boolean removeWhenStopped;
+    final List<CompletableFuture<JobSnapshot>> startWaiters = new ArrayList<>();
+    final List<CompletableFuture<JobSnapshot>> stopWaiters = new ArrayList<>();
+
+    Job(String name, int owner, JobLifecycle lifecycle) {
+        this.name = name;
+        this.owner = owner;
+        this.lifecycle = lifecycle;
+    }
+
+    JobState state() {
+        return lifecycle.state();
+    }
+
+    JobSnapshot snapshot() {
+        boolean alive = state().hasProcess();
+        String error = lastError != null ? lastError : lifecycle.reason();
+        return new JobSnapshot(name, state(), alive ? pid : null, alive ? pgid : null, owner, startedAt,
+                alive ? readyAt : null, exitedAt, lastExit != null && lastExit.exited() ? lastExit.code() : null,
+                lastExit != null && !lastExit.exited() ? lastExit.signal() : null,
+                lastExit != null && lastExit.coreDumped() ? Boolean.TRUE : null, lifecycle.restarts(),
+                error, notifyStatus, source);
+    }
+}

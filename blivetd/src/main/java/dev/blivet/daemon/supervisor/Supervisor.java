@@ -1,0 +1,568 @@
+package dev.blivet.daemon.supervisor;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.blivet.common.JobSpec;
+import dev.blivet.common.ResolvedJob;
+import dev.blivet.common.Signals;
+import dev.blivet.common.protocol.ErrorCode;
+import dev.blivet.daemon.Log;
+import dev.blivet.daemon.launch.ExitStatus;
+import dev.blivet.daemon.launch.LaunchResult;
+import dev.blivet.daemon.launch.Launcher;
+import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.launch.Pidfiles;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The one owner of all job state (ARCHITECTURE.md, Rule 3): a single loop thread runs every
+ * request, launch result, exit and timer as a task from its inbox; nothing else touches a
+ * {@link Job}. Launches block, so they run on worker threads and post their result back; the
+ * reaper's exits and the timers post too. An idle supervisor waits on its inbox: no polling.
+ *
+ * <p>Authorization is by uid: root (0) sees and acts on every job, any other uid only on the jobs
+ * it owns.
+ */
+public final class Supervisor implements AutoCloseable {
+    private static final int SIGKILL = 9;
+    private static final int MAX_LAUNCH_THREADS = 64;
+
+    /** Receives state changes; returns false to unsubscribe (e.g. its client is gone or too slow). */
+    public interface Subscriber {
+        int uid();
+
+        boolean offer(JobSnapshot change);
+    }
+
+    /** What a reload did, by job name. */
+    public record ReloadReport(List<String> added, List<String> changed, List<String> removed,
+            Map<String, String> errors) {
+    }
+
+    private record StateWaiter(String name, Set<JobState> states, CompletableFuture<JobSnapshot> reply) {
+    }
+
+    private final Launcher launcher;
+    private final NativeOs os;
+    private final Log log;
+    private final Clock clock;
+    private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    private final Thread loop;
+    private final ScheduledExecutorService timers;
+    private final ExecutorService launches;
+    private final Map<String, Job> jobs = new TreeMap<>();
+    private final List<StateWaiter> stateWaiters = new ArrayList<>();
+    private final List<Subscriber> subscribers = new ArrayList<>();
+    private volatile boolean running = true;
+
+    public Supervisor(Launcher launcher, NativeOs os, Log log, Clock clock) {
+        this.launcher = launcher;
+        this.os = os;
+        this.log = log;
+        this.clock = clock;
+        ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, daemonThreads("blivet-timer"));
+        timerPool.setRemoveOnCancelPolicy(true); // a cancelled kill timer must not linger for 10 s
+        this.timers = timerPool;
+        this.launches = new ThreadPoolExecutor(0, MAX_LAUNCH_THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                daemonThreads("blivet-launch"), (task, pool) -> task.run());
+        this.loop = new Thread(this::runLoop, "blivet-supervisor");
+        loop.start();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+        return task -> {
+            Thread t = new Thread(task, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private void runLoop() {
+        while (running || !inbox.isEmpty()) {
+            try {
+                Runnable task = inbox.poll(1, TimeUnit.DAYS);
+                if (task != null) {
+                    task.run();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // One bad event must not take the daemon down with it.
+                log.error("supervisor: " + e);
+            }
+        }
+    }
+
+    /** Runs {@code body} on the loop; its result (or RequestException) completes the future. */
+    private <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> body) {
+        CompletableFuture<T> reply = new CompletableFuture<>();
+        if (!running) {
+            reply.completeExceptionally(new RequestException(ErrorCode.SHUTTING_DOWN, "blivetd is shutting down"));
+            return reply;
+        }
+        inbox.add(() -> {
+            try {
+                body.get().whenComplete((value, error) -> {
+                    if (error != null) {
+                        reply.completeExceptionally(error);
+                    } else {
+                        reply.complete(value);
+                    }
+                });
+            } catch (RuntimeException e) {
+                reply.completeExceptionally(e);
+            }
+        });
+        return reply;
+    }
+
+    private void post(Runnable event) {
+        inbox.add(event);
+    }
+
+    // ---- requests ----
+
+    /**
+     * Starts a job from a spec a client sent (or the jobs directory loaded), already resolved on
+     * behalf of {@code uid}.
+     *
+     * @param wait answer once the job is ready (or its start failed) rather than at once
+     */
+    public CompletableFuture<JobSnapshot> start(JobSpec spec, ResolvedJob resolved, int uid, boolean wait) {
+        return call(() -> {
+            Job job = jobs.get(spec.name());
+            if (job != null) {
+                authorize(job, uid);
+                if (job.state().hasProcess()) {
+                    if (job.spec.equals(spec)) {
+                        return CompletableFuture.completedFuture(job.snapshot()); // already running: nothing to do
+                    }
+                    throw new RequestException(ErrorCode.CONFLICT, "job " + spec.name() + " is " + job.state().jsonName()
+                            + " with a different spec: stop it first");
+                }
+            } else {
+                job = new Job(spec.name(), uid, new JobLifecycle(resolved.supervision(), ThreadLocalRandom.current()::nextDouble));
+                job.source = "client";
+                jobs.put(job.name, job);
+            }
+            setSpec(job, spec, resolved);
+            return startJob(job, wait);
+        });
+    }
+
+    /** Starts a job blivetd already knows. */
+    public CompletableFuture<JobSnapshot> start(String name, int uid, boolean wait) {
+        return call(() -> startJob(find(name, uid), wait));
+    }
+
+    private CompletableFuture<JobSnapshot> startJob(Job job, boolean wait) {
+        if (job.state() == JobState.STOPPING) {
+            throw new RequestException(ErrorCode.CONFLICT, "job " + job.name + " is stopping: wait for it to stop first");
+        }
+        boolean alreadyUp = job.state().hasProcess();
+        act(job, job.lifecycle.start());
+        if (!wait || job.state() == JobState.RUNNING || (alreadyUp && job.state() != JobState.STARTING)) {
+            return CompletableFuture.completedFuture(job.snapshot());
+        }
+        CompletableFuture<JobSnapshot> ready = new CompletableFuture<>();
+        job.startWaiters.add(ready);
+        return ready;
+    }
+
+    /**
+     * Stops a job: its stop signal (or {@code signal}) to the process group, SIGKILL after its
+     * stop timeout (or {@code timeout}); answers once the job has been reaped.
+     */
+    public CompletableFuture<JobSnapshot> stop(String name, int uid, Integer signal, Duration timeout) {
+        return call(() -> stopJob(find(name, uid), signal, timeout));
+    }
+
+    private CompletableFuture<JobSnapshot> stopJob(Job job, Integer signal, Duration timeout) {
+        JobLifecycle.Action action = job.lifecycle.stop();
+        act(job, action, signal, timeout);
+        if (job.state() != JobState.STOPPING) {
+            return CompletableFuture.completedFuture(job.snapshot());
+        }
+        CompletableFuture<JobSnapshot> stopped = new CompletableFuture<>();
+        job.stopWaiters.add(stopped);
+        return stopped;
+    }
+
+    /** Stops the job if it runs, then starts it and waits for it to be ready. */
+    public CompletableFuture<JobSnapshot> restart(String name, int uid) {
+        return stop(name, uid, null, null).thenCompose(stopped -> start(name, uid, true));
+    }
+
+    /** Sends a signal to the job's main process, or to its whole process group. */
+    public CompletableFuture<JobSnapshot> signal(String name, int uid, int signal, boolean group) {
+        return call(() -> {
+            Job job = find(name, uid);
+            if (job.pgid == null || !job.state().hasProcess()) {
+                throw new RequestException(ErrorCode.CONFLICT, "job " + name + " is " + job.state().jsonName()
+                        + ": there is no process to signal");
+            }
+            deliver(job, signal, group);
+            return CompletableFuture.completedFuture(job.snapshot());
+        });
+    }
+
+    public CompletableFuture<JobSnapshot> status(String name, int uid) {
+        return call(() -> {
+            return CompletableFuture.completedFuture(currentSnapshot(find(name, uid)));
+        });
+    }
+
+    /** Every job the uid may see, by name. */
+    public CompletableFuture<List<JobSnapshot>> list(int uid) {
+        return call(() -> CompletableFuture.completedFuture(jobs.values().stream()
+                .filter(job -> uid == 0 || job.owner == uid).map(this::currentSnapshot).toList()));
+    }
+
+    /** With the latest STATUS= the job sent, read now: a query is when anyone needs it. */
+    private JobSnapshot currentSnapshot(Job job) {
+        if (job.notifySocket != null) {
+            refreshNotifyStatus(job);
+        }
+        return job.snapshot();
+    }
+
+    /** Forgets a job that is not running. */
+    public CompletableFuture<JobSnapshot> remove(String name, int uid) {
+        return call(() -> {
+            Job job = find(name, uid);
+            if (job.state().hasProcess()) {
+                throw new RequestException(ErrorCode.CONFLICT, "job " + name + " is " + job.state().jsonName()
+                        + ": stop it before removing it");
+            }
+            act(job, job.lifecycle.stop()); // cancels a pending restart
+            jobs.remove(name);
+            return CompletableFuture.completedFuture(job.snapshot());
+        });
+    }
+
+    /** Answers once the job is in one of {@code states}, or fails with timeout. */
+    public CompletableFuture<JobSnapshot> waitFor(String name, int uid, Set<JobState> states, Duration timeout) {
+        return call(() -> {
+            Job job = find(name, uid);
+            if (states.contains(job.state())) {
+                return CompletableFuture.completedFuture(job.snapshot());
+            }
+            CompletableFuture<JobSnapshot> reply = new CompletableFuture<>();
+            StateWaiter waiter = new StateWaiter(name, Set.copyOf(states), reply);
+            stateWaiters.add(waiter);
+            timers.schedule(() -> post(() -> {
+                if (stateWaiters.remove(waiter)) {
+                    reply.completeExceptionally(new RequestException(ErrorCode.TIMEOUT, "job " + name + " did not reach "
+                            + states.stream().map(JobState::jsonName).sorted().toList() + " within "
+                            + timeout.toMillis() / 1000.0 + " s"));
+                }
+            }), timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return reply;
+        });
+    }
+
+    /** Streams every later state change the subscriber's uid may see. */
+    public CompletableFuture<Void> subscribe(Subscriber subscriber) {
+        return call(() -> {
+            subscribers.add(subscriber);
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    public void unsubscribe(Subscriber subscriber) {
+        post(() -> subscribers.remove(subscriber));
+    }
+
+    /** The job's stdout and stderr paths, for the logs op. */
+    public CompletableFuture<ResolvedJob> resolvedJob(String name, int uid) {
+        return call(() -> CompletableFuture.completedFuture(find(name, uid).resolved));
+    }
+
+    /**
+     * Applies a fresh read of the jobs directory: new jobs are added (and started if autostart),
+     * changed specs take effect at their next start, jobs whose file is gone are stopped and
+     * removed. Jobs clients started are left alone.
+     */
+    public CompletableFuture<ReloadReport> applyJobsDirectory(JobsDirectory.Scan scan) {
+        return call(() -> {
+            List<String> added = new ArrayList<>();
+            List<String> changed = new ArrayList<>();
+            List<String> removed = new ArrayList<>();
+            Map<String, String> errors = new TreeMap<>(scan.errors());
+            for (JobsDirectory.Entry entry : scan.jobs().values()) {
+                Job job = jobs.get(entry.spec().name());
+                if (job != null && !JobsDirectory.SOURCE.equals(job.source)) {
+                    errors.put(entry.file().toString(), "job name " + job.name + " is taken by a job uid " + job.owner
+                            + " started; skipped");
+                    continue;
+                }
+                if (job == null) {
+                    job = new Job(entry.spec().name(), 0, new JobLifecycle(entry.resolved().supervision(),
+                            ThreadLocalRandom.current()::nextDouble));
+                    job.source = JobsDirectory.SOURCE;
+                    jobs.put(job.name, job);
+                    setSpec(job, entry.spec(), entry.resolved());
+                    added.add(job.name);
+                    if (entry.resolved().supervision().autostart()) {
+                        act(job, job.lifecycle.start());
+                    }
+                } else if (!job.spec.equals(entry.spec())) {
+                    setSpec(job, entry.spec(), entry.resolved());
+                    changed.add(job.name);
+                }
+            }
+            for (Job job : List.copyOf(jobs.values())) {
+                if (JobsDirectory.SOURCE.equals(job.source) && !scan.jobs().containsKey(job.name)) {
+                    removed.add(job.name);
+                    if (job.state().hasProcess()) {
+                        job.removeWhenStopped = true;
+                        stopJob(job, null, null);
+                    } else {
+                        act(job, job.lifecycle.stop());
+                        jobs.remove(job.name);
+                    }
+                }
+            }
+            return CompletableFuture.completedFuture(new ReloadReport(added, changed, removed, errors));
+        });
+    }
+
+    private void setSpec(Job job, JobSpec spec, ResolvedJob resolved) {
+        job.spec = spec;
+        job.resolved = resolved;
+        job.lifecycle.update(resolved.supervision());
+    }
+
+    private Job find(String name, int uid) {
+        Job job = jobs.get(name);
+        if (job == null) {
+            throw new RequestException(ErrorCode.NOT_FOUND, "no job named " + name);
+        }
+        authorize(job, uid);
+        return job;
+    }
+
+    private static void authorize(Job job, int uid) {
+        if (uid != 0 && job.owner != uid) {
+            throw new RequestException(ErrorCode.PERMISSION_DENIED, "job " + job.name + " belongs to uid " + job.owner
+                    + "; you are uid " + uid + " and may act only on your own jobs");
+        }
+    }
+
+    // ---- carrying out the lifecycle's actions ----
+
+    private void act(Job job, JobLifecycle.Action action) {
+        act(job, action, null, null);
+    }
+
+    private void act(Job job, JobLifecycle.Action action, Integer stopSignal, Duration stopTimeout) {
+        if (action instanceof JobLifecycle.Action.Launch) {
+            launch(job);
+        } else if (action instanceof JobLifecycle.Action.SignalStop) {
+            signalStop(job, stopSignal, stopTimeout);
+        } else if (action instanceof JobLifecycle.Action.ScheduleRestart restart) {
+            scheduleRestart(job, restart.delay());
+        } else if (action instanceof JobLifecycle.Action.CancelRestart) {
+            cancel(job.restartTimer);
+        }
+        publish(job);
+    }
+
+    private void launch(Job job) {
+        cancel(job.restartTimer);
+        long run = ++job.run;
+        ResolvedJob resolved = job.resolved;
+        job.startedAt = clock.instant();
+        job.readyAt = null;
+        job.lastError = null;
+        job.notifyStatus = null;
+        log.info("job " + job.name + ": starting " + resolved.argv());
+        launches.execute(() -> {
+            LaunchResult result;
+            try {
+                result = launcher.launch(resolved);
+            } catch (RuntimeException e) {
+                result = new LaunchResult.Failed(dev.blivet.common.ExitCode.SOFTWARE, "internal error: " + e, null);
+            }
+            LaunchResult outcome = result;
+            post(() -> launched(job, run, outcome));
+        });
+    }
+
+    private void launched(Job job, long run, LaunchResult result) {
+        if (jobs.get(job.name) != job || run != job.run) {
+            if (result instanceof LaunchResult.Started started) {
+                os.posix().kill(-started.pgid(), SIGKILL); // its job was replaced meanwhile: nobody owns it
+                os.close(started.pidfd());
+            }
+            return;
+        }
+        Instant now = clock.instant();
+        if (result instanceof LaunchResult.Started started) {
+            job.pid = started.pid();
+            job.pgid = started.pgid();
+            job.pidfd = started.pidfd();
+            job.readyAt = started.readyAt();
+            job.notifySocket = started.notifySocket();
+            if (job.notifySocket != null) {
+                job.notifyStatus = job.notifySocket.status();
+            }
+            started.exit().whenComplete((exit, error) -> post(() -> exited(job, run, exit)));
+            log.info("job " + job.name + ": running, pid " + job.pid);
+            act(job, job.lifecycle.ready(now));
+            job.startWaiters.forEach(waiter -> waiter.complete(job.snapshot()));
+        } else if (result instanceof LaunchResult.Failed failed) {
+            job.lastError = failed.message();
+            job.lastExit = failed.jobExit();
+            job.exitedAt = failed.jobExit() != null ? now : job.exitedAt;
+            log.warn("job " + job.name + ": " + failed.message());
+            act(job, job.lifecycle.launchFailed(now, failed.message()));
+            ObjectNode details = JsonNodeFactory.instance.objectNode();
+            details.put("exit_code", failed.code().code());
+            details.put("kind", failed.code().kind());
+            if (failed.jobExit() != null) {
+                details.put("job_exit", failed.jobExit().describe());
+            }
+            RequestException error = new RequestException(ErrorCode.START_FAILED, failed.message(), details);
+            job.startWaiters.forEach(waiter -> waiter.completeExceptionally(error));
+            stoppedIfDown(job);
+        }
+        job.startWaiters.clear();
+    }
+
+    private void exited(Job job, long run, ExitStatus exit) {
+        if (run != job.run || exit == null) {
+            return;
+        }
+        job.exitedAt = clock.instant();
+        job.lastExit = exit;
+        cancel(job.killTimer);
+        os.close(job.pidfd);
+        job.pidfd = -1;
+        if (job.notifySocket != null) {
+            refreshNotifyStatus(job);
+            job.notifySocket.close();
+            job.notifySocket = null;
+        }
+        Pidfiles.removeIfOurs(job.resolved.pidfile(), job.pid, false);
+        log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
+        act(job, job.lifecycle.exited(exit, job.exitedAt));
+        stoppedIfDown(job);
+    }
+
+    /** Answers stop requests and carries out a pending removal once nothing runs. */
+    private void stoppedIfDown(Job job) {
+        if (job.state().hasProcess()) {
+            return;
+        }
+        job.stopWaiters.forEach(waiter -> waiter.complete(job.snapshot()));
+        job.stopWaiters.clear();
+        if (job.removeWhenStopped && jobs.get(job.name) == job) {
+            jobs.remove(job.name);
+        }
+    }
+
+    private void signalStop(Job job, Integer signal, Duration timeout) {
+        int sig = signal != null ? signal : job.resolved.supervision().stopSignal();
+        Duration grace = timeout != null ? timeout : job.resolved.supervision().stopTimeout();
+        log.info("job " + job.name + ": stopping with " + Signals.name(sig) + ", SIGKILL after " + grace.toMillis() + " ms");
+        deliver(job, sig, true);
+        long run = job.run;
+        cancel(job.killTimer);
+        job.killTimer = timers.schedule(() -> post(() -> {
+            if (job.run == run && job.state() == JobState.STOPPING) {
+                log.warn("job " + job.name + ": still alive after " + grace.toMillis() + " ms, sending SIGKILL");
+                deliver(job, SIGKILL, true);
+            }
+        }), grace.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * To the main process through its pidfd (no pid-reuse race), and to the process group the
+     * helper created, which holds whatever the job forked.
+     */
+    private void deliver(Job job, int signal, boolean group) {
+        if (job.pidfd >= 0) {
+            os.libc().pidfd_send_signal(job.pidfd, signal, null, 0);
+        }
+        if (group && job.pgid != null) {
+            os.posix().kill(-job.pgid, signal);
+        }
+    }
+
+    private void scheduleRestart(Job job, Duration delay) {
+        long run = job.run;
+        log.info("job " + job.name + ": restarting in " + delay.toMillis() + " ms");
+        cancel(job.restartTimer);
+        job.restartTimer = timers.schedule(() -> post(() -> {
+            if (job.run == run && jobs.get(job.name) == job) {
+                act(job, job.lifecycle.restartDue());
+            }
+        }), delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private static void cancel(java.util.concurrent.Future<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    private void refreshNotifyStatus(Job job) {
+        job.notifySocket.drain();
+        job.notifyStatus = job.notifySocket.status();
+    }
+
+    /** Tells waiters and subscribers about the job's current state. */
+    private void publish(Job job) {
+        JobSnapshot snapshot = job.snapshot();
+        for (Iterator<StateWaiter> it = stateWaiters.iterator(); it.hasNext();) {
+            StateWaiter waiter = it.next();
+            if (waiter.name.equals(job.name) && waiter.states.contains(job.state())) {
+                it.remove();
+                waiter.reply.complete(snapshot);
+            }
+        }
+        subscribers.removeIf(s -> (s.uid() == 0 || s.uid() == job.owner) && !s.offer(snapshot));
+    }
+
+    /** Stops every job (each with its own signal and timeout); answers with their final snapshots. */
+    public CompletableFuture<List<JobSnapshot>> stopAll() {
+        return call(() -> {
+            List<CompletableFuture<JobSnapshot>> stops = new ArrayList<>();
+            for (Job job : List.copyOf(jobs.values())) {
+                boolean up = job.state().hasProcess() || job.state() == JobState.BACKOFF;
+                stops.add(up ? stopJob(job, null, null) : CompletableFuture.completedFuture(job.snapshot()));
+            }
+            return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
+                    .thenApply(done -> stops.stream().map(CompletableFuture::join).toList());
+        });
+    }
+
+    /** Stops taking requests. */
+    @Override
+    public void close() {
+        running = false;
+        post(() -> { });
+        timers.shutdownNow();
+        launches.shutdown();
+    }
+}
