@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -89,19 +91,21 @@ public final class Main implements Callable<Integer> {
         }
         log.info("blivetd " + Version.get() + " (pid " + ProcessHandle.current().pid() + ", uid " + euid + "), jobs from "
                 + jobs + ", state in " + state);
-        Runnable reload = () -> supervisor.applyJobsDirectory(jobsDirectory.scan()).whenComplete((report, error) -> {
-            if (error != null) {
-                log.error("reload: " + error.getMessage());
-                return;
-            }
-            log.info("jobs directory " + jobs + ": added " + report.added() + ", changed " + report.changed()
-                    + ", removed " + report.removed());
-            report.errors().forEach((file, why) -> log.warn("skipped " + file + ": " + why));
-        });
-        reload.run();
+        Supplier<CompletableFuture<Supervisor.ReloadReport>> reload = () -> supervisor.applyJobsDirectory(
+                jobsDirectory.scan()).whenComplete((report, error) -> {
+                    if (error != null) {
+                        log.error("reload: " + error.getMessage());
+                        return;
+                    }
+                    log.info("jobs directory " + jobs + ": added " + report.added() + ", changed " + report.changed()
+                            + ", removed " + report.removed());
+                    report.errors().forEach((file, why) -> log.warn("skipped " + file + ": " + why));
+                });
+        reload.get().join();
+        server.start();
 
         CountDownLatch stop = new CountDownLatch(1);
-        SignalHandlers.on("HUP", reload);
+        SignalHandlers.on("HUP", reload::get);
         SignalHandlers.on("TERM", stop::countDown);
         SignalHandlers.on("INT", stop::countDown);
         stop.await();

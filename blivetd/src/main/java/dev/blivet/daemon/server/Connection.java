@@ -65,6 +65,7 @@ final class Connection implements Runnable {
         } catch (LineReader.LineTooLongException e) {
             writeQuietly(error(NullNode.instance, ErrorCode.LINE_TOO_LONG, "request line longer than "
                     + Protocol.MAX_LINE_BYTES + " bytes; closing the connection", null));
+            discardRestOfInput();
         } catch (IOException e) {
             log.debug("client pid " + peer.pid() + ": " + e.getMessage());
         } finally {
@@ -249,6 +250,25 @@ final class Connection implements Runnable {
             write(message);
         } catch (IOException e) {
             // the client is gone; nothing to tell it
+        }
+    }
+
+    /**
+     * Closing a Unix socket with unread input resets it, and the client would lose the error just
+     * written: so take in (and drop) what it is still sending, up to a bound, before closing.
+     */
+    private void discardRestOfInput() {
+        try {
+            channel.shutdownOutput();
+            ByteBuffer sink = ByteBuffer.allocate(64 * 1024);
+            long budget = 16L * Protocol.MAX_LINE_BYTES;
+            int n;
+            while (budget > 0 && (n = channel.read(sink)) >= 0) {
+                budget -= n;
+                sink.clear();
+            }
+        } catch (IOException e) {
+            // the client is gone already
         }
     }
 

@@ -37,6 +37,8 @@ import jnr.unixsocket.UnixSocketOptions;
 public final class ControlServer implements AutoCloseable {
     static final int MAX_CONNECTIONS = 512;
     static final int MAX_PER_USER = 64;
+    /** An idle daemon keeps no client threads for long: a burst of clients leaves nothing behind. */
+    private static final int CLIENT_THREAD_KEEPALIVE_SECONDS = 5;
     private static final int F_SETFD = 2;
     private static final int FD_CLOEXEC = 1;
 
@@ -67,13 +69,21 @@ public final class ControlServer implements AutoCloseable {
         setCloexec(server.getFD());
         server.socket().bind(new UnixSocketAddress(path.toString()));
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(root ? "rw-rw-rw-" : "rw-------"));
-        this.clients = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), task -> {
+        this.clients = new ThreadPoolExecutor(0, MAX_CONNECTIONS, CLIENT_THREAD_KEEPALIVE_SECONDS, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), task -> {
             Thread t = new Thread(task, "blivet-client");
             t.setDaemon(true);
             return t;
         });
         this.acceptor = new Thread(this::acceptLoop, "blivet-accept");
         acceptor.setDaemon(true);
+    }
+
+    /**
+     * Starts answering. Clients that connected since the bind wait in the listen backlog, so the
+     * daemon can finish loading its jobs first and never answer with half a picture.
+     */
+    public void start() {
         acceptor.start();
         log.info("listening on " + path);
     }

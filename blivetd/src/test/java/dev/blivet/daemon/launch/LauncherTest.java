@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.blivet.common.Account;
+import dev.blivet.daemon.testing.Await;
+import dev.blivet.daemon.testing.Proc;
 import dev.blivet.common.ExitCode;
 import dev.blivet.common.NativeAccounts;
 import dev.blivet.common.ResolvedJob;

@@ -1,4 +1,4 @@
-package dev.blivet.daemon.launch;
+package dev.blivet.daemon.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -6,11 +6,11 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /** Waits for a condition with a deadline: tests never sleep to synchronize. */
-final class Await {
+public final class Await {
     private Await() {
     }
 
-    static void until(Duration limit, BooleanSupplier condition, String what) {
+    public static void until(Duration limit, BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + limit.toNanos();
         long pauseMicros = 100;
         while (!condition.getAsBoolean()) {

@@ -1,4 +1,4 @@
-package dev.blivet.daemon.launch;
+package dev.blivet.daemon.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,23 +15,23 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /** What /proc says about a process: what a user would look at. */
-final class Proc {
+public final class Proc {
     private final Path dir;
 
-    Proc(int pid) {
+    public Proc(int pid) {
         this.dir = Path.of("/proc", Integer.toString(pid));
     }
 
-    static int self() {
+    public static int self() {
         return (int) ProcessHandle.current().pid();
     }
 
-    boolean exists() {
+    public boolean exists() {
         return Files.exists(dir) && !state().equals("Z");
     }
 
     /** A field of /proc/PID/status, e.g. "Uid" -> "65534\t65534\t65534\t65534". */
-    String status(String field) {
+    public String status(String field) {
         for (String line : lines("status")) {
             if (line.startsWith(field + ":")) {
                 return line.substring(field.length() + 1).trim();
@@ -40,19 +40,19 @@ final class Proc {
         throw new AssertionError("no " + field + " in " + dir + "/status");
     }
 
-    String state() {
+    public String state() {
         return stat()[2];
     }
 
-    int ppid() {
+    public int ppid() {
         return Integer.parseInt(stat()[3]);
     }
 
-    int pgid() {
+    public int pgid() {
         return Integer.parseInt(stat()[4]);
     }
 
-    int sid() {
+    public int sid() {
         return Integer.parseInt(stat()[5]);
     }
 
@@ -68,7 +68,7 @@ final class Proc {
         return fields;
     }
 
-    Path cwd() {
+    public Path cwd() {
         try {
             return Files.readSymbolicLink(dir.resolve("cwd"));
         } catch (IOException e) {
@@ -76,7 +76,7 @@ final class Proc {
         }
     }
 
-    TreeSet<Integer> fds() {
+    public TreeSet<Integer> fds() {
         try (Stream<Path> fds = Files.list(dir.resolve("fd"))) {
             return fds.map(p -> Integer.parseInt(p.getFileName().toString())).collect(TreeSet::new, TreeSet::add, TreeSet::addAll);
         } catch (IOException e) {
@@ -84,7 +84,7 @@ final class Proc {
         }
     }
 
-    Path fdTarget(int fd) {
+    public Path fdTarget(int fd) {
         try {
             return Files.readSymbolicLink(dir.resolve("fd").resolve(Integer.toString(fd)));
         } catch (IOException e) {
@@ -92,7 +92,7 @@ final class Proc {
         }
     }
 
-    Map<String, String> environ() {
+    public Map<String, String> environ() {
         Map<String, String> env = new TreeMap<>();
         for (String entry : read("environ").split("\0")) {
             if (!entry.isEmpty()) {
@@ -103,7 +103,7 @@ final class Proc {
         return env;
     }
 
-    List<String> cmdline() {
+    public List<String> cmdline() {
         List<String> args = new ArrayList<>();
         for (String arg : read("cmdline").split("\0")) {
             args.add(arg);
@@ -112,7 +112,7 @@ final class Proc {
     }
 
     /** The "Max open files  1024  4096  files" line of /proc/PID/limits. */
-    String limit(String label) {
+    public String limit(String label) {
         return lines("limits").stream().filter(l -> l.startsWith(label)).findFirst()
                 .orElseThrow(() -> new AssertionError("no limit " + label)).replaceAll("\\s+", " ").trim();
     }
@@ -130,7 +130,7 @@ final class Proc {
     }
 
     /** Live (non-zombie) processes whose command line is exactly {@code argv}. */
-    static List<Integer> findByCmdline(List<String> argv) {
+    public static List<Integer> findByCmdline(List<String> argv) {
         return all().filter(p -> {
             try {
                 Proc proc = new Proc(p);
@@ -142,7 +142,7 @@ final class Proc {
     }
 
     /** Zombies whose parent is this JVM: the reaper should leave none. */
-    static List<Integer> zombieChildren() {
+    public static List<Integer> zombieChildren() {
         int self = self();
         return all().filter(p -> {
             try {
@@ -154,7 +154,7 @@ final class Proc {
         }).toList();
     }
 
-    static Optional<Integer> find(String comm, java.util.function.Predicate<Proc> filter) {
+    public static Optional<Integer> find(String comm, java.util.function.Predicate<Proc> filter) {
         return all().filter(p -> {
             try {
                 Proc proc = new Proc(p);

@@ -1,0 +1,105 @@
+package dev.blivet.daemon.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real blivetd in its own JVM, as an operator would run it, with its socket, jobs directory
+ * and state directory under a test's temp dir. Its log is kept for failure messages.
+ */
+public final class BlivetdProcess implements AutoCloseable {
+    private final Process process;
+    private final Path socket;
+    private final Path jobsDir;
+    private final Path log;
+
+    private BlivetdProcess(Process process, Path socket, Path jobsDir, Path log) {
+        this.process = process;
+        this.socket = socket;
+        this.jobsDir = jobsDir;
+        this.log = log;
+    }
+
+    public static BlivetdProcess start(Path dir, String... extraArgs) throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path socket = dir.resolve("run/blivetd.sock");
+        Path jobs = Files.createDirectories(dir.resolve("jobs"));
+        Path log = dir.resolve("blivetd.log");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dblivet.spawnHelper=" + System.getProperty("blivet.spawnHelper"),
+                "-cp", System.getProperty("java.class.path"),
+                "dev.blivet.daemon.Main", "--socket", socket.toString(), "--jobs-dir", jobs.toString(),
+                "--state-dir", dir.resolve("state").toString(), "--log-level", "debug"));
+        command.addAll(List.of(extraArgs));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        BlivetdProcess daemon = new BlivetdProcess(process, socket, jobs, log);
+        try {
+            Await.until(Duration.ofSeconds(30), () -> daemon.accepting() || !process.isAlive(), "blivetd to listen");
+        } catch (AssertionError e) {
+            daemon.close();
+            throw new AssertionError(e.getMessage() + "\n" + daemon.log(), e);
+        }
+        if (!process.isAlive()) {
+            throw new AssertionError("blivetd exited with " + process.exitValue() + ":\n" + daemon.log());
+        }
+        return daemon;
+    }
+
+    /** Answers a ping: connecting alone is not enough, blivetd binds before it has loaded its jobs. */
+    private boolean accepting() {
+        try (Client client = new Client(socket)) {
+            return client.ok("ping", null).has("version");
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    public Path jobsDir() {
+        return jobsDir;
+    }
+
+    public int pid() {
+        return (int) process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public Client client() throws IOException {
+        return new Client(socket);
+    }
+
+    public String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** SIGTERM, as systemd would stop it; it stops its jobs and exits. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
