@@ -131,7 +131,7 @@ public final class Launcher {
             Poller poller = new Poller(os, helper.reportFd());
             ReportParser report = new ReportParser();
             while (true) {
-                if (poller.await(deadline) == 0) {
+                if (!poller.await(deadline)) {
                     throw timeout("blivet-spawn did not finish setting up the job");
                 }
                 long n = os.libc().read(helper.reportFd(), buffer, buffer.length);
@@ -188,11 +188,10 @@ public final class Launcher {
             Poller poller = new Poller(os, helper.readyFd(), daemonPidfd);
             while (true) {
                 failIfExited("before it wrote its readiness newline to fd " + job.notifyFd());
-                int ready = poller.await(deadline);
-                if (ready == 0) {
+                if (!poller.await(deadline)) {
                     throw timeout("no newline on fd " + job.notifyFd());
                 }
-                if ((ready & 1) != 0) {
+                if (poller.isReady(0)) {
                     long n = os.libc().read(helper.readyFd(), buffer, buffer.length);
                     if (n == 0) {
                         failIfExited("after it closed fd " + job.notifyFd() + " without a readiness newline");
@@ -216,7 +215,7 @@ public final class Launcher {
                     return;
                 }
                 failIfExited("before it sent READY=1");
-                if (poller.await(deadline) == 0) {
+                if (!poller.await(deadline)) {
                     throw timeout("no READY=1 on " + notifySocket.path());
                 }
             }
@@ -243,7 +242,7 @@ public final class Launcher {
         }
 
         private boolean isReadable(int fd) {
-            return new Poller(os, fd).await(System.nanoTime() + 1) != 0;
+            return new Poller(os, fd).await(System.nanoTime());
         }
 
         private LaunchException timeout(String what) {

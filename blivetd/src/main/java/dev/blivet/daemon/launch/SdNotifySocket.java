@@ -25,8 +25,9 @@ public final class SdNotifySocket implements AutoCloseable {
     private final Path path;
     private final int fd;
     private final byte[] buffer = new byte[MAX_DATAGRAM];
-    private boolean ready;
-    private String status;
+    // Written by whichever single thread drains (the launcher, then the notify watcher), read by the supervisor.
+    private volatile boolean ready;
+    private volatile String status;
 
     private SdNotifySocket(NativeOs os, Path path, int fd) {
         this.os = os;

@@ -11,6 +11,8 @@ import dev.blivet.daemon.launch.ExitStatus;
 import dev.blivet.daemon.launch.LaunchResult;
 import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.launch.NotifyWatcher;
+import dev.blivet.daemon.launch.SdNotifySocket;
 import dev.blivet.daemon.launch.Pidfiles;
 import java.time.Clock;
 import java.time.Duration;
@@ -72,6 +74,7 @@ public final class Supervisor implements AutoCloseable {
     private final Map<String, Job> jobs = new TreeMap<>();
     private final List<StateWaiter> stateWaiters = new ArrayList<>();
     private final List<Subscriber> subscribers = new ArrayList<>();
+    private final NotifyWatcher notifyWatcher;
     private volatile boolean running = true;
 
     public Supervisor(Launcher launcher, NativeOs os, Log log, Clock clock) {
@@ -84,6 +87,7 @@ public final class Supervisor implements AutoCloseable {
         this.timers = timerPool;
         this.launches = new ThreadPoolExecutor(0, MAX_LAUNCH_THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 daemonThreads("blivet-launch"), (task, pool) -> task.run());
+        this.notifyWatcher = new NotifyWatcher(os, socket -> post(() -> notifyStatusChanged(socket)));
         this.loop = new Thread(this::runLoop, "blivet-supervisor");
         loop.start();
     }
@@ -227,22 +231,24 @@ public final class Supervisor implements AutoCloseable {
 
     public CompletableFuture<JobSnapshot> status(String name, int uid) {
         return call(() -> {
-            return CompletableFuture.completedFuture(currentSnapshot(find(name, uid)));
+            return CompletableFuture.completedFuture(find(name, uid).snapshot());
         });
     }
 
     /** Every job the uid may see, by name. */
     public CompletableFuture<List<JobSnapshot>> list(int uid) {
         return call(() -> CompletableFuture.completedFuture(jobs.values().stream()
-                .filter(job -> uid == 0 || job.owner == uid).map(this::currentSnapshot).toList()));
+                .filter(job -> uid == 0 || job.owner == uid).map(Job::snapshot).toList()));
     }
 
-    /** With the latest STATUS= the job sent, read now: a query is when anyone needs it. */
-    private JobSnapshot currentSnapshot(Job job) {
-        if (job.notifySocket != null) {
-            refreshNotifyStatus(job);
+    /** A job sent sd-notify datagrams: its STATUS= is part of what subscribers see. */
+    private void notifyStatusChanged(SdNotifySocket socket) {
+        for (Job job : jobs.values()) {
+            if (job.notifySocket == socket && !java.util.Objects.equals(job.notifyStatus, socket.status())) {
+                job.notifyStatus = socket.status();
+                publish(job);
+            }
         }
-        return job.snapshot();
     }
 
     /** Forgets a job that is not running. */
@@ -413,6 +419,9 @@ public final class Supervisor implements AutoCloseable {
             if (result instanceof LaunchResult.Started started) {
                 os.posix().kill(-started.pgid(), SIGKILL); // its job was replaced meanwhile: nobody owns it
                 os.close(started.pidfd());
+                if (started.notifySocket() != null) {
+                    started.notifySocket().close();
+                }
             }
             return;
         }
@@ -425,6 +434,7 @@ public final class Supervisor implements AutoCloseable {
             job.notifySocket = started.notifySocket();
             if (job.notifySocket != null) {
                 job.notifyStatus = job.notifySocket.status();
+                notifyWatcher.watch(job.notifySocket);
             }
             started.exit().whenComplete((exit, error) -> post(() -> exited(job, run, exit)));
             log.info("job " + job.name + ": running, pid " + job.pid);
@@ -459,8 +469,8 @@ public final class Supervisor implements AutoCloseable {
         os.close(job.pidfd);
         job.pidfd = -1;
         if (job.notifySocket != null) {
-            refreshNotifyStatus(job);
-            job.notifySocket.close();
+            job.notifyStatus = job.notifySocket.status();
+            notifyWatcher.release(job.notifySocket);
             job.notifySocket = null;
         }
         Pidfiles.removeIfOurs(job.resolved.pidfile(), job.pid, false);
@@ -526,11 +536,6 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    private void refreshNotifyStatus(Job job) {
-        job.notifySocket.drain();
-        job.notifyStatus = job.notifySocket.status();
-    }
-
     /** Tells waiters and subscribers about the job's current state. */
     private void publish(Job job) {
         JobSnapshot snapshot = job.snapshot();
@@ -564,5 +569,6 @@ public final class Supervisor implements AutoCloseable {
         post(() -> { });
         timers.shutdownNow();
         launches.shutdown();
+        notifyWatcher.close();
     }
 }

@@ -177,6 +177,24 @@ class ProtocolTest {
     }
 
     @Test
+    void sdNotifyStatusKeepsFlowingAfterReady() {
+        // 2000 datagrams overflow a socket queue nobody reads (net.unix.max_dgram_qlen): the job
+        // would block before "done" unless blivetd keeps reading after readiness.
+        String script = "import os, socket, time\\n"
+                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\\n"
+                + "s.connect(os.environ['NOTIFY_SOCKET'])\\n"
+                + "s.send(b'READY=1\\\\nSTATUS=warming up')\\n"
+                + "for i in range(2000): s.send(b'STATUS=step %d' % i)\\n"
+                + "s.send(b'STATUS=done')\\n"
+                + "time.sleep(600)";
+        client.ok("start", "\"spec\":{\"name\":\"chatty\",\"readiness\":\"sd-notify\",\"command\":"
+                + "[\"/usr/bin/python3\",\"-c\",\"" + script + "\"]}");
+        Await.until(WAIT, () -> "done".equals(client.ok("status", "\"name\":\"chatty\"").path("status").asText()),
+                "STATUS=done");
+        client.ok("stop", "\"name\":\"chatty\"");
+    }
+
+    @Test
     void waitTimesOutWithItsOwnCode() {
         client.ok("start", "\"spec\":{\"name\":\"long\",\"command\":" + argv(uniqueSleep()) + "}");
         JsonNode response = client.call("wait", "\"name\":\"long\",\"state\":\"exited\",\"timeout\":0.2");
