@@ -73,13 +73,19 @@ public final class Main implements Callable<Integer> {
         Path jobs = jobsDir != null ? jobsDir : DaemonPaths.jobsDir(euid, env);
         Path state = stateDir != null ? stateDir : DaemonPaths.stateDir(euid, env);
 
+        try {
+            RuntimeDirectory.prepare(socketPath.getParent(), euid);
+        } catch (java.io.IOException e) {
+            log.error("cannot use the socket directory: " + e.getMessage());
+            return EXIT_CANNOT_START;
+        }
         Reaper.becomeSubreaper(os);
         Reaper reaper = new Reaper(os, (pid, exit) -> log.debug("reaped pid " + pid + " (" + exit.describe() + ")"));
         Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"));
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver);
         ObjectMapper mapper = ProtocolJson.newMapper();
-        Supervisor supervisor = new Supervisor(launcher, os, log, Clock.systemUTC());
+        Supervisor supervisor = new Supervisor(launcher, os, log, Clock.systemUTC(), euid);
         ControlServer server;
         try {
             server = new ControlServer(socketPath, os, log, supervisor,

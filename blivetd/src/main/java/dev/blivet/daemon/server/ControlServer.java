@@ -63,7 +63,6 @@ public final class ControlServer implements AutoCloseable {
         this.mapper = mapper;
         this.handler = handler;
         boolean root = os.posix().geteuid() == 0;
-        prepareDirectory(path.getParent(), root);
         clearStaleSocket();
         this.server = UnixServerSocketChannel.open();
         setCloexec(server.getFD());
@@ -90,28 +89,6 @@ public final class ControlServer implements AutoCloseable {
 
     public Path path() {
         return path;
-    }
-
-    private void prepareDirectory(Path dir, boolean root) throws IOException {
-        if (dir == null) {
-            return;
-        }
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectories(dir);
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(root ? "rwxr-xr-x" : "rwx------"));
-            return;
-        }
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException(dir + " is not a directory");
-        }
-        int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        int self = os.posix().geteuid();
-        int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        boolean othersMayWrite = (mode & 0002) != 0 && (mode & 01000) == 0;
-        if ((owner != self && owner != 0) || othersMayWrite) {
-            throw new IOException("refusing to put the socket in " + dir + ": it belongs to uid " + owner
-                    + " or others may replace files in it");
-        }
     }
 
     /** A socket left by a blivetd that died goes; a live one means another blivetd runs. */

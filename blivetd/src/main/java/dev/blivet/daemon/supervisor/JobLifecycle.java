@@ -134,7 +134,7 @@ public final class JobLifecycle {
             return NONE; // a STARTING job's exit arrives through launchFailed
         }
         boolean failure = !exit.exited() || !supervision.successExitCodes().contains(exit.code());
-        reason = failure ? "exited with " + exit.describe() : null;
+        reason = !failure ? null : exit.exited() ? "exited with " + exit.describe() : exit.describe();
         return afterEnd(failure, now, JobState.EXITED);
     }
 

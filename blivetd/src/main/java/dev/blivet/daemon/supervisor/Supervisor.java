@@ -63,6 +63,7 @@ public final class Supervisor implements AutoCloseable {
     private record StateWaiter(String name, Set<JobState> states, CompletableFuture<JobSnapshot> reply) {
     }
 
+    private final int daemonUid;
     private final Launcher launcher;
     private final NativeOs os;
     private final Log log;
@@ -77,7 +78,11 @@ public final class Supervisor implements AutoCloseable {
     private final NotifyWatcher notifyWatcher;
     private volatile boolean running = true;
 
-    public Supervisor(Launcher launcher, NativeOs os, Log log, Clock clock) {
+    /**
+     * @param daemonUid blivetd's own uid: the owner of the jobs from the jobs directory
+     */
+    public Supervisor(Launcher launcher, NativeOs os, Log log, Clock clock, int daemonUid) {
+        this.daemonUid = daemonUid;
         this.launcher = launcher;
         this.os = os;
         this.log = log;
@@ -322,7 +327,7 @@ public final class Supervisor implements AutoCloseable {
                     continue;
                 }
                 if (job == null) {
-                    job = new Job(entry.spec().name(), 0, new JobLifecycle(entry.resolved().supervision(),
+                    job = new Job(entry.spec().name(), daemonUid, new JobLifecycle(entry.resolved().supervision(),
                             ThreadLocalRandom.current()::nextDouble));
                     job.source = JobsDirectory.SOURCE;
                     jobs.put(job.name, job);
