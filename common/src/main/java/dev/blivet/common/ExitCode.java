@@ -8,6 +8,7 @@ package dev.blivet.common;
 public enum ExitCode {
     USAGE(64, "invalid job spec"),
     NO_INPUT(66, "cannot run program"),
+    NO_SPEC(66, "cannot read job spec"),
     NO_USER(67, "unknown user or group"),
     UNAVAILABLE(69, "lock conflict"),
     SOFTWARE(70, "internal error"),

@@ -1,6 +1,12 @@
 package dev.blivet.common;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -17,16 +23,36 @@ public final class JobSpecJson {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            // Strings must be strings: a number or boolean where a name or path belongs is a mistake.
+            .withCoercionConfig(LogicalType.Textual, c -> c
+                    .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
             .build();
 
     public JobSpec parse(String json) throws SpecException {
         try {
-            return mapper.readValue(json, JobSpec.class);
+            JobSpec spec = mapper.readValue(json, JobSpec.class);
+            if (spec == null) {
+                throw new SpecException(ExitCode.USAGE, "the spec: wrong type, expected a JSON object, not null");
+            }
+            return spec;
         } catch (UnrecognizedPropertyException e) {
             throw new SpecException(ExitCode.USAGE, "unknown key '" + e.getPropertyName() + "'");
         } catch (MismatchedInputException e) {
+            if (e.getOriginalMessage().startsWith("Trailing token")) {
+                throw new SpecException(ExitCode.USAGE, "malformed JSON: trailing content after the spec object");
+            }
             throw new SpecException(ExitCode.USAGE, describe(e));
+        } catch (JsonMappingException e) {
+            if (e.getPath().isEmpty() || !(e.getCause() instanceof InputCoercionException)) {
+                throw new SpecException(ExitCode.USAGE, "malformed JSON: " + e.getOriginalMessage());
+            }
+            throw new SpecException(ExitCode.USAGE, "'" + e.getPath().get(e.getPath().size() - 1).getFieldName() + "': "
+                    + e.getOriginalMessage());
         } catch (JsonProcessingException e) {
             throw new SpecException(ExitCode.USAGE, "malformed JSON: " + e.getOriginalMessage());
         }
@@ -36,9 +62,9 @@ public final class JobSpecJson {
         try {
             return parse(Files.readString(file));
         } catch (IOException e) {
-            throw new SpecException(ExitCode.NO_INPUT, "cannot read " + file + ": " + e.getMessage());
+            throw new SpecException(ExitCode.NO_SPEC, file + ": " + e.getMessage());
         } catch (SpecException e) {
-            throw new SpecException(ExitCode.USAGE, file + ": " + e.getMessage());
+            throw new SpecException(e.problems().stream().map(p -> new SpecProblem(p.code(), file + ": " + p.message())).toList());
         }
     }
 

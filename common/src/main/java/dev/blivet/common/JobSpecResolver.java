@@ -207,7 +207,7 @@ public final class JobSpecResolver {
             if (path == null || other == null) {
                 return;
             }
-            boolean same = path.equals(other);
+            boolean same = path.equals(other) || canonical(path).equals(canonical(other));
             try {
                 same = same || (Files.exists(Path.of(path)) && Files.isSameFile(Path.of(path), Path.of(other)));
             } catch (IOException e) {
@@ -215,6 +215,15 @@ public final class JobSpecResolver {
             }
             if (same) {
                 problem(ExitCode.USAGE, "'" + field + "' and '" + otherField + "' are the same file: " + path);
+            }
+        }
+
+        private Path canonical(String path) {
+            Path p = Path.of(path);
+            try {
+                return p.getParent().toRealPath().resolve(p.getFileName());
+            } catch (IOException e) {
+                return p;
             }
         }
 
@@ -294,6 +303,7 @@ public final class JobSpecResolver {
             Map<String, String> env = new LinkedHashMap<>();
             if (Boolean.TRUE.equals(spec.inheritEnv())) {
                 env.putAll(daemonEnv);
+                env.remove(Defaults.NOTIFY_SOCKET_ENV);
             }
             Account who = account != null ? account : accounts.user(self).orElse(null);
             if (who != null) {
@@ -309,6 +319,8 @@ public final class JobSpecResolver {
                         problem(ExitCode.USAGE, "'env' key " + quote(key) + " must be non-empty and contain no '='");
                     } else if (value == null) {
                         problem(ExitCode.USAGE, "'env." + key + "' is null: give a string");
+                    } else if (key.equals(Defaults.NOTIFY_SOCKET_ENV) && spec.readiness() == Readiness.SD_NOTIFY) {
+                        problem(ExitCode.USAGE, "'env.NOTIFY_SOCKET' is set by blivetd for an sd-notify job");
                     } else if (checkNoNul("env key " + key, key) && checkNoNul("env." + key, value)) {
                         env.put(key, value);
                     }
@@ -328,11 +340,11 @@ public final class JobSpecResolver {
                             + quote(program));
                     return null;
                 }
-                candidates.add(program);
+                candidates.add(Path.of(program).normalize().toString());
             } else {
                 for (String dir : path.split(":")) {
                     if (dir.startsWith("/")) {
-                        candidates.add(Path.of(dir, program).toString());
+                        candidates.add(Path.of(dir, program).normalize().toString());
                     }
                 }
             }
@@ -362,7 +374,10 @@ public final class JobSpecResolver {
                 int mode = (Integer) Files.getAttribute(file, "unix:mode");
                 int owner = (Integer) Files.getAttribute(file, "unix:uid");
                 int group = (Integer) Files.getAttribute(file, "unix:gid");
-                int uid = identity != null ? identity.uid() : self;
+                if (identity == null) {
+                    return Files.isExecutable(file); // the job runs as blivetd itself: access(2) knows
+                }
+                int uid = identity.uid();
                 if (uid == 0) {
                     return (mode & 0111) != 0;
                 }
@@ -388,10 +403,19 @@ public final class JobSpecResolver {
                             RLimit.NAMES.stream().sorted().toList()));
                     return;
                 }
-                JsonNode soft = value != null && value.isObject() ? value.get("soft") : value;
-                JsonNode hard = value != null && value.isObject() ? value.get("hard") : value;
-                Long softValue = limitValue(field, soft);
-                Long hardValue = limitValue(field, hard);
+                boolean object = value != null && value.isObject();
+                if (object) {
+                    java.util.Iterator<String> keys = value.fieldNames();
+                    while (keys.hasNext()) {
+                        String k = keys.next();
+                        if (!k.equals("soft") && !k.equals("hard")) {
+                            problem(ExitCode.USAGE, "'" + field + "': unknown key '" + k + "'");
+                            return;
+                        }
+                    }
+                }
+                Long softValue = limitValue(field, object ? value.get("soft") : value);
+                Long hardValue = object ? limitValue(field, value.get("hard")) : softValue;
                 if (softValue == null || hardValue == null) {
                     return;
                 }

@@ -1,0 +1,324 @@
+package dev.blivet.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** What {@link JobSpecJson} accepts, and that every refusal names the key at fault. */
+class JobSpecJsonTest {
+    private final JobSpecJson json = new JobSpecJson();
+
+    /** Every key docs/jobspec.md lists, each with a value of its type. */
+    private static final String FULL = """
+            {
+              "name": "web",
+              "command": ["/usr/bin/web", "--port", "8080"],
+              "env": {"MODE": "production", "EMPTY": ""},
+              "chdir": "/srv/web",
+              "umask": "027",
+              "user": "www-data",
+              "group": "www-data",
+              "pidfile": "/run/web.pid",
+              "lockfile": "/run/web.lock",
+              "stdout": "/var/log/web.log",
+              "stderr": "/var/log/web.err",
+              "append": true,
+              "chroot": "/srv/jail",
+              "rlimits": {"nofile": 4096, "core": "infinity", "nproc": {"soft": 100, "hard": 200}},
+              "readiness": "notify-fd",
+              "notify_fd": 4,
+              "ready_timeout": 12.5,
+              "start_grace": 2,
+              "inherit_env": false,
+              "restart": "on-failure",
+              "success_exit_codes": [0, 3],
+              "restart_delay": 0.5,
+              "restart_delay_max": 30,
+              "restart_limit": 4,
+              "restart_window": 120,
+              "stop_signal": "INT",
+              "stop_timeout": 5,
+              "autostart": true
+            }
+            """;
+
+    private JobSpec parses(String text) {
+        try {
+            return json.parse(text);
+        } catch (SpecException e) {
+            throw new AssertionError("expected to parse: " + text + "\n got: " + e.getMessage(), e);
+        }
+    }
+
+    /** Rejected with 64, one problem, whose message holds every culprit. */
+    private SpecException rejects(String text, String... culprits) {
+        SpecException e = assertThrows(SpecException.class, () -> json.parse(text), () -> "expected a rejection: " + text);
+        assertEquals(ExitCode.USAGE, e.code(), e::getMessage);
+        assertEquals(1, e.problems().size(), e::getMessage);
+        assertTrue(e.getMessage().startsWith("invalid job spec: "), e::getMessage);
+        for (String culprit : culprits) {
+            assertTrue(e.getMessage().contains(culprit), () -> "message should name " + culprit + ": " + e.getMessage());
+        }
+        return e;
+    }
+
+    private static String web(String moreKeys) {
+        return "{\"name\": \"web\", \"command\": [\"/bin/true\"]" + (moreKeys.isEmpty() ? "" : ", " + moreKeys) + "}";
+    }
+
+    @Test
+    void everyKeyParses() {
+        JobSpec spec = parses(FULL);
+        assertEquals("web", spec.name());
+        assertEquals(List.of("/usr/bin/web", "--port", "8080"), spec.command());
+        assertEquals(Map.of("MODE", "production", "EMPTY", ""), spec.env());
+        assertEquals("/srv/web", spec.chdir());
+        assertEquals("027", spec.umask());
+        assertEquals("www-data", spec.user());
+        assertEquals("www-data", spec.group());
+        assertEquals("/run/web.pid", spec.pidfile());
+        assertEquals("/run/web.lock", spec.lockfile());
+        assertEquals("/var/log/web.log", spec.stdout());
+        assertEquals("/var/log/web.err", spec.stderr());
+        assertEquals(Boolean.TRUE, spec.append());
+        assertEquals("/srv/jail", spec.chroot());
+        assertEquals(4096, spec.rlimits().get("nofile").asInt());
+        assertEquals("infinity", spec.rlimits().get("core").asText());
+        assertEquals(200, spec.rlimits().get("nproc").get("hard").asInt());
+        assertEquals(Readiness.NOTIFY_FD, spec.readiness());
+        assertEquals(4, spec.notifyFd());
+        assertEquals(12.5, spec.readyTimeout());
+        assertEquals(2.0, spec.startGrace());
+        assertEquals(Boolean.FALSE, spec.inheritEnv());
+        assertEquals(RestartPolicy.ON_FAILURE, spec.restart());
+        assertEquals(List.of(0, 3), spec.successExitCodes());
+        assertEquals(0.5, spec.restartDelay());
+        assertEquals(30.0, spec.restartDelayMax());
+        assertEquals(4, spec.restartLimit());
+        assertEquals(120.0, spec.restartWindow());
+        assertEquals("INT", spec.stopSignal());
+        assertEquals(5.0, spec.stopTimeout());
+        assertEquals(Boolean.TRUE, spec.autostart());
+    }
+
+    @Test
+    void absentKeysAreNull() {
+        JobSpec spec = parses("{}");
+        assertNull(spec.name());
+        assertNull(spec.command());
+        assertNull(spec.umask());
+        assertNull(spec.readiness());
+        assertNull(spec.notifyFd());
+        assertNull(spec.append());
+    }
+
+    @Test
+    void explicitNullMeansAbsent() {
+        JobSpec spec = parses(web("\"user\": null, \"readiness\": null, \"append\": null"));
+        assertNull(spec.user());
+        assertNull(spec.readiness());
+        assertNull(spec.append());
+    }
+
+    @Test
+    void writeThenParseGivesTheSameSpec() {
+        JobSpec spec = parses(FULL);
+        String written = json.write(spec);
+        assertEquals(spec, parses(written));
+        assertFalse(written.contains("null"), "absent keys are left out: " + written);
+        assertTrue(written.contains("\"notify_fd\":4") && written.contains("\"ready_timeout\":12.5"), written);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"exec", "notify-fd", "sd-notify"})
+    void readinessNames(String name) {
+        assertEquals(name, parses(web("\"readiness\": \"" + name + "\"")).readiness().jsonName());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"no", "on-failure", "always"})
+    void restartNames(String name) {
+        assertEquals(name, parses(web("\"restart\": \"" + name + "\"")).restart().jsonName());
+    }
+
+    @Test
+    void integersAreAcceptedForSeconds() {
+        JobSpec spec = parses(web("\"ready_timeout\": 5, \"start_grace\": 0"));
+        assertEquals(5.0, spec.readyTimeout());
+        assertEquals(0.0, spec.startGrace());
+    }
+
+    @Test
+    void unicodeEscapesAreDecoded() {
+        assertEquals("a\0b", parses(web("\"env\": {\"X\": \"a\\u0000b\"}")).env().get("X"),
+                "a NUL survives parsing; the resolver rejects it");
+    }
+
+    // ---- unknown keys ----
+
+    @ParameterizedTest
+    @ValueSource(strings = {"colour", "Name", "notifyFd", "readyTimeout", "inheritEnv", "startGrace", "successExitCodes",
+            "cwd", "working_directory", "foreground", "close_fds", "environment"})
+    void unknownKeyIsNamed(String key) {
+        rejects(web("\"" + key + "\": 1"), "unknown key '" + key + "'");
+    }
+
+    // ---- wrong types ----
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "\"command\": \"/bin/true\"                 | 'command': wrong type",
+        "\"command\": [\"/bin/true\", {}]           | 'command[1]': wrong type",
+        "\"command\": [\"/bin/true\", [\"x\"]]      | 'command[1]': wrong type",
+        "\"command\": {}                            | 'command': wrong type",
+        "\"env\": []                                | 'env': wrong type",
+        "\"env\": \"A=B\"                           | 'env': wrong type",
+        "\"env\": {\"A\": {}}                       | 'env.A': wrong type",
+        "\"env\": {\"A\": [\"x\"]}                  | 'env.A': wrong type",
+        "\"chdir\": []                              | 'chdir': wrong type",
+        "\"pidfile\": {}                            | 'pidfile': wrong type",
+        "\"append\": \"yes\"                        | 'append': wrong type",
+        "\"append\": \"true\"                       | 'append': wrong type",
+        "\"append\": 1                              | 'append': wrong type",
+        "\"inherit_env\": \"true\"                  | 'inherit_env': wrong type",
+        "\"autostart\": 0                           | 'autostart': wrong type",
+        "\"ready_timeout\": \"5\"                   | 'ready_timeout': wrong type",
+        "\"ready_timeout\": true                    | 'ready_timeout': wrong type",
+        "\"start_grace\": [1]                       | 'start_grace': wrong type",
+        "\"notify_fd\": \"3\"                       | 'notify_fd': wrong type",
+        "\"readiness\": \"bogus\"                   | 'readiness': wrong type",
+        "\"readiness\": \"EXEC\"                    | 'readiness': wrong type",
+        "\"readiness\": 1                           | 'readiness': wrong type",
+        "\"restart\": \"sometimes\"                 | 'restart': wrong type",
+        "\"rlimits\": []                            | 'rlimits': wrong type",
+        "\"rlimits\": 1024                          | 'rlimits': wrong type",
+        "\"success_exit_codes\": 0                  | 'success_exit_codes': wrong type",
+        "\"success_exit_codes\": [\"0\"]            | 'success_exit_codes[0]': wrong type",
+        "\"stop_signal\": []                        | 'stop_signal': wrong type",
+        "\"name\": {}                               | 'name': wrong type",
+    })
+    void wrongTypeIsNamed(String keys, String expected) {
+        rejects(web(keys.strip()), expected.strip());
+    }
+
+    @Test
+    void readinessErrorListsTheChoices() {
+        rejects(web("\"readiness\": \"systemd\""), "exec", "notify-fd", "sd-notify");
+    }
+
+    /** Jackson turns numbers and booleans into strings unless told not to; a spec must say what it means. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "{\"name\": \"web\", \"command\": [\"/bin/true\"], \"user\": 0}             | 'user': wrong type",
+        "{\"name\": true, \"command\": [\"/bin/true\"]}                              | 'name': wrong type",
+        "{\"name\": \"web\", \"command\": [\"/bin/true\"], \"umask\": 22}            | 'umask': wrong type",
+        "{\"name\": \"web\", \"command\": [\"/bin/sleep\", 10]}                       | 'command[1]': wrong type",
+        "{\"name\": \"web\", \"command\": [\"/bin/true\"], \"env\": {\"PORT\": 8080}} | 'env.PORT': wrong type",
+        "{\"name\": \"web\", \"command\": [\"/bin/true\"], \"env\": {\"DEBUG\": true}} | 'env.DEBUG': wrong type",
+    })
+    void scalarsAreNotCoercedToStrings(String text, String expected) {
+        rejects(text.strip(), expected.strip());
+    }
+
+    /** A fraction where an integer belongs must not be silently truncated (3.5 becoming fd 3). */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "\"notify_fd\": 3.5                   | 'notify_fd'",
+        "\"restart_limit\": 2.7               | 'restart_limit'",
+        "\"success_exit_codes\": [0, 1.5]     | 'success_exit_codes[1]'",
+    })
+    void fractionsAreNotTruncatedToIntegers(String keys, String expected) {
+        rejects(web(keys.strip()), expected.strip());
+    }
+
+    @Test
+    void integerOutOfRangeNamesTheKey() {
+        rejects(web("\"notify_fd\": 99999999999"), "'notify_fd'");
+    }
+
+    // ---- malformed documents ----
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"name\": \"web\",", "{name: \"web\"}", "{'name': 'web'}", "{\"name\": \"web\"}}",
+            "{\"name\": \"web\" /* c */}", "{\"ready_timeout\": NaN}", "{\"name\": \"a\u0001b\"}"})
+    void malformedJsonIsRejected(String text) {
+        rejects(text, "malformed JSON");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"name\": \"web\"} {\"name\": \"db\"}", "{\"name\": \"web\"} []", "{\"name\": \"web\"} 1"})
+    void trailingTokensAreRejected(String text) {
+        SpecException e = rejects(text);
+        assertTrue(e.getMessage().toLowerCase(Locale.ROOT).contains("trailing"),
+                () -> "the message should say what is wrong (content after the spec): " + e.getMessage());
+        assertFalse(e.getMessage().contains("wrong type"), e::getMessage);
+    }
+
+    @Test
+    void trailingGarbageIsRejected() {
+        rejects("{\"name\": \"web\"} x", "malformed JSON");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"[]", "[{\"name\": \"web\"}]", "\"web\"", "42", "true"})
+    void documentMustBeAnObject(String text) {
+        rejects(text, "JSON object");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "   ", "\n"})
+    void emptyDocumentIsRejected(String text) {
+        rejects(text);
+    }
+
+    @Test
+    void nullDocumentIsRejected() {
+        // parse must never return null: every caller would fail later with a NullPointerException
+        SpecException e = assertThrows(SpecException.class, () -> json.parse("null"));
+        assertEquals(ExitCode.USAGE, e.code());
+        assertTrue(e.getMessage().contains("JSON object"), e::getMessage);
+    }
+
+    // ---- files ----
+
+    @Test
+    void readParsesAFile(@TempDir Path tmp) throws IOException, SpecException {
+        Path file = Files.writeString(tmp.resolve("web.json"), FULL);
+        assertEquals(parses(FULL), json.read(file));
+    }
+
+    @Test
+    void readNamesTheFileAndTheKey(@TempDir Path tmp) throws IOException {
+        Path file = Files.writeString(tmp.resolve("web.json"), web("\"colour\": \"red\""));
+        SpecException e = assertThrows(SpecException.class, () -> json.read(file));
+        assertEquals(ExitCode.USAGE, e.code());
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("unknown key 'colour'"),
+                e::getMessage);
+        assertEquals(e.getMessage().indexOf("invalid job spec"), e.getMessage().lastIndexOf("invalid job spec"),
+                () -> "the kind once, not twice: " + e.getMessage());
+    }
+
+    @Test
+    void unreadableFileIsNamed(@TempDir Path tmp) {
+        Path missing = tmp.resolve("missing.json");
+        SpecException e = assertThrows(SpecException.class, () -> json.read(missing));
+        assertEquals(66, e.code().code(), e::getMessage);
+        assertTrue(e.getMessage().contains(missing.toString()), e::getMessage);
+        assertFalse(e.getMessage().startsWith("cannot run program"),
+                () -> "a missing spec file is not a program that cannot run: " + e.getMessage());
+    }
+}
