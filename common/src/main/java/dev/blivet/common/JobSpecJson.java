@@ -1,6 +1,7 @@
 package dev.blivet.common;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -23,6 +24,7 @@ public final class JobSpecJson {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // two "user" keys: which one was meant?
             .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
@@ -81,6 +83,9 @@ public final class JobSpecJson {
                 .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
                 .collect(Collectors.joining(".")).replace(".[", "[");
         String what = e.getTargetType() == null ? "value" : e.getTargetType().getSimpleName();
+        if (path.startsWith("success_exit_codes")) {
+            what = "ExitCodes";
+        }
         return (path.isEmpty() ? "the spec" : "'" + path + "'") + ": wrong type, expected " + article(what);
     }
 
@@ -92,6 +97,7 @@ public final class JobSpecJson {
             case "Boolean" -> "true or false";
             case "Integer", "Double" -> "a number";
             case "Readiness" -> "one of exec, notify-fd, sd-notify";
+            case "ExitCodes" -> "an array of exit codes (integers)";
             case "RestartPolicy" -> "one of no, on-failure, always";
             case "JobSpec" -> "a JSON object";
             default -> typeName;

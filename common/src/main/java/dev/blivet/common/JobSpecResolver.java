@@ -321,7 +321,7 @@ public final class JobSpecResolver {
                         problem(ExitCode.USAGE, "'env." + key + "' is null: give a string");
                     } else if (key.equals(Defaults.NOTIFY_SOCKET_ENV) && spec.readiness() == Readiness.SD_NOTIFY) {
                         problem(ExitCode.USAGE, "'env.NOTIFY_SOCKET' is set by blivetd for an sd-notify job");
-                    } else if (checkNoNul("env key " + key, key) && checkNoNul("env." + key, value)) {
+                    } else if (checkNoNul("env key " + quote(key), key) && checkNoNul("env." + key, value)) {
                         env.put(key, value);
                     }
                 });

@@ -76,8 +76,25 @@ class JobSpecJsonTest {
         return e;
     }
 
+    /** A minimal valid spec plus {@code moreKeys}, which replace its name or command when they give one. */
     private static String web(String moreKeys) {
-        return "{\"name\": \"web\", \"command\": [\"/bin/true\"]" + (moreKeys.isEmpty() ? "" : ", " + moreKeys) + "}";
+        List<String> keys = new java.util.ArrayList<>();
+        if (!moreKeys.startsWith("\"name\"")) {
+            keys.add("\"name\": \"web\"");
+        }
+        if (!moreKeys.startsWith("\"command\"")) {
+            keys.add("\"command\": [\"/bin/true\"]");
+        }
+        if (!moreKeys.isEmpty()) {
+            keys.add(moreKeys);
+        }
+        return "{" + String.join(", ", keys) + "}";
+    }
+
+    @Test
+    void duplicateKeysAreRejected() {
+        rejects("{\"name\": \"web\", \"command\": [\"/bin/true\"], \"user\": \"nobody\", \"user\": \"root\"}",
+                "Duplicate field 'user'");
     }
 
     @Test
