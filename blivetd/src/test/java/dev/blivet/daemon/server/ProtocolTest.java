@@ -236,6 +236,37 @@ class ProtocolTest {
     }
 
     @Test
+    void sighupReloadsTheJobsDirectory() throws Exception {
+        List<String> sleep = uniqueSleep();
+        Files.writeString(daemon.jobsDir().resolve("hup.json"), "{\"name\":\"hup\",\"autostart\":true,\"command\":"
+                + argv(sleep) + "}");
+        dev.blivet.daemon.launch.NativeOs os = new dev.blivet.daemon.launch.NativeOs();
+        assertEquals(0, os.posix().kill(daemon.pid(), 1), "SIGHUP to blivetd");
+        Await.until(WAIT, () -> "running".equals(client.call("status", "\"name\":\"hup\"").path("result").path("state")
+                .asText()), "the job from the reloaded directory to run");
+        client.ok("stop", "\"name\":\"hup\"");
+    }
+
+    @Test
+    void logsFollowStreamsNewLines() throws Exception {
+        Path out = tmp.resolve("follow.out");
+        client.ok("start", "\"spec\":{\"name\":\"follow\",\"stdout\":\"" + out + "\",\"command\":[\"/bin/sh\",\"-c\","
+                + "\"echo first; sleep 0.3; echo second; exec " + String.join(" ", uniqueSleep()) + "\"]}");
+        try (Client follower = daemon.client()) {
+            JsonNode first = follower.ok("logs", "\"name\":\"follow\",\"lines\":10,\"follow\":true");
+            List<String> seen = new ArrayList<>();
+            first.get("lines").forEach(line -> seen.add(line.asText()));
+            while (!seen.contains("second")) {
+                JsonNode event = follower.read();
+                assertEquals("log", event.get("event").asText());
+                seen.add(event.get("line").asText());
+            }
+            assertEquals(List.of("first", "second"), seen);
+        }
+        client.ok("stop", "\"name\":\"follow\"");
+    }
+
+    @Test
     void anotherUserCanNeitherTouchRootsJobsNorRunAsRoot() throws Exception {
         assumeTrue(new Proc(Proc.self()).status("Uid").startsWith("0\t"), "CI runs as root: the test drops a client to nobody");
         List<String> sleep = uniqueSleep();
