@@ -251,16 +251,51 @@ static void redirect(int target, const char *path, int flags, mode_t mode, int c
     close(fd);
 }
 
+/* Root opening a file that it will then chown to the job's user, often in a directory that user
+   can write to: the open file must be a regular file with a single link (not a hardlink the
+   user planted to /etc/shadow), and if it already existed, root's or the user's. O_NONBLOCK
+   keeps a planted FIFO from stalling the start. Set only while files are opened as root for
+   another user. */
+static const struct plan *guarded;
+
+static void check_opened(int fd, const char *what, const char *path) {
+    if (!guarded) return;
+    struct stat st;
+    if (fstat(fd, &st) != 0) FAIL_ERRNO(EX_CANTCREAT_, what, path);
+    if (!S_ISREG(st.st_mode)) fail(EX_CANTCREAT_, "%s: %s: not a regular file", what, path);
+    if (st.st_nlink != 1) fail(EX_CANTCREAT_, "%s: %s: has %lu hard links; refusing to chown it", what, path,
+                               (unsigned long)st.st_nlink);
+    if (st.st_uid != 0 && st.st_uid != guarded->uid)
+        fail(EX_CANTCREAT_, "%s: %s: belongs to uid %u, not to root or the job's user", what, path, (unsigned)st.st_uid);
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) FAIL_ERRNO(EX_OSERR_, "os error: fcntl", path);
+}
+
+static int guarded_flags(void) {
+    return guarded ? O_NONBLOCK : 0;
+}
+
 /* Output files belong to the job: created 0644 less the job's umask. O_NOFOLLOW: as root, a
    symlink planted in a shared directory must not redirect our writes. */
 static void open_output(int target, const char *path, bool append) {
-    int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | (append ? O_APPEND : O_TRUNC);
-    redirect(target, path, flags, 0644, EX_CANTCREAT_, "cannot create output file");
+    /* Truncation waits for the checks: a file that fails them must stay untouched. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | guarded_flags(), 0644);
+    if (fd < 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot create output file", path);
+    check_opened(fd, "cannot create output file", path);
+    if (append) {
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_APPEND) != 0) FAIL_ERRNO(EX_OSERR_, "os error: fcntl", path);
+    } else {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0)
+            FAIL_ERRNO(EX_CANTCREAT_, "cannot truncate output file", path);
+    }
+    if (dup2(fd, target) < 0) FAIL_ERRNO(EX_OSERR_, "os error: dup2", path);
+    close(fd);
 }
 
 static int open_lockfile(const char *path) {
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | guarded_flags(), 0644);
     if (fd < 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot create lockfile", path);
+    check_opened(fd, "cannot create lockfile", path);
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK) fail(EX_UNAVAILABLE_, "lock conflict: %s is held by another process", path);
         FAIL_ERRNO(EX_CANTCREAT_, "cannot lock lockfile", path);
@@ -278,8 +313,9 @@ static void write_pid(int fd, pid_t pid, const char *path) {
 
 static int open_pidfile(const char *path) {
     /* No O_TRUNC: the old content goes only once we know the new pid is ours to write. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | guarded_flags(), 0644);
     if (fd < 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot create pidfile", path);
+    check_opened(fd, "cannot create pidfile", path);
     return fd;
 }
 
@@ -308,6 +344,7 @@ static void become_daemon(const struct plan *p) {
     /* Root's privileges only serve a job root asked for; anyone else's files are opened as them. */
     bool chown_files = p->drop && !p->files_as_user;
     if (p->files_as_user) drop_privileges(p);
+    if (chown_files && p->uid != 0) guarded = p;
     umask(p->umask);
     redirect(STDIN_FILENO, "/dev/null", O_RDONLY, 0, EX_OSERR_, "os error: open");
 
@@ -380,7 +417,14 @@ static void become_daemon(const struct plan *p) {
 
     report("P%d", (int)getpid());
     execve(p->exec, (char *const *)p->argv, (char *const *)p->envp);
-    FAIL_ERRNO(errno == ENOENT ? EX_NOINPUT_ : EX_OSERR_, "os error: execve", p->exec);
+    int err = errno;
+    if (err == EACCES || err == EPERM)
+        fail(EX_NOPERM_, "permission denied: execve %s: %s (can the job's user search every directory on the way?)",
+             p->exec, strerror(err));
+    if (err == ENOENT && access(p->exec, F_OK) == 0)
+        fail(EX_NOINPUT_, "cannot run program: %s: its interpreter (#! line) or dynamic loader does not exist", p->exec);
+    fail(err == ENOENT ? EX_NOINPUT_ : EX_OSERR_, "%s: %s: %s", err == ENOENT ? "cannot run program" : "os error: execve",
+         p->exec, strerror(err));
 }
 
 int main(void) {

@@ -85,7 +85,7 @@ public final class Main implements Callable<Integer> {
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver);
         ObjectMapper mapper = ProtocolJson.newMapper();
-        Supervisor supervisor = new Supervisor(launcher, os, log, Clock.systemUTC(), euid);
+        Supervisor supervisor = new Supervisor(launcher, reaper, os, log, Clock.systemUTC(), euid);
         ControlServer server;
         try {
             server = new ControlServer(socketPath, os, log, supervisor,

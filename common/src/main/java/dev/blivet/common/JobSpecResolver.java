@@ -301,7 +301,11 @@ public final class JobSpecResolver {
 
         private Map<String, String> composeEnv(Account account) {
             Map<String, String> env = new LinkedHashMap<>();
-            if (Boolean.TRUE.equals(spec.inheritEnv())) {
+            if (Boolean.TRUE.equals(spec.inheritEnv()) && requester != self && requester != 0) {
+                // blivetd's environment may hold service secrets only root could read in /proc.
+                problem(ExitCode.NO_PERMISSION, "'inherit_env': only root or blivetd's own user may pass blivetd's"
+                        + " environment to a job (you are uid " + requester + ")");
+            } else if (Boolean.TRUE.equals(spec.inheritEnv())) {
                 env.putAll(daemonEnv);
                 env.remove(Defaults.NOTIFY_SOCKET_ENV);
             }

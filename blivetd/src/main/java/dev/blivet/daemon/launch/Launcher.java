@@ -39,6 +39,9 @@ public final class Launcher {
     private final PlanEncoder encoder = new PlanEncoder();
     private final LockHolders lockHolders = new LockHolders(Path.of("/proc/locks"));
     private final Path notifyDir;
+    private final ProcessGroups groups;
+    /** Each launch gets its own notify socket path: a late close of the last one cannot unlink it. */
+    private final java.util.concurrent.atomic.AtomicLong notifySequence = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param notifyDir where sd-notify sockets are made, created if missing; made 0711 so jobs of
@@ -53,6 +56,7 @@ public final class Launcher {
         this.reaper = reaper;
         this.spawner = new HelperSpawner(os, helper);
         this.notifyDir = notifyDir;
+        this.groups = new ProcessGroups(os, reaper);
     }
 
     /** The helper that {@link HelperSpawner#locateHelper()} finds. */
@@ -72,7 +76,6 @@ public final class Launcher {
         private final byte[] buffer = new byte[4096];
         private long spawnedAt;
         private HelperSpawner.Spawned helper;
-        private int helperPidfd = -1;
         private CompletableFuture<ExitStatus> helperExit;
         private int daemonPid = -1;
         private int daemonPidfd = -1;
@@ -92,7 +95,8 @@ public final class Launcher {
                 pidfileExisted = job.pidfile() != null && Files.exists(Path.of(job.pidfile()), LinkOption.NOFOLLOW_LINKS);
                 List<String> env = new ArrayList<>(job.env());
                 if (job.readiness() == Readiness.SD_NOTIFY) {
-                    notifySocket = SdNotifySocket.open(os, notifyDir.resolve(job.name() + ".notify"), job.identity());
+                    notifySocket = SdNotifySocket.open(os, notifyDir.resolve(job.name() + "." + notifySequence.incrementAndGet()
+                            + ".notify"), job.identity());
                     env.add(Defaults.NOTIFY_SOCKET_ENV + "=" + notifySocket.path());
                 }
                 byte[] plan = encoder.encode(job, env);
@@ -100,25 +104,29 @@ public final class Launcher {
                 helper = spawner.spawn(job.name(), plan, job.readiness() == Readiness.NOTIFY_FD);
                 reaper.childSpawned();
                 helperExit = reaper.claim(helper.pid(), spawnedAt);
-                helperPidfd = os.libc().pidfd_open(helper.pid(), 0);
                 long execAt = readReport();
                 awaitReadiness();
                 Instant readyAt = Instant.now();
                 awaitGrace(execAt);
                 started = true;
-                LaunchResult.Started result = new LaunchResult.Started(daemonPid, helper.pid(), daemonPidfd, startedAt,
-                        readyAt, notifySocket, daemonExit);
-                daemonPidfd = -1; // the caller's now
+                LaunchResult.Started result = new LaunchResult.Started(daemonPid, helper.pid(), daemonPidfd,
+                        helper.readyFd(), startedAt, readyAt, notifySocket, daemonExit);
+                daemonPidfd = -1; // the caller's now, and so is the notify pipe
                 return result;
             } catch (LaunchException e) {
                 cleanUp();
                 return new LaunchResult.Failed(e.code(), e.getMessage(), jobExit);
+            } catch (RuntimeException | LinkageError e) {
+                // A bug or a missing libc symbol must still leave nothing behind.
+                cleanUp();
+                return new LaunchResult.Failed(ExitCode.SOFTWARE, "internal error: " + e, jobExit);
             } finally {
                 if (helper != null) {
                     os.close(helper.reportFd());
-                    os.close(helper.readyFd());
+                    if (!started) {
+                        os.close(helper.readyFd());
+                    }
                 }
-                os.close(helperPidfd);
                 os.close(daemonPidfd);
                 if (!started && notifySocket != null) {
                     notifySocket.close();
@@ -170,8 +178,13 @@ public final class Launcher {
         private void daemonForked(int pid) {
             daemonPid = pid;
             daemonExit = reaper.claim(pid, spawnedAt);
-            // -1 when it is already gone: daemonExit then tells how it ended.
+            // -1 when it is already gone: daemonExit then tells how it ended. A pidfd opened after
+            // the reaper took the pid could name a stranger that reused it, so it is dropped then.
             daemonPidfd = os.libc().pidfd_open(pid, 0);
+            if (daemonPidfd >= 0 && daemonExit.isDone()) {
+                os.close(daemonPidfd);
+                daemonPidfd = -1;
+            }
         }
 
         private void awaitReadiness() throws LaunchException {
@@ -260,23 +273,22 @@ public final class Launcher {
             if (helper == null) {
                 return;
             }
-            // The helper's setsid made its pid the job's process group: the group holds the
-            // daemon and anything the daemon forked. Fails harmlessly (ESRCH) once it is empty.
-            os.posix().kill(-helper.pid(), SIGKILL);
-            if (daemonPidfd >= 0) {
-                os.libc().pidfd_send_signal(daemonPidfd, SIGKILL, null, 0);
-            }
-            if (helperPidfd >= 0) {
-                os.libc().pidfd_send_signal(helperPidfd, SIGKILL, null, 0);
-            }
+            // The helper first: once it is gone the daemon is our child, and can anchor its group.
+            groups.signalProcess(helper.pid(), SIGKILL);
+            awaitExit(helperExit);
+            // The helper's setsid made its pid the job's process group: the daemon and whatever it forked.
+            groups.signalGroup(helper.pid(), daemonPid, SIGKILL);
             if (daemonExit != null) {
                 ExitStatus exit = awaitExit(daemonExit);
                 if (jobExit == null && exit != null && exit.signal() != SIGKILL) {
                     jobExit = exit;
                 }
             }
-            awaitExit(helperExit);
-            Pidfiles.removeIfOurs(job.pidfile(), daemonPid, !pidfileExisted);
+            Pidfiles.removeIfOurs(job.pidfile(), daemonPid, !pidfileExisted, ownerUid());
+        }
+
+        private int ownerUid() {
+            return job.identity() != null ? job.identity().uid() : os.posix().geteuid();
         }
 
         private ExitStatus awaitExit(CompletableFuture<ExitStatus> exit) {

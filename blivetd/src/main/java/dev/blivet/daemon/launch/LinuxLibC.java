@@ -25,6 +25,14 @@ public interface LinuxLibC {
     int ECHILD = 10;
     int EAGAIN = 11;
     int ESRCH = 3;
+    int P_ALL = 0;
+    int P_PID = 1;
+    int WNOHANG = 1;
+    int WEXITED = 4;
+    int WNOWAIT = 0x01000000;
+    /** sizeof(siginfo_t); si_pid sits at offset 16 on 64-bit Linux. */
+    int SIGINFO_SIZE = 128;
+    int SIGINFO_PID_OFFSET = 16;
 
     int pipe2(int[] fds, int flags);
 
@@ -55,6 +63,12 @@ public interface LinuxLibC {
     int chown(String path, int uid, int gid);
 
     int waitpid(int pid, IntByReference status, int options);
+
+    int waitid(int idtype, int id, Pointer info, int options);
+
+    int getpgid(int pid);
+
+    int kill(int pid, int signal);
 
     int posix_spawn_file_actions_addclosefrom_np(Pointer actions, int from);
 }

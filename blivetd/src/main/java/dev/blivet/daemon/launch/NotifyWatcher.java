@@ -7,17 +7,33 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Reads the sd-notify sockets of running jobs as datagrams arrive, on one thread blocked in
- * poll(2). A job that keeps sending STATUS= would otherwise block once its socket's queue is
- * full. The watcher also closes sockets handed back to it, so no fd is closed while polled.
+ * Reads what running jobs send on their notification channels, on one thread blocked in poll(2):
+ * sd-notify datagrams (a job that keeps sending STATUS= would otherwise block once its socket's
+ * queue is full) and notify-fd pipes (whose read end must stay open, or the job's next write
+ * kills it with SIGPIPE). The watcher also closes the sources handed back to it, so no fd is
+ * closed while polled.
  */
 public final class NotifyWatcher implements AutoCloseable {
+    /** Something with an fd to drain when readable. */
+    public interface Source {
+        int fd();
+
+        /** Reads what is there; called on the watcher thread only. */
+        void drain();
+
+        /** Nothing more can come (EOF): the watcher stops watching and closes it. */
+        default boolean finished() {
+            return false;
+        }
+
+        void close();
+    }
     private final NativeOs os;
-    private final Consumer<SdNotifySocket> onMessage;
+    private final Consumer<Source> onMessage;
     private final int[] wakePipe = new int[2];
     private final Object lock = new Object();
-    private final Set<SdNotifySocket> watched = new LinkedHashSet<>();
-    private final List<SdNotifySocket> toClose = new ArrayList<>();
+    private final Set<Source> watched = new LinkedHashSet<>();
+    private final List<Source> toClose = new ArrayList<>();
     private final Thread thread;
     private volatile boolean running = true;
     private final byte[] scratch = new byte[64];
@@ -25,7 +41,7 @@ public final class NotifyWatcher implements AutoCloseable {
     /**
      * @param onMessage called on the watcher thread after a socket received datagrams
      */
-    public NotifyWatcher(NativeOs os, Consumer<SdNotifySocket> onMessage) {
+    public NotifyWatcher(NativeOs os, Consumer<Source> onMessage) {
         this.os = os;
         this.onMessage = onMessage;
         if (os.libc().pipe2(wakePipe, LinuxLibC.O_CLOEXEC | LinuxLibC.O_NONBLOCK) != 0) {
@@ -36,18 +52,22 @@ public final class NotifyWatcher implements AutoCloseable {
         thread.start();
     }
 
-    public void watch(SdNotifySocket socket) {
+    public void watch(Source socket) {
         synchronized (lock) {
             watched.add(socket);
         }
         wake();
     }
 
-    /** Stops watching and closes the socket (on the watcher thread, once it no longer polls it). */
-    public void release(SdNotifySocket socket) {
+    /**
+     * Stops watching and closes the source (on the watcher thread, once it no longer polls it);
+     * one the watcher already closed at EOF is not closed twice.
+     */
+    public void release(Source source) {
         synchronized (lock) {
-            watched.remove(socket);
-            toClose.add(socket);
+            if (watched.remove(source)) {
+                toClose.add(source);
+            }
         }
         wake();
     }
@@ -58,9 +78,9 @@ public final class NotifyWatcher implements AutoCloseable {
 
     private void run() {
         while (running) {
-            List<SdNotifySocket> sockets;
+            List<Source> sockets;
             synchronized (lock) {
-                toClose.forEach(SdNotifySocket::close);
+                toClose.forEach(Source::close);
                 toClose.clear();
                 sockets = new ArrayList<>(watched);
             }
@@ -78,9 +98,16 @@ public final class NotifyWatcher implements AutoCloseable {
             }
             for (int i = 1; i < fds.length; i++) {
                 if (poller.isReady(i)) {
-                    SdNotifySocket socket = sockets.get(i - 1);
-                    socket.drain();
-                    onMessage.accept(socket);
+                    Source source = sockets.get(i - 1);
+                    source.drain();
+                    if (source.finished()) {
+                        synchronized (lock) {
+                            watched.remove(source);
+                        }
+                        source.close();
+                    } else {
+                        onMessage.accept(source);
+                    }
                 }
             }
         }

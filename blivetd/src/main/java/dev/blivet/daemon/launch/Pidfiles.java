@@ -13,15 +13,18 @@ public final class Pidfiles {
 
     /**
      * Removes the pidfile if it names {@code pid}, or if it is empty and {@code emptyIsOurs} (a
-     * start that created it died before writing). Symlinks are never followed.
+     * start that created it died before writing), and only if it belongs to {@code ownerUid}, the
+     * job's user: a directory swapped for a symlink cannot point root's unlink elsewhere. Symlinks
+     * are never followed.
      */
-    public static void removeIfOurs(String pidfile, int pid, boolean emptyIsOurs) {
+    public static void removeIfOurs(String pidfile, int pid, boolean emptyIsOurs, int ownerUid) {
         if (pidfile == null) {
             return;
         }
         Path path = Path.of(pidfile);
         try {
-            if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)
+                    || (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS) != ownerUid) {
                 return;
             }
             String content = Files.readString(path, StandardCharsets.US_ASCII).trim();

@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
 import jnr.ffi.byref.IntByReference;
 
 /**
@@ -12,9 +14,11 @@ import jnr.ffi.byref.IntByReference;
  * reparented to us because we are a child subreaper) and their orphaned descendants, so that
  * nothing stays a zombie (ARCHITECTURE.md, Rule 2).
  *
- * <p>One thread blocks in waitpid(-1). With no children at all waitpid fails at once with ECHILD;
- * the thread then sleeps until {@link #childSpawned()} says a new one may exist, so an idle daemon
- * never polls.
+ * <p>One thread blocks in waitid(P_ALL, WNOWAIT) to learn of an exit without collecting it, then
+ * reaps that pid under {@link #whileUnreaped}'s lock. So whoever signals a child under that lock
+ * knows its pid (and any group it anchors) cannot have been reused. With no children at all
+ * waitid fails at once with ECHILD; the thread then sleeps until {@link #childSpawned()} says a
+ * new one may exist, so an idle daemon never polls.
  *
  * <p>A child can exit before whoever started it has claimed its pid: such exits are kept, a
  * bounded number of them, until claimed. The oldest unclaimed ones (orphans nobody will claim)
@@ -28,6 +32,8 @@ public final class Reaper implements AutoCloseable {
     private final NativeOs os;
     private final BiConsumer<Integer, ExitStatus> unclaimedListener;
     private final Object lock = new Object();
+    /** Held while reaping, and by callers signalling a child: see {@link #whileUnreaped}. */
+    private final Object reapLock = new Object();
     private final Map<Integer, CompletableFuture<ExitStatus>> claims = new HashMap<>();
     private record Reaped(ExitStatus exit, long atNanos) {
     }
@@ -94,22 +100,48 @@ public final class Reaper implements AutoCloseable {
 
     private void run() {
         IntByReference status = new IntByReference();
+        Pointer info = Memory.allocateDirect(os.runtime(), LinuxLibC.SIGINFO_SIZE);
         while (running) {
             long generation;
             synchronized (lock) {
                 generation = spawnGeneration;
             }
-            int pid = libc.waitpid(-1, status, 0);
-            if (pid > 0) {
-                deliver(pid, ExitStatus.decode(status.intValue()));
+            info.putInt(LinuxLibC.SIGINFO_PID_OFFSET, 0);
+            if (libc.waitid(LinuxLibC.P_ALL, 0, info, LinuxLibC.WEXITED | LinuxLibC.WNOWAIT) != 0) {
+                int errno = os.errno();
+                if (errno == LinuxLibC.ECHILD) {
+                    awaitSpawnAfter(generation);
+                } else if (errno != LinuxLibC.EINTR) {
+                    throw new IllegalStateException("waitid: " + os.strerror(errno));
+                }
                 continue;
             }
-            int errno = os.errno();
-            if (errno == LinuxLibC.ECHILD) {
-                awaitSpawnAfter(generation);
-            } else if (errno != LinuxLibC.EINTR) {
-                throw new IllegalStateException("waitpid: " + os.strerror(errno));
+            int pid = info.getInt(LinuxLibC.SIGINFO_PID_OFFSET);
+            int reaped;
+            synchronized (reapLock) {
+                reaped = libc.waitpid(pid, status, 0);
             }
+            if (reaped == pid) {
+                deliver(pid, ExitStatus.decode(status.intValue()));
+            }
+        }
+    }
+
+    /**
+     * Runs {@code action} while {@code pid} is a child of ours that has not been reaped (alive, or
+     * a zombie): within it, signalling the pid, or a process group the pid is a member of, cannot
+     * reach a process that merely reused the number.
+     *
+     * @return whether the action ran
+     */
+    public boolean whileUnreaped(int pid, Runnable action) {
+        Pointer info = Memory.allocateDirect(os.runtime(), LinuxLibC.SIGINFO_SIZE);
+        synchronized (reapLock) {
+            if (libc.waitid(LinuxLibC.P_PID, pid, info, LinuxLibC.WEXITED | LinuxLibC.WNOHANG | LinuxLibC.WNOWAIT) != 0) {
+                return false; // ECHILD: reaped already, or not our child (yet)
+            }
+            action.run();
+            return true;
         }
     }
 

@@ -17,7 +17,7 @@ import jnr.ffi.Pointer;
  * job sends "READY=1" (and "STATUS=..." lines) as sd_notify(3) does. One socket per job, owned
  * by the job's user with mode 0600, so no other unprivileged process can declare it ready.
  */
-public final class SdNotifySocket implements AutoCloseable {
+public final class SdNotifySocket implements NotifyWatcher.Source, AutoCloseable {
     private static final int SUN_PATH_MAX = 107; // sockaddr_un.sun_path is 108 bytes with its NUL
     private static final int MAX_DATAGRAM = 4096;
 
@@ -80,12 +80,18 @@ public final class SdNotifySocket implements AutoCloseable {
         return path;
     }
 
-    int fd() {
+    @Override
+    public int fd() {
         return fd;
     }
 
+    @Override
+    public void drain() {
+        receive();
+    }
+
     /** Reads every datagram waiting; returns the assignments it held, in order. */
-    public List<String> drain() {
+    List<String> receive() {
         List<String> lines = new ArrayList<>();
         while (true) {
             long n = os.libc().read(fd, buffer, buffer.length);

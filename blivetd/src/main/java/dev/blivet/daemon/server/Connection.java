@@ -9,6 +9,7 @@ import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.protocol.ErrorCode;
 import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.Log;
+import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.supervisor.JobSnapshot;
 import dev.blivet.daemon.supervisor.RequestException;
 import dev.blivet.daemon.supervisor.Supervisor;
@@ -30,8 +31,6 @@ import jnr.unixsocket.UnixSocketChannel;
 final class Connection implements Runnable {
     /** Events a slow subscriber may fall behind by before it is cut off. */
     private static final int EVENT_BACKLOG = 1024;
-    private static final JobSnapshot HANGUP = new JobSnapshot(null, null, null, null, 0, null, null, null, null, null,
-            null, 0, null, null, null);
 
     private final UnixSocketChannel channel;
     private final Peer peer;
@@ -39,10 +38,12 @@ final class Connection implements Runnable {
     private final Supervisor supervisor;
     private final ObjectMapper mapper;
     private final Log log;
+    private final NativeOs os;
     private final Runnable onClose;
 
     Connection(UnixSocketChannel channel, Peer peer, RequestHandler handler, Supervisor supervisor, ObjectMapper mapper,
-            Log log, Runnable onClose) {
+            Log log, NativeOs os, Runnable onClose) {
+        this.os = os;
         this.channel = channel;
         this.peer = peer;
         this.handler = handler;
@@ -121,7 +122,9 @@ final class Connection implements Runnable {
     }
 
     private void streamEvents(JsonNode id) throws IOException, InterruptedException {
-        BlockingQueue<JobSnapshot> queue = new ArrayBlockingQueue<>(EVENT_BACKLOG + 1);
+        BlockingQueue<JobSnapshot> queue = new ArrayBlockingQueue<>(EVENT_BACKLOG);
+        Thread streamer = Thread.currentThread();
+        java.util.concurrent.atomic.AtomicBoolean overflowed = new java.util.concurrent.atomic.AtomicBoolean();
         Supervisor.Subscriber subscriber = new Supervisor.Subscriber() {
             @Override
             public int uid() {
@@ -130,7 +133,12 @@ final class Connection implements Runnable {
 
             @Override
             public boolean offer(JobSnapshot change) {
-                return queue.offer(change); // full: the client is too slow and gets cut off
+                if (queue.offer(change)) {
+                    return true;
+                }
+                overflowed.set(true); // the client is too slow: cut it off, and say why
+                streamer.interrupt();
+                return false;
             }
         };
         try {
@@ -138,13 +146,19 @@ final class Connection implements Runnable {
         } catch (ExecutionException e) {
             throw new CompletionException(e.getCause());
         }
-        ObjectNode subscribed = mapper.createObjectNode().put("subscribed", true);
-        write(ok(id, subscribed));
-        Thread hangup = watchForHangup(() -> queue.offer(HANGUP));
+        write(ok(id, mapper.createObjectNode().put("subscribed", true)));
+        // The hang-up watcher interrupts rather than queues: a full queue must not hide a hang-up.
+        Thread hangup = watchForHangup(streamer::interrupt);
         try {
             while (true) {
-                JobSnapshot change = queue.take();
-                if (change == HANGUP) {
+                JobSnapshot change;
+                try {
+                    change = queue.take();
+                } catch (InterruptedException e) {
+                    if (overflowed.get()) {
+                        writeQuietly(error(id, ErrorCode.TOO_MANY_CLIENTS, "events: this client fell more than "
+                                + EVENT_BACKLOG + " changes behind and was cut off; reconnect and query status", null));
+                    }
                     return;
                 }
                 ObjectNode event = mapper.createObjectNode().put("event", "state");
@@ -154,6 +168,7 @@ final class Connection implements Runnable {
         } finally {
             supervisor.unsubscribe(subscriber);
             hangup.interrupt();
+            Thread.interrupted(); // the interrupt was ours to read; the connection closes next
         }
     }
 
@@ -164,13 +179,26 @@ final class Connection implements Runnable {
         }
         int count = Fields.integer(request, "lines", 10, 0, 100_000);
         boolean follow = Fields.bool(request, "follow", false);
-        ResolvedJob job = supervisor.resolvedJob(Fields.name(request), peer.uid()).get();
+        String name = Fields.name(request);
+        ResolvedJob job = supervisor.resolvedJob(name, peer.uid()).get();
+        int owner = supervisor.status(name, peer.uid()).get().owner();
         String file = stream.equals("stdout") ? job.stdout() : job.stderr();
         if (file == null) {
             throw new RequestException(ErrorCode.NOT_FOUND, "job " + job.name() + " has no " + stream
                     + " file (it goes to /dev/null); set \"" + stream + "\" in its spec");
         }
-        LogTail tail = new LogTail(Path.of(file));
+        try (CheckedLogFile checked = CheckedLogFile.open(os, file, owner)) {
+            return tail(id, file, checked, count, follow);
+        }
+    }
+
+    private boolean tail(JsonNode id, String file, CheckedLogFile checked, int count, boolean follow)
+            throws IOException, InterruptedException {
+        if (checked == null) {
+            write(ok(id, mapper.createObjectNode().put("file", file).set("lines", mapper.createArrayNode())));
+            return true; // nothing written yet; following a file that does not exist is not offered
+        }
+        LogTail tail = new LogTail(checked.readablePath(), Path.of(file).getParent());
         LogTail.Tail last = tail.lastLines(count);
         ObjectNode result = mapper.createObjectNode().put("file", file);
         var array = result.putArray("lines");

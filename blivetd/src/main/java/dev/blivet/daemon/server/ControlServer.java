@@ -128,6 +128,8 @@ public final class ControlServer implements AutoCloseable {
             } catch (IOException e) {
                 if (open) {
                     log.error("accept on " + path + ": " + e.getMessage());
+                    // EMFILE and friends persist: pause rather than spin and flood the log.
+                    java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
                 }
                 continue;
             }
@@ -160,7 +162,7 @@ public final class ControlServer implements AutoCloseable {
             }
         };
         try {
-            clients.execute(new Connection(client, peer, handler, supervisor, mapper, log, release));
+            clients.execute(new Connection(client, peer, handler, supervisor, mapper, log, os, release));
         } catch (RejectedExecutionException e) {
             release.run();
             refuse(client, "blivetd already serves " + MAX_CONNECTIONS + " connections");

@@ -25,11 +25,17 @@ final class LogTail {
     }
 
     private final Path file;
+    private final Path watchDir;
     private volatile WatchService watch;
     private volatile boolean cancelled;
 
-    LogTail(Path file) {
+    /**
+     * @param file what to read (a /proc/self/fd path to a checked, open file)
+     * @param watchDir the directory whose changes wake a follower (where the job writes)
+     */
+    LogTail(Path file, Path watchDir) {
         this.file = file;
+        this.watchDir = watchDir;
     }
 
     Tail lastLines(int count) throws IOException {
@@ -62,7 +68,7 @@ final class LogTail {
 
     /** Sends each new complete line to {@code sink} until it returns false or {@link #cancel()}. */
     void follow(long from, Predicate<String> sink) throws IOException, InterruptedException {
-        Path dir = file.toAbsolutePath().getParent();
+        Path dir = watchDir;
         try (WatchService service = dir.getFileSystem().newWatchService()) {
             watch = service;
             if (cancelled) {

@@ -2,6 +2,7 @@ package dev.blivet.daemon.supervisor;
 
 import dev.blivet.common.JobSpec;
 import dev.blivet.common.ResolvedJob;
+import dev.blivet.daemon.launch.DrainedPipe;
 import dev.blivet.daemon.launch.ExitStatus;
 import dev.blivet.daemon.launch.SdNotifySocket;
 import java.time.Instant;
@@ -34,6 +35,8 @@ final class Job {
     ExitStatus lastExit;
     String lastError;
     SdNotifySocket notifySocket;
+    /** A notify-fd job's pipe, drained for the job's life. */
+    DrainedPipe notifyPipe;
     String notifyStatus;
     ScheduledFuture<?> restartTimer;
     ScheduledFuture<?> killTimer;

@@ -11,7 +11,10 @@ import dev.blivet.daemon.launch.ExitStatus;
 import dev.blivet.daemon.launch.LaunchResult;
 import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.launch.DrainedPipe;
 import dev.blivet.daemon.launch.NotifyWatcher;
+import dev.blivet.daemon.launch.ProcessGroups;
+import dev.blivet.daemon.launch.Reaper;
 import dev.blivet.daemon.launch.SdNotifySocket;
 import dev.blivet.daemon.launch.Pidfiles;
 import java.time.Clock;
@@ -29,7 +32,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +66,8 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private final int daemonUid;
+    private final Reaper reaper;
+    private final ProcessGroups groups;
     private final Launcher launcher;
     private final NativeOs os;
     private final Log log;
@@ -81,8 +85,10 @@ public final class Supervisor implements AutoCloseable {
     /**
      * @param daemonUid blivetd's own uid: the owner of the jobs from the jobs directory
      */
-    public Supervisor(Launcher launcher, NativeOs os, Log log, Clock clock, int daemonUid) {
+    public Supervisor(Launcher launcher, Reaper reaper, NativeOs os, Log log, Clock clock, int daemonUid) {
         this.daemonUid = daemonUid;
+        this.reaper = reaper;
+        this.groups = new ProcessGroups(os, reaper);
         this.launcher = launcher;
         this.os = os;
         this.log = log;
@@ -90,8 +96,12 @@ public final class Supervisor implements AutoCloseable {
         ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, daemonThreads("blivet-timer"));
         timerPool.setRemoveOnCancelPolicy(true); // a cancelled kill timer must not linger for 10 s
         this.timers = timerPool;
-        this.launches = new ThreadPoolExecutor(0, MAX_LAUNCH_THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                daemonThreads("blivet-launch"), (task, pool) -> task.run());
+        // Launches past the thread cap wait their turn; none ever runs on the loop thread, where a
+        // slow readiness would freeze every other job and client.
+        ThreadPoolExecutor launchPool = new ThreadPoolExecutor(MAX_LAUNCH_THREADS, MAX_LAUNCH_THREADS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), daemonThreads("blivet-launch"));
+        launchPool.allowCoreThreadTimeOut(true);
+        this.launches = launchPool;
         this.notifyWatcher = new NotifyWatcher(os, socket -> post(() -> notifyStatusChanged(socket)));
         this.loop = new Thread(this::runLoop, "blivet-supervisor");
         loop.start();
@@ -161,6 +171,11 @@ public final class Supervisor implements AutoCloseable {
             Job job = jobs.get(spec.name());
             if (job != null) {
                 authorize(job, uid);
+                if (job.owner != uid && !job.spec.equals(spec)) {
+                    // The new spec was resolved for uid, not for the owner, who could then act on it.
+                    throw new RequestException(ErrorCode.CONFLICT, "job " + spec.name() + " belongs to uid " + job.owner
+                            + ": start it by name, or remove it before giving it a new spec");
+                }
                 if (job.state().hasProcess()) {
                     if (job.spec.equals(spec)) {
                         return CompletableFuture.completedFuture(job.snapshot()); // already running: nothing to do
@@ -247,7 +262,10 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /** A job sent sd-notify datagrams: its STATUS= is part of what subscribers see. */
-    private void notifyStatusChanged(SdNotifySocket socket) {
+    private void notifyStatusChanged(NotifyWatcher.Source source) {
+        if (!(source instanceof SdNotifySocket socket)) {
+            return;
+        }
         for (Job job : jobs.values()) {
             if (job.notifySocket == socket && !java.util.Objects.equals(job.notifyStatus, socket.status())) {
                 job.notifyStatus = socket.status();
@@ -403,6 +421,8 @@ public final class Supervisor implements AutoCloseable {
         long run = ++job.run;
         ResolvedJob resolved = job.resolved;
         job.startedAt = clock.instant();
+        job.pid = null; // nothing may signal the previous run's numbers
+        job.pgid = null;
         job.readyAt = null;
         job.lastError = null;
         job.notifyStatus = null;
@@ -411,7 +431,8 @@ public final class Supervisor implements AutoCloseable {
             LaunchResult result;
             try {
                 result = launcher.launch(resolved);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError e) {
+                // Whatever happens, the loop must hear back, or the job would stay STARTING forever.
                 result = new LaunchResult.Failed(dev.blivet.common.ExitCode.SOFTWARE, "internal error: " + e, null);
             }
             LaunchResult outcome = result;
@@ -424,6 +445,7 @@ public final class Supervisor implements AutoCloseable {
             if (result instanceof LaunchResult.Started started) {
                 os.posix().kill(-started.pgid(), SIGKILL); // its job was replaced meanwhile: nobody owns it
                 os.close(started.pidfd());
+                os.close(started.notifyFd());
                 if (started.notifySocket() != null) {
                     started.notifySocket().close();
                 }
@@ -440,6 +462,10 @@ public final class Supervisor implements AutoCloseable {
             if (job.notifySocket != null) {
                 job.notifyStatus = job.notifySocket.status();
                 notifyWatcher.watch(job.notifySocket);
+            }
+            if (started.notifyFd() >= 0) {
+                job.notifyPipe = new DrainedPipe(os, started.notifyFd());
+                notifyWatcher.watch(job.notifyPipe);
             }
             started.exit().whenComplete((exit, error) -> post(() -> exited(job, run, exit)));
             log.info("job " + job.name + ": running, pid " + job.pid);
@@ -473,13 +499,20 @@ public final class Supervisor implements AutoCloseable {
         cancel(job.killTimer);
         os.close(job.pidfd);
         job.pidfd = -1;
+        if (job.notifyPipe != null) {
+            notifyWatcher.release(job.notifyPipe);
+            job.notifyPipe = null;
+        }
         if (job.notifySocket != null) {
             job.notifyStatus = job.notifySocket.status();
             notifyWatcher.release(job.notifySocket);
             job.notifySocket = null;
         }
-        Pidfiles.removeIfOurs(job.resolved.pidfile(), job.pid, false);
+        int pidfileOwner = job.resolved.identity() != null ? job.resolved.identity().uid() : os.posix().geteuid();
+        Pidfiles.removeIfOurs(job.resolved.pidfile(), job.pid, false, pidfileOwner);
         log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
+        job.pid = null; // reaped: the number may already be another job's
+        job.pgid = null;
         act(job, job.lifecycle.exited(exit, job.exitedAt));
         stoppedIfDown(job);
     }
@@ -512,16 +545,20 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
-     * To the main process through its pidfd (no pid-reuse race), and to the process group the
-     * helper created, which holds whatever the job forked.
+     * To the main process, and with {@code group} to the job's process group (the session the
+     * helper created, holding whatever the job forked), only while they are provably the job's:
+     * the main process while it is our unreaped child, the group while an unreaped child anchors
+     * it (see {@link ProcessGroups}). Late or stale numbers reach nobody.
      */
     private void deliver(Job job, int signal, boolean group) {
-        if (job.pidfd >= 0) {
-            os.libc().pidfd_send_signal(job.pidfd, signal, null, 0);
+        if (job.pid == null) {
+            return;
         }
+        int pid = job.pid;
         if (group && job.pgid != null) {
-            os.posix().kill(-job.pgid, signal);
+            groups.signalGroup(job.pgid, pid, signal);
         }
+        groups.signalProcess(pid, signal); // also when it left the group with setsid()
     }
 
     private void scheduleRestart(Job job, Duration delay) {

@@ -352,6 +352,24 @@ class LauncherTest {
     }
 
     @Test
+    void rootNeverChownsAHardlinkPlantedForTheJobsUser() throws Exception {
+        assumeTrue(Fixture.isRoot(), "root opens files for a job that drops to nobody");
+        Path precious = tmp.resolve("precious");
+        Files.writeString(precious, "root's data\n");
+        Path planted = tmp.resolve("out.log");
+        Files.createLink(planted, precious); // what a user could do in a directory it can write to
+        List<String> argv = uniqueSleep();
+        LaunchResult.Failed result = failed(LAUNCHER.launch(Fixture.resolve("""
+                {"name": "planted", "user": "nobody", "stdout": %s, "command": %s}
+                """.formatted(quote(planted), jsonArray(argv)))));
+        assertEquals(ExitCode.CANT_CREATE, result.code());
+        assertTrue(result.message().contains(planted + ": has 2 hard links"), result.message());
+        assertEquals("root's data\n", Files.readString(precious), "not truncated");
+        assertEquals(0, Files.getAttribute(precious, "unix:uid"), "not chowned");
+        assertNoProcess(argv);
+    }
+
+    @Test
     void orphansOfJobsAreReaped() throws Exception {
         List<String> orphan = List.of("/bin/sleep", "0.3" + UNIQUE.incrementAndGet());
         LaunchResult.Started result = started(LAUNCHER.launch(Fixture.resolve("""

@@ -195,6 +195,22 @@ class ProtocolTest {
     }
 
     @Test
+    void aNotifyFdJobMayWriteToItsFdAgainAfterReady() {
+        // Once ready, blivetd keeps the pipe's read end open (and drains it): a closed one would
+        // kill the job with SIGPIPE at its next write.
+        client.ok("start", "\"spec\":{\"name\":\"chatter\",\"readiness\":\"notify-fd\",\"command\":[\"/bin/sh\",\"-c\","
+                + "\"echo ready >&3; for i in $(seq 1 20000); do echo again >&3; done; exec " + String.join(" ", uniqueSleep())
+                + "\"]}");
+        Await.until(WAIT, () -> {
+            JsonNode status = client.ok("status", "\"name\":\"chatter\"");
+            assertEquals("running", status.get("state").asText(), "still alive: " + status);
+            return Proc.findByCmdline(List.of("/bin/sh", "-c")).isEmpty()
+                    && new Proc(status.get("pid").asInt()).cmdline().get(0).equals("/bin/sleep");
+        }, "the job to write 20000 lines and exec sleep");
+        client.ok("stop", "\"name\":\"chatter\"");
+    }
+
+    @Test
     void waitTimesOutWithItsOwnCode() {
         client.ok("start", "\"spec\":{\"name\":\"long\",\"command\":" + argv(uniqueSleep()) + "}");
         JsonNode response = client.call("wait", "\"name\":\"long\",\"state\":\"exited\",\"timeout\":0.2");
@@ -287,8 +303,32 @@ class ProtocolTest {
         assertTrue(new Proc(mine.get("pid").asInt()).status("Uid").startsWith("65534\t"), "nobody's job runs as nobody");
         assertEquals("permission_denied", replies.get(4).get("error").get("code").asText());
 
+        // A job of nobody's whose output "file" is /etc/shadow, or a symlink to it (refused up
+        // front), or its own log swapped for such a symlink later: logs never reads it as root.
+        Path link = tmp.resolve("shadow-link");
+        Files.createSymbolicLink(link, Path.of("/etc/shadow"));
+        Path nobodysDir = Files.createDirectories(tmp.resolve("nobodys"));
+        Files.setAttribute(nobodysDir, "unix:uid", 65534);
+        Path swapped = nobodysDir.resolve("out.log");
+        List<JsonNode> leaks = asNobody(
+                "{\"id\":1,\"op\":\"start\",\"spec\":{\"name\":\"leak\",\"stdout\":\"/etc/shadow\",\"command\":"
+                        + argv(uniqueSleep()) + "}}",
+                "{\"id\":2,\"op\":\"logs\",\"name\":\"leak\"}",
+                "{\"id\":3,\"op\":\"start\",\"spec\":{\"name\":\"leak2\",\"stdout\":\"" + link + "\",\"command\":"
+                        + argv(uniqueSleep()) + "}}",
+                "{\"id\":4,\"op\":\"start\",\"spec\":{\"name\":\"leak3\",\"stdout\":\"" + swapped + "\",\"command\":"
+                        + "[\"/bin/sh\",\"-c\",\"echo mine; exec " + String.join(" ", uniqueSleep()) + "\"]}}");
+        assertEquals("start_failed", leaks.get(0).get("error").get("code").asText(), leaks.get(0).toString());
+        assertEquals("permission_denied", leaks.get(1).get("error").get("code").asText(), leaks.get(1).toString());
+        assertEquals("invalid_spec", leaks.get(2).get("error").get("code").asText(), leaks.get(2).toString());
+        assertTrue(leaks.get(3).get("ok").asBoolean(), leaks.get(3).toString());
+        Files.delete(swapped);
+        Files.createSymbolicLink(swapped, Path.of("/etc/shadow"));
+        JsonNode swappedLogs = asNobody("{\"id\":5,\"op\":\"logs\",\"name\":\"leak3\"}").get(0);
+        assertEquals("permission_denied", swappedLogs.get("error").get("code").asText(), swappedLogs.toString());
+
         assertEquals("running", client.ok("status", "\"name\":\"rootjob\"").get("state").asText(), "root's job still runs");
-        assertEquals(2, client.ok("list", null).get("jobs").size(), "root sees every job");
+        assertEquals(4, client.ok("list", null).get("jobs").size(), "root sees every job: " + client.ok("list", null));
         client.ok("stop", "\"all\":true");
     }
 
