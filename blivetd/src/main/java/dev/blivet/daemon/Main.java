@@ -34,6 +34,8 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
     /** Exit code when blivetd cannot start (socket taken, directory unusable): EX_UNAVAILABLE. */
     static final int EXIT_CANNOT_START = 69;
+    /** Exit code when a thread died of an unforeseen error: EX_SOFTWARE. */
+    static final int EXIT_INTERNAL = 70;
 
     @Option(names = "--socket", paramLabel = "PATH", description = "Unix socket to listen on.")
     String socket;
@@ -66,6 +68,12 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Log log = new Log(System.err, Log.parseLevel(logLevel));
+        // A thread that dies of something unforeseen leaves blivetd half alive: better to exit
+        // loudly and let systemd restart it than to hang with jobs nobody supervises.
+        Thread.setDefaultUncaughtExceptionHandler((thread, error) -> {
+            log.error("fatal: thread " + thread.getName() + " died: " + error);
+            Runtime.getRuntime().halt(EXIT_INTERNAL);
+        });
         NativeOs os = new NativeOs();
         Map<String, String> env = System.getenv();
         int euid = os.posix().geteuid();

@@ -69,6 +69,9 @@ final class Connection implements Runnable {
             discardRestOfInput();
         } catch (IOException e) {
             log.debug("client pid " + peer.pid() + ": " + e.getMessage());
+        } catch (RuntimeException | LinkageError e) {
+            // A bug met by one client ends that client's connection, not the daemon.
+            log.error("client pid " + peer.pid() + ": " + e);
         } finally {
             close();
         }

@@ -124,7 +124,7 @@ public final class Supervisor implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError e) {
                 // One bad event must not take the daemon down with it.
                 log.error("supervisor: " + e);
             }
