@@ -443,7 +443,7 @@ public final class Supervisor implements AutoCloseable {
     private void launched(Job job, long run, LaunchResult result) {
         if (jobs.get(job.name) != job || run != job.run) {
             if (result instanceof LaunchResult.Started started) {
-                os.posix().kill(-started.pgid(), SIGKILL); // its job was replaced meanwhile: nobody owns it
+                groups.signalGroup(started.pgid(), started.pid(), SIGKILL); // its job was replaced meanwhile
                 os.close(started.pidfd());
                 os.close(started.notifyFd());
                 if (started.notifySocket() != null) {
