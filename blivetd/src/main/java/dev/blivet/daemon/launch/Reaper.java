@@ -21,8 +21,8 @@ import jnr.ffi.byref.IntByReference;
  * new one may exist, so an idle daemon never polls.
  *
  * <p>A child can exit before whoever started it has claimed its pid: such exits are kept, a
- * bounded number of them, until claimed. The oldest unclaimed ones (orphans nobody will claim)
- * are dropped first. Each kept exit carries the time it was reaped, so a claim never takes the
+ * bounded number of them, until claimed. The oldest unclaimed ones (orphaned descendants of jobs,
+ * which nobody will claim) are dropped first. Each kept exit carries the time it was reaped, so a claim never takes the
  * exit of an earlier process that had the same pid.
  */
 public final class Reaper implements AutoCloseable {
@@ -49,7 +49,8 @@ public final class Reaper implements AutoCloseable {
     private volatile boolean running = true;
 
     /**
-     * @param unclaimedListener told of each exit nobody had claimed yet (for logging orphans)
+     * @param unclaimedListener told of each exit nobody had claimed yet: orphaned descendants of jobs,
+     *     and now and then a helper that exits before its launcher claims it (for debug logging)
      */
     public Reaper(NativeOs os, BiConsumer<Integer, ExitStatus> unclaimedListener) {
         this.os = os;
