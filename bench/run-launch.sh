@@ -15,7 +15,8 @@
 #                         breakdown of the time; reported apart, not in the medians); 0 skips it
 #   SKIP_BUILD=1          reuse the jars and binaries already built
 #   WORK_PARENT=DIR       where the pidfiles go; default: /run or /dev/shm, whichever is tmpfs
-#   LATENCY_JAVA_OPTS     default: blivetd's own (bin/blivetd): -XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1
+#   LATENCY_JAVA_OPTS     default: -XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1 (bin/blivetd's when
+#                         docs/benchmarks.md was measured; it now keeps C2 and adds -XX:-UsePerfData)
 #   STRESS_JAVA_OPTS      default: the same plus -Xmx64m
 # Raw output goes to bench/out/<time>/ (git-ignored). Exit status 0 only if no start failed,
 # hung or lost its exit.
