@@ -1,0 +1,137 @@
+package dev.blivet.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.blivet.common.Signals;
+
+/** How jobs read for people: one short line each. */
+final class Format {
+    private Format() {
+    }
+
+    /** "web: running, pid 4242", "web: stopped, SIGTERM", "web: failed, exit 1 (restart limit reached: ...)". */
+    static String describe(JsonNode job) {
+        return job.path("name").asText() + ": " + state(job);
+    }
+
+    /** "running, pid 4242", "exited, exit 4": the part of {@link #describe} after the name. */
+    static String state(JsonNode job) {
+        StringBuilder line = new StringBuilder(job.path("state").asText());
+        if (hasProcess(job) && job.hasNonNull("pid")) {
+            line.append(", pid ").append(job.get("pid").asInt());
+        } else {
+            String exit = lastExit(job);
+            if (!exit.isEmpty()) {
+                line.append(", ").append(exit);
+            }
+            String error = error(job);
+            if (!error.isEmpty()) {
+                line.append(" (").append(error).append(')');
+            }
+        }
+        return line.toString();
+    }
+
+    static boolean hasProcess(JsonNode job) {
+        return switch (job.path("state").asText()) {
+            case "starting", "running", "stopping" -> true;
+            default -> false;
+        };
+    }
+
+    /** "exit 4", "SIGTERM", "SIGSEGV (core dumped)", or "" when the job never exited. */
+    static String lastExit(JsonNode job) {
+        if (job.hasNonNull("exit_code")) {
+            return "exit " + job.get("exit_code").asInt();
+        }
+        if (job.hasNonNull("exit_signal")) {
+            return Signals.name(job.get("exit_signal").asInt())
+                    + (job.path("core_dumped").asBoolean(false) ? " (core dumped)" : "");
+        }
+        return "";
+    }
+
+    /** The LAST-EXIT column: the exit and, when there is one, the last error. */
+    static String lastExitColumn(JsonNode job) {
+        String exit = lastExit(job);
+        String error = error(job);
+        if (exit.isEmpty() && error.isEmpty()) {
+            return "-";
+        }
+        return exit.isEmpty() ? error : error.isEmpty() ? exit : exit + ": " + error;
+    }
+
+    /** The last error, unless it only restates the exit ("exited with exit code 3"). */
+    static String error(JsonNode job) {
+        String error = job.hasNonNull("last_error") ? job.get("last_error").asText() : "";
+        boolean restatesExit = error.startsWith("exited with ") || error.startsWith("killed by signal ");
+        return restatesExit && !lastExit(job).isEmpty() ? "" : error;
+    }
+
+    /** How long the job's process has run ("3d04h", "2h05m", "4m12s", "9s"), or "-". */
+    static String uptime(JsonNode job, long nowMillis) {
+        if (!hasProcess(job) || !job.hasNonNull("started_at")) {
+            return "-";
+        }
+        long started = epochMillis(job.get("started_at").asText());
+        return started < 0 ? "?" : duration((nowMillis - started) / 1000);
+    }
+
+    static String duration(long seconds) {
+        long s = Math.max(0, seconds);
+        if (s < 60) {
+            return s + "s";
+        }
+        if (s < 3600) {
+            return s / 60 + "m" + twoDigits(s % 60) + "s";
+        }
+        if (s < 86_400) {
+            return s / 3600 + "h" + twoDigits(s % 3600 / 60) + "m";
+        }
+        return s / 86_400 + "d" + twoDigits(s % 86_400 / 3600) + "h";
+    }
+
+    private static String twoDigits(long n) {
+        return n < 10 ? "0" + n : Long.toString(n);
+    }
+
+    /**
+     * Milliseconds since the epoch of the UTC time blivetd writes ("2026-11-21T17:32:21.255063163Z",
+     * Instant.toString's form), or -1. By hand: java.time's parser costs more start-up than the rest
+     * of the table.
+     */
+    static long epochMillis(String time) {
+        if (time.length() < 20 || time.charAt(4) != '-' || time.charAt(7) != '-' || time.charAt(10) != 'T'
+                || time.charAt(13) != ':' || time.charAt(16) != ':' || !time.endsWith("Z")) {
+            return -1;
+        }
+        try {
+            long year = Long.parseLong(time.substring(0, 4));
+            long month = Long.parseLong(time.substring(5, 7));
+            long day = Long.parseLong(time.substring(8, 10));
+            long seconds = Long.parseLong(time.substring(11, 13)) * 3600 + Long.parseLong(time.substring(14, 16)) * 60
+                    + Long.parseLong(time.substring(17, 19));
+            long millis = 0;
+            if (time.charAt(19) == '.') {
+                String fraction = (time.substring(20, time.length() - 1) + "000").substring(0, 3);
+                millis = Long.parseLong(fraction);
+            }
+            return (daysFromCivil(year, month, day) * 86_400 + seconds) * 1000 + millis;
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            return -1;
+        }
+    }
+
+    /** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+    static long daysFromCivil(long year, long month, long day) {
+        long y = month <= 2 ? year - 1 : year;
+        long era = Math.floorDiv(y, 400);
+        long yearOfEra = y - era * 400;
+        long dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+        long dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
+        return era * 146_097 + dayOfEra - 719_468;
+    }
+
+    static String pid(JsonNode job) {
+        return job.hasNonNull("pid") && hasProcess(job) ? job.get("pid").asText() : "-";
+    }
+}

@@ -1,0 +1,45 @@
+package dev.blivet.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.blivet.common.CliExit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+
+@Command(name = "reload", modelTransformer = ExitCodeList.class,
+        description = {"Make blivetd read its jobs directory again (root only).",
+                "As SIGHUP to blivetd does.",
+                "New files add jobs (started if autostart), changed specs apply at the job's next start, jobs whose"
+                        + " file is gone are stopped and removed. Exits with 8 if some file was skipped as invalid."},
+        footer = {"", "Examples:",
+                "  sudo blivetctl reload",
+                "  added: web",
+                "  changed: -",
+                "  removed: old-worker"})
+final class ReloadCommand extends DaemonCommand {
+    @Override
+    int run(ControlClient client) throws CliException {
+        JsonNode report = client.call(client.request("reload"));
+        JsonNode errors = report.path("errors");
+        if (main.json) {
+            main.printJson(report);
+        } else {
+            for (String field : List.of("added", "changed", "removed")) {
+                List<String> names = new ArrayList<>();
+                report.path(field).forEach(name -> names.add(name.asText()));
+                main.out().println(field + ": " + (names.isEmpty() ? "-" : String.join(", ", names)));
+            }
+            main.out().flush();
+        }
+        if (errors.isEmpty()) {
+            return CliExit.OK.code();
+        }
+        for (Map.Entry<String, JsonNode> error : (Iterable<Map.Entry<String, JsonNode>>) errors::fields) {
+            main.err().println("blivetctl: skipped " + error.getKey() + ": " + error.getValue().asText());
+        }
+        main.err().println("  'blivetctl validate FILE' checks a spec before the next reload.");
+        main.err().flush();
+        return CliExit.INVALID_SPEC.code();
+    }
+}

@@ -1,0 +1,119 @@
+package dev.blivet.ctl;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.blivet.common.CliExit;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "start", modelTransformer = ExitCodeList.class,
+        description = {"Start a job and wait until it is ready; print its pid.",
+                "A FILE is a job spec (JSON) sent to blivetd, which adds the job or updates a stopped one;"
+                        + " a NAME is a job blivetd already knows (from its jobs directory, or started before)."},
+        footer = {"", "Examples:",
+                "  blivetctl start examples/jobs/sleeper.json",
+                "  sleeper: running, pid 4242",
+                "  blivetctl start sleeper                     start a known job again",
+                "  blivetctl start web.json --timeout 10       exit code 6 if not ready in 10 s",
+                "  blivetctl start web.json --no-wait          return once it is launched",
+                "  blivetctl start web.json --json | jq .pid"})
+final class StartCommand extends DaemonCommand {
+    /** Any state but the two a start passes through: where a start under --timeout ends up. */
+    private static final List<String> SETTLED = List.of("running", "failed", "exited", "backoff", "stopped");
+
+    @Parameters(paramLabel = "FILE.json|NAME", arity = "1..*",
+            description = "A job spec file (an existing file is read as one), or the name of a known job.")
+    List<String> jobs;
+
+    @Option(names = "--no-wait", description = "Return once the job is launched, without waiting for it to be ready.")
+    boolean noWait;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS",
+            description = "Wait at most SECONDS for the job to be ready (exit code 6 after that; the job goes on"
+                    + " starting). Without it, blivetd waits as long as the job's ready_timeout.")
+    Double timeout;
+
+    @Override
+    void checkArguments() {
+        Seconds.check(spec.commandLine(), "--timeout", timeout);
+        if (noWait && timeout != null) {
+            throw usage("--no-wait and --timeout exclude each other");
+        }
+        for (String job : jobs) {
+            if (job.contains("/") && !Files.isRegularFile(Path.of(job))) {
+                throw usage("no such file: " + job + " (a job name has no '/')");
+            }
+        }
+    }
+
+    @Override
+    int run(ControlClient client) throws CliException {
+        return forEach(jobs, job -> start(client, job), Format::describe);
+    }
+
+    private JsonNode start(ControlClient client, String job) throws CliException {
+        ObjectNode request = client.request("start");
+        String name = job;
+        Path file = Path.of(job);
+        if (Files.isRegularFile(file)) {
+            JsonNode spec = readSpec(file);
+            request.set("spec", spec);
+            name = spec.path("name").asText(job);
+        } else {
+            request.put("name", job);
+        }
+        if (noWait || timeout != null) {
+            request.put("wait", false);
+        }
+        JsonNode started;
+        try {
+            started = client.call(request);
+            if (timeout != null) {
+                started = client.call(client.request("wait").put("name", name).put("timeout", timeout)
+                        .set("state", Json.strings(SETTLED)));
+            }
+        } catch (CliException e) {
+            if (e.exit() == CliExit.NOT_RUNNING || e.exit() == CliExit.TIMEOUT) {
+                throw e.withMessage("cannot start " + name + ": " + e.getMessage() + "\n  " + nextSteps(name));
+            }
+            throw e;
+        }
+        String state = started.path("state").asText();
+        if (!noWait && !state.equals("running")) {
+            throw new CliException(CliExit.NOT_RUNNING, "cannot start " + name + ": it is " + Format.state(started)
+                    + "\n  " + nextSteps(name));
+        }
+        return started;
+    }
+
+    private static String nextSteps(String name) {
+        return "'blivetctl status " + name + "' shows its state and last exit; 'blivetctl logs " + name
+                + " --stderr' what it said.";
+    }
+
+    private static JsonNode readSpec(Path file) throws CliException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new CliException(CliExit.USAGE, "cannot read " + file + ": " + e.getMessage(), e);
+        }
+        JsonNode spec;
+        try {
+            spec = Json.parse(text);
+        } catch (JsonProcessingException e) {
+            throw new CliException(CliExit.INVALID_SPEC, file + ": malformed JSON: " + e.getOriginalMessage()
+                    + " (line " + e.getLocation().getLineNr() + ")", e);
+        }
+        if (spec == null || !spec.isObject()) {
+            throw new CliException(CliExit.INVALID_SPEC, file + ": a job spec is a JSON object");
+        }
+        return spec;
+    }
+}

@@ -1,0 +1,97 @@
+package dev.blivet.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.blivet.common.CliExit;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "status", modelTransformer = ExitCodeList.class,
+        description = {"Show jobs: state, pid, uptime, restarts, last exit; one line each.",
+                "With NAMEs, exits with 3 unless every one of them is running (as 'systemctl status' does)."},
+        footer = {"", "Examples:",
+                "  blivetctl status",
+                "  NAME     STATE    PID   UPTIME  RESTARTS  LAST-EXIT",
+                "  sleeper  running  4242  2h05m   0         -",
+                "  flaky    failed   -     -       3         exit 3: restart limit reached",
+                "",
+                "  blivetctl status web || echo 'web is down'",
+                "  blivetctl status web --json | jq -r .state"})
+final class StatusCommand extends DaemonCommand {
+    @Parameters(paramLabel = "NAME", arity = "0..*", description = "Jobs to show (default: every job you may see).")
+    List<String> names = List.of();
+
+    @Override
+    int run(ControlClient client) throws CliException {
+        if (names.isEmpty()) {
+            JsonNode result = client.call(client.request("status"));
+            List<JsonNode> jobs = new ArrayList<>();
+            for (JsonNode job : result.path("jobs")) {
+                jobs.add(job);
+            }
+            if (main.json) {
+                main.printJson(result);
+            } else if (jobs.isEmpty()) {
+                main.out().println("no jobs" + (Uid.effective() == 0 ? "" : " (you see only your own: you are not root)"));
+                main.out().flush();
+            } else {
+                table(jobs);
+            }
+            return CliExit.OK.code();
+        }
+        List<JsonNode> jobs = new ArrayList<>();
+        ArrayNode errors = Json.array();
+        CliException first = null;
+        for (String name : names) {
+            try {
+                jobs.add(client.call(client.request("status").put("name", name)));
+            } catch (CliException e) {
+                if (e.exit() == CliExit.UNREACHABLE || names.size() == 1) {
+                    throw e;
+                }
+                errors.addObject().put("name", name).set("error", Failures.errorDocument(e).get("error"));
+                first = first == null ? e : first;
+            }
+        }
+        if (main.json) {
+            if (names.size() == 1) {
+                main.printJson(jobs.get(0));
+            } else {
+                ObjectNode document = Json.object();
+                document.putArray("jobs").addAll(jobs);
+                document.set("errors", errors);
+                main.printJson(document);
+            }
+        } else if (!jobs.isEmpty()) {
+            table(jobs);
+        }
+        if (first != null) {
+            if (!main.json) {
+                for (JsonNode error : errors) {
+                    main.err().println("blivetctl: " + error.path("error").path("message").asText());
+                }
+                main.err().flush();
+            }
+            return first.exit().code();
+        }
+        for (JsonNode job : jobs) {
+            if (!job.path("state").asText().equals("running")) {
+                return CliExit.NOT_RUNNING.code();
+            }
+        }
+        return CliExit.OK.code();
+    }
+
+    private void table(List<JsonNode> jobs) {
+        long now = System.currentTimeMillis();
+        Table table = new Table("NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT");
+        for (JsonNode job : jobs) {
+            table.add(job.path("name").asText(), job.path("state").asText(), Format.pid(job), Format.uptime(job, now),
+                    job.path("restarts").asText("0"), Format.lastExitColumn(job));
+        }
+        table.print(main.out(), Table.terminalWidth(main.env));
+    }
+}

@@ -1,0 +1,523 @@
+package dev.blivet.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.blivet.common.CliExit;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every blivetctl command against one real blivetd in its own JVM, with real jobs: output parsed
+ * with --json, and each documented exit code produced by a real situation.
+ */
+class BlivetctlTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final AtomicInteger UNIQUE = new AtomicInteger();
+
+    @TempDir
+    static Path tmp;
+    static Blivetd daemon;
+    static String socket;
+
+    @BeforeAll
+    static void startDaemon() throws IOException {
+        daemon = Blivetd.start(tmp);
+        socket = daemon.socket().toString();
+    }
+
+    @AfterAll
+    static void stopDaemon() {
+        daemon.close();
+    }
+
+    /** blivetctl --socket SOCKET args... */
+    private static Cli.Result ctl(String... args) {
+        List<String> all = new ArrayList<>(List.of("--socket", socket));
+        all.addAll(List.of(args));
+        return Cli.run(all.toArray(String[]::new));
+    }
+
+    private static Cli.Result ok(String... args) {
+        Cli.Result result = ctl(args);
+        assertEquals(0, result.code(), result::toString);
+        return result;
+    }
+
+    private static void assertExit(CliExit expected, Cli.Result result) {
+        assertEquals(expected.code(), result.code(), result::toString);
+    }
+
+    private static String name(String prefix) {
+        return prefix + "-" + UNIQUE.incrementAndGet();
+    }
+
+    /** A sleep no other process runs, so that /proc tells it apart. */
+    private static String sleepArgv() {
+        return "[\"/bin/sleep\",\"" + (300_000 + UNIQUE.incrementAndGet() * 7 + ProcessHandle.current().pid() % 1000) + "\"]";
+    }
+
+    private static Path spec(String name, String json) {
+        try {
+            return Files.writeString(tmp.resolve(name + ".json"), json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path sleeper(String name, String extraFields) {
+        return spec(name, "{\"name\":\"" + name + "\",\"command\":" + sleepArgv() + extraFields + "}");
+    }
+
+    private static List<String> cmdline(int pid) {
+        try {
+            return List.of(new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8)
+                    .split("\0"));
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    @Test
+    void startStatusListStopRemove() {
+        String name = name("web");
+        Path file = sleeper(name, "");
+
+        Cli.Result started = ok("start", file.toString());
+        assertTrue(started.out().matches(name + ": running, pid \\d+\n"), started::toString);
+        int pid = Integer.parseInt(started.out().replaceAll("\\D+$", "").replaceAll(".*pid ", ""));
+        assertEquals("/bin/sleep", cmdline(pid).get(0));
+
+        JsonNode status = ok("status", name, "--json").json();
+        assertEquals("running", status.get("state").asText());
+        assertEquals(pid, status.get("pid").asInt());
+        assertEquals(0, status.get("restarts").asInt());
+
+        String table = ok("status").out();
+        assertTrue(table.startsWith("NAME"), table);
+        assertTrue(table.lines().anyMatch(line -> line.matches(name + " +running +" + pid + " +\\d+s +0 +-")), table);
+        assertTrue(ok("status", "--json").json().get("jobs").findValuesAsText("name").contains(name));
+        JsonNode listed = ok("list", "--json").json().get("jobs");
+        assertTrue(listed.toString().contains("\"name\":\"" + name + "\",\"state\":\"running\",\"pid\":" + pid), listed.toString());
+        assertTrue(ok("list").out().lines().anyMatch(line -> line.matches(name + " +running +" + pid + " +0")));
+
+        JsonNode stopped = ok("stop", name, "--json").json();
+        assertEquals("stopped", stopped.get("state").asText());
+        assertEquals(15, stopped.get("exit_signal").asInt());
+        assertTrue(cmdline(pid).isEmpty() || !cmdline(pid).get(0).equals("/bin/sleep"), "the job is gone");
+        Cli.Result down = ctl("status", name);
+        assertExit(CliExit.NOT_RUNNING, down);
+        assertTrue(down.out().lines().anyMatch(line -> line.matches(name + " +stopped +- +- +0 +SIGTERM")), down::toString);
+
+        assertEquals(name + ": removed\n", ok("remove", name).out());
+        Cli.Result gone = ctl("status", name);
+        assertExit(CliExit.NOT_FOUND, gone);
+        assertTrue(gone.err().contains("no job named " + name), gone::toString);
+    }
+
+    @Test
+    void startByNameWithoutWaitingThenWaitRestartAndSignal() {
+        String name = name("hup");
+        Path out = tmp.resolve(name + ".out");
+        Path file = spec(name, "{\"name\":\"" + name + "\",\"stdout\":\"" + out + "\",\"command\":[\"/bin/sh\",\"-c\","
+                + "\"trap 'echo got HUP' HUP; echo started; while :; do sleep 0.05; done\"]}");
+        ok("start", file.toString());
+        ok("stop", name);
+
+        JsonNode starting = ok("start", name, "--no-wait", "--json").json();
+        assertTrue(List.of("starting", "running").contains(starting.get("state").asText()), starting.toString());
+        JsonNode ready = ok("wait", name, "--for", "ready", "--timeout", "20", "--json").json();
+        assertEquals("running", ready.get("state").asText());
+
+        JsonNode restarted = ok("restart", name, "--json").json();
+        assertEquals("running", restarted.get("state").asText());
+        assertNotEquals(ready.get("pid").asInt(), restarted.get("pid").asInt(), "a new process");
+
+        Await.until(WAIT, () -> ok("logs", name).out().contains("started"), "the job to start its loop");
+        Cli.Result signalled = ok("signal", name, "HUP");
+        assertEquals("sent SIGHUP to " + name + " (pid " + restarted.get("pid").asInt() + ")\n", signalled.out());
+        Await.until(WAIT, () -> ok("logs", name, "-n", "1").out().equals("got HUP\n"), "the job to log the signal");
+        JsonNode logs = ok("logs", name, "--json").json();
+        assertEquals(out.toString(), logs.get("file").asText());
+        assertTrue(logs.get("lines").toString().contains("got HUP"), logs.toString());
+
+        JsonNode group = ok("signal", name, "SIGUSR2", "--group", "--json").json();
+        assertEquals(name, group.get("name").asText());
+        ok("wait", name, "--for", "exited", "--timeout", "20");
+        ok("remove", name);
+    }
+
+    @Test
+    void aFailedStartExitsWithNotRunningAndSaysWhy() {
+        Path lock = tmp.resolve("held.lock");
+        String first = name("holder");
+        String second = name("loser");
+        ok("start", sleeper(first, ",\"lockfile\":\"" + lock + "\"").toString());
+
+        Cli.Result failed = ctl("start", sleeper(second, ",\"lockfile\":\"" + lock + "\"").toString());
+        assertExit(CliExit.NOT_RUNNING, failed);
+        assertTrue(failed.err().contains("cannot start " + second + ": lock conflict: " + lock + " is held by pid"),
+                failed::toString);
+        assertTrue(failed.err().contains("blivetctl logs " + second + " --stderr"), "says what to do next");
+
+        Cli.Result json = ctl("start", second, "--json");
+        assertExit(CliExit.NOT_RUNNING, json);
+        assertEquals("start_failed", json.json().get("error").get("code").asText());
+        assertEquals(69, json.json().get("error").get("exit_code").asInt(), "the helper's sysexits code");
+
+        Cli.Result status = ctl("status", second, "--json");
+        assertExit(CliExit.NOT_RUNNING, status);
+        assertEquals("failed", status.json().get("state").asText());
+        ok("stop", first);
+        ok("remove", first, second);
+    }
+
+    @Test
+    void waitReadyReportsAJobThatEndsInstead() {
+        String name = name("brief");
+        ok("start", spec(name, "{\"name\":\"" + name + "\",\"command\":[\"/bin/sh\",\"-c\",\"exit 4\"]}").toString(),
+                "--no-wait");
+        JsonNode ended = ok("wait", name, "--for", "exited", "--timeout", "20", "--json").json();
+        assertEquals(4, ended.get("exit_code").asInt(), ended.toString());
+        Cli.Result ready = ctl("wait", name, "--for", "ready", "--timeout", "20");
+        assertExit(CliExit.NOT_RUNNING, ready);
+        assertTrue(ready.err().contains(name + " will not be ready: it is exited, exit 4"), ready::toString);
+        ok("remove", name);
+    }
+
+    @Test
+    void unknownJobsExitWithNotFound() {
+        for (String[] command : List.of(new String[] {"status", "nosuch"}, new String[] {"stop", "nosuch"},
+                new String[] {"logs", "nosuch"}, new String[] {"start", "nosuch"}, new String[] {"signal", "nosuch", "HUP"},
+                new String[] {"wait", "nosuch", "--for", "ready"})) {
+            Cli.Result result = ctl(command);
+            assertExit(CliExit.NOT_FOUND, result);
+            assertTrue(result.err().contains("no job named nosuch"), result::toString);
+            assertTrue(result.err().contains("'blivetctl status' lists the jobs"), result::toString);
+        }
+        Cli.Result json = ctl("status", "nosuch", "--json");
+        assertEquals("not_found", json.json().get("error").get("code").asText(), json::toString);
+    }
+
+    @Test
+    void severalJobsAtOnceGoOnPastAFailure() {
+        String a = name("multi");
+        String b = name("multi");
+        ok("start", sleeper(a, "").toString(), sleeper(b, "").toString());
+        Cli.Result status = ctl("status", a, "nosuch", b, "--json");
+        assertExit(CliExit.NOT_FOUND, status);
+        assertEquals(2, status.json().get("jobs").size(), status::toString);
+        assertEquals("nosuch", status.json().get("errors").get(0).get("name").asText());
+
+        Cli.Result stopped = ctl("stop", a, "nosuch", b, "--json");
+        assertExit(CliExit.NOT_FOUND, stopped);
+        assertEquals(List.of("stopped", "stopped"), stopped.json().get("jobs").findValuesAsText("state"));
+        ok("remove", a, b);
+    }
+
+    @Test
+    void stopAllStopsEveryJob() {
+        String a = name("all");
+        String b = name("all");
+        ok("start", sleeper(a, "").toString(), sleeper(b, "").toString());
+        JsonNode jobs = ok("stop", "--all", "--json").json().get("jobs");
+        for (JsonNode job : jobs) {
+            assertTrue(List.of("stopped", "exited", "failed").contains(job.get("state").asText()), jobs.toString());
+        }
+        assertTrue(jobs.findValuesAsText("name").containsAll(List.of(a, b)), jobs.toString());
+        ok("remove", a, b);
+    }
+
+    @Test
+    void removingARunningJobIsAConflict() {
+        String name = name("busy");
+        ok("start", sleeper(name, "").toString());
+        Cli.Result result = ctl("remove", name);
+        assertExit(CliExit.NOT_RUNNING, result);
+        assertTrue(result.err().contains("stop it before removing it"), result::toString);
+        Cli.Result signal = ctl("stop", name);
+        assertEquals(0, signal.code());
+        Cli.Result nothingToSignal = ctl("signal", name, "HUP");
+        assertExit(CliExit.NOT_RUNNING, nothingToSignal);
+        ok("remove", name);
+    }
+
+    @Test
+    void timeoutsHaveTheirOwnExitCode() {
+        String name = name("forever");
+        ok("start", sleeper(name, "").toString());
+        Cli.Result waited = ctl("wait", name, "--for", "exited", "--timeout", "0.2");
+        assertExit(CliExit.TIMEOUT, waited);
+        assertTrue(waited.err().contains("did not reach"), waited::toString);
+        assertEquals("timeout", ctl("wait", name, "--for", "stopped", "--timeout", "0.1", "--json").json().get("error")
+                .get("code").asText());
+        ok("stop", name);
+
+        // A stop cannot reach a job that is still starting (blivetd learns its pid only once it is
+        // ready), so the stop below lasts until the ready_timeout: keep that short.
+        String slow = name("never-ready");
+        Path file = spec(slow, "{\"name\":\"" + slow + "\",\"readiness\":\"notify-fd\",\"ready_timeout\":1.5,\"command\":"
+                + sleepArgv() + "}");
+        Cli.Result start = ctl("start", file.toString(), "--timeout", "0.3");
+        assertExit(CliExit.TIMEOUT, start);
+        assertTrue(start.err().contains("cannot start " + slow), start::toString);
+        ok("stop", slow);
+        ok("remove", name, slow);
+    }
+
+    @Test
+    void noDaemonIsUnreachableAndSaysHowToStartOne() throws IOException {
+        Path nothing = tmp.resolve("nothing.sock");
+        Cli.Result result = Cli.run("--socket", nothing.toString(), "status");
+        assertExit(CliExit.UNREACHABLE, result);
+        assertTrue(result.err().contains("blivetd is not reachable at " + nothing + " (--socket): there is no socket there"),
+                result::toString);
+        assertTrue(result.err().contains("bin/blivetd") && result.err().contains("systemctl start blivetd")
+                && result.err().contains("BLIVETD_SOCKET"), result::toString);
+
+        Path stale = tmp.resolve("stale.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(stale));
+        }
+        Cli.Result refused = Cli.run("--socket", stale.toString(), "ping", "--json");
+        assertExit(CliExit.UNREACHABLE, refused);
+        assertTrue(refused.err().contains("nothing listens there"), refused::toString);
+        assertEquals("unreachable", refused.json().get("error").get("code").asText());
+    }
+
+    @Test
+    void usageErrorsExitWithTwo() {
+        for (String[] command : List.of(new String[] {}, new String[] {"frobnicate"}, new String[] {"stop"},
+                new String[] {"stop", "x", "--all"}, new String[] {"signal", "x", "NOPE"},
+                new String[] {"wait", "x", "--for", "sleeping"}, new String[] {"wait", "x"},
+                new String[] {"status", "--bogus"}, new String[] {"logs", "x", "-n", "many"},
+                new String[] {"start", "no/such/spec.json"}, new String[] {"stop", "x", "--timeout", "-1"},
+                new String[] {"help", "frobnicate"})) {
+            Cli.Result result = ctl(command);
+            assertExit(CliExit.USAGE, result);
+            assertTrue(result.err().startsWith("blivetctl: "), result::toString);
+        }
+        assertTrue(ctl("stauts").err().contains("status"), "suggests the command meant");
+    }
+
+    @Test
+    void helpEverywhereWithExamplesAndExitCodes() {
+        Cli.Result top = Cli.run("--help");
+        assertEquals(0, top.code());
+        for (CliExit exit : CliExit.values()) {
+            assertTrue(top.out().contains("  " + exit.code() + "   "), "exit code " + exit + " documented");
+        }
+        assertTrue(top.out().contains("Examples:"), top.out());
+        for (String command : Commands.NAMES) {
+            Cli.Result help = Cli.run(command, "--help");
+            assertEquals(0, help.code(), help::toString);
+            assertTrue(help.out().startsWith("Usage: blivetctl " + command), help.out());
+            assertTrue(help.out().contains("Examples:"), command + " has examples");
+            assertEquals(help.out(), Cli.run("help", command).out());
+        }
+        Cli.Result version = Cli.run("--version");
+        assertTrue(version.out().matches("blivetctl \\d+\\.\\d+\\.\\d+.*\n"), version::toString);
+    }
+
+    @Test
+    void pingAndVersionNameTheDaemon() {
+        JsonNode ping = ok("ping", "--json").json();
+        assertEquals(1, ping.get("protocol").asInt());
+        assertEquals(socket, ping.get("socket").asText());
+        assertTrue(ok("ping").out().startsWith("blivetd "));
+        JsonNode version = ok("version", "--json").json();
+        assertEquals(version.get("blivetctl").get("version").asText(), version.get("blivetd").get("version").asText());
+        assertTrue(ok("version").out().startsWith("blivetctl "));
+    }
+
+    @Test
+    void reloadReportsAndFlagsInvalidFiles() throws IOException {
+        String name = name("dir");
+        Path good = Files.writeString(daemon.jobsDir().resolve(name + ".json"), "{\"name\":\"" + name + "\",\"command\":"
+                + sleepArgv() + "}");
+        Path bad = Files.writeString(daemon.jobsDir().resolve("bad.json"), "{\"name\":\"bad\",\"command\":[\"/no/such\"]}");
+        Cli.Result reload = ctl("reload", "--json");
+        assertExit(CliExit.INVALID_SPEC, reload);
+        assertEquals("[\"" + name + "\"]", reload.json().get("added").toString(), reload::toString);
+        assertTrue(reload.err().contains("skipped " + bad), reload::toString);
+
+        Files.delete(bad);
+        Files.delete(good);
+        Cli.Result clean = ok("reload");
+        assertTrue(clean.out().contains("removed: " + name), clean::toString);
+    }
+
+    @Test
+    void validateChecksOfflineAndListsEveryProblem() throws IOException {
+        Path good = spec("valid", "{\"name\":\"valid\",\"command\":[\"/bin/true\"]}");
+        Cli.Result ok = Cli.run("validate", good.toString());
+        assertEquals(0, ok.code(), ok::toString);
+        assertEquals(good + ": OK\n", ok.out());
+
+        Path bad = spec("invalid", "{\"name\":\"invalid\",\"umask\":\"999\",\"command\":[\"/no/such/program\"]}");
+        Cli.Result problems = Cli.run("--socket", tmp.resolve("none.sock").toString(), "validate", bad.toString());
+        assertExit(CliExit.INVALID_SPEC, problems);
+        assertTrue(problems.out().contains("'umask'") && problems.out().contains("/no/such/program"), problems::toString);
+
+        Cli.Result json = Cli.run("validate", good.toString(), bad.toString(), "--json");
+        assertExit(CliExit.INVALID_SPEC, json);
+        assertEquals(false, json.json().get("valid").asBoolean());
+        assertEquals(true, json.json().get("files").get(0).get("valid").asBoolean());
+        assertEquals(2, json.json().get("files").get(1).get("problems").size(), json::toString);
+
+        Cli.Result missing = Cli.run("validate", tmp.resolve("missing.json").toString());
+        assertExit(CliExit.USAGE, missing);
+    }
+
+    @Test
+    void eventsStreamEachChange() throws Exception {
+        String name = name("watched");
+        Cli.Live live = new Cli.Live();
+        Thread watcher = new Thread(() -> Cli.run(live, "--socket", socket, "events", name, "--count", "2", "--json"));
+        watcher.start();
+        Await.until(WAIT, () -> live.err.toString().contains("watching blivetd at " + socket), "events to subscribe");
+        ok("start", sleeper(name, "").toString());
+        watcher.join(TimeUnit.SECONDS.toMillis(30));
+        assertEquals(0, live.code, live.err::toString);
+        List<JsonNode> events = new Cli.Result(0, live.out.toString(), "").jsonLines();
+        assertEquals(List.of("starting", "running"), events.stream().map(e -> e.get("job").get("state").asText()).toList());
+        assertEquals("state", events.get(0).get("event").asText());
+
+        Cli.Live people = new Cli.Live();
+        Thread human = new Thread(() -> Cli.run(people, "--socket", socket, "events", "--count", "2"));
+        human.start();
+        Await.until(WAIT, () -> people.err.toString().contains("watching"), "events to subscribe");
+        ok("stop", name);
+        human.join(TimeUnit.SECONDS.toMillis(30));
+        assertTrue(people.out.toString().matches("(?s)\\d\\d:\\d\\d:\\d\\d\\.\\d{3}  " + name + ": stopping.*\n"
+                + "\\d\\d:\\d\\d:\\d\\d\\.\\d{3}  " + name + ": stopped, SIGTERM\n"), people.out::toString);
+        ok("remove", name);
+    }
+
+    @Test
+    void logsFollowPrintsNewLines() throws Exception {
+        String name = name("follow");
+        Path out = tmp.resolve(name + ".out");
+        Path fifo = tmp.resolve(name + ".go");
+        Files.writeString(fifo, "");
+        ok("start", spec(name, "{\"name\":\"" + name + "\",\"stdout\":\"" + out + "\",\"command\":[\"/bin/sh\",\"-c\","
+                + "\"echo first; while [ ! -s " + fifo + " ]; do sleep 0.05; done; echo second; exec sleep 600\"]}")
+                .toString());
+        Await.until(WAIT, () -> ok("logs", name).out().equals("first\n"), "the first line");
+        Cli.Live live = new Cli.Live();
+        Thread follower = new Thread(() -> Cli.run(live, "--socket", socket, "logs", name, "-f", "--json"));
+        follower.start();
+        Await.until(WAIT, () -> live.out.toString().contains("\"lines\":[\"first\"]"), "the last lines");
+        Files.writeString(fifo, "go");
+        Await.until(WAIT, () -> live.out.toString().contains("{\"event\":\"log\",\"line\":\"second\"}"), "the new line");
+        follower.interrupt(); // Ctrl-C, as far as a thread can tell
+        follower.join(TimeUnit.SECONDS.toMillis(30));
+        ok("stop", name);
+        ok("remove", name);
+    }
+
+    @Test
+    void nobodyIsDeniedRootsJobsAndToldWhatTheyMayDo() throws Exception {
+        assumeTrue(Uid.effective() == 0, "runs as root: drops a client to nobody");
+        String name = name("rootjob");
+        ok("start", sleeper(name, "").toString());
+        Path classpath = readableClasspath();
+
+        Nobody stop = asNobody(classpath, "stop", name);
+        assertEquals(CliExit.PERMISSION_DENIED.code(), stop.code, stop.toString());
+        assertTrue(stop.err.contains("belongs to uid 0"), stop.toString());
+        assertTrue(stop.err.contains("You are uid 65534 (nobody): you may start jobs that run as yourself"), stop.toString());
+
+        Nobody reload = asNobody(classpath, "reload", "--json");
+        assertEquals(CliExit.PERMISSION_DENIED.code(), reload.code, reload.toString());
+        assertTrue(reload.out.contains("\"code\":\"permission_denied\""), reload.toString());
+
+        Nobody asRoot = asNobody(classpath, "start", spec(name("escalate"), "{\"name\":\"escalate\",\"user\":\"root\","
+                + "\"command\":[\"/bin/true\"]}").toString());
+        assertEquals(CliExit.PERMISSION_DENIED.code(), asRoot.code, asRoot.toString());
+
+        Nobody status = asNobody(classpath, "status");
+        assertEquals(0, status.code, status.toString());
+        assertTrue(status.out.startsWith("no jobs (you see only your own"), status.toString());
+        assertEquals("running", ok("status", name, "--json").json().get("state").asText(), "root's job still runs");
+        ok("stop", name);
+        ok("remove", name);
+    }
+
+    private record Nobody(int code, String out, String err) {
+    }
+
+    /**
+     * blivetctl in its own JVM as nobody, finding the socket through $BLIVETD_SOCKET: the test's
+     * class path lives under /root, which nobody cannot read, so it runs from a copy.
+     */
+    private static Nobody asNobody(Path classpath, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC", "-XX:-UsePerfData", "-cp", classpath + "/*:" + classpath + "/classes",
+                "dev.blivet.ctl.Main"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(tmp.toFile());
+        builder.environment().put("BLIVETD_SOCKET", socket);
+        builder.environment().put("HOME", tmp.toString());
+        Path out = Files.createTempFile(tmp, "nobody", ".out");
+        Path err = Files.createTempFile(tmp, "nobody", ".err");
+        Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "blivetctl as nobody finished");
+        return new Nobody(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** blivetctl's classes and jars copied where nobody may read them. */
+    private static Path readableClasspath() throws IOException {
+        Path dir = tmp.resolve("cp");
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        Files.createDirectories(dir.resolve("classes"));
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path path = Path.of(entry);
+            String file = path.getFileName().toString();
+            if (Files.isDirectory(path) && !entry.contains("test-classes")) {
+                try (var files = Files.walk(path)) {
+                    for (Path source : (Iterable<Path>) files::iterator) {
+                        Path target = dir.resolve("classes").resolve(path.relativize(source).toString());
+                        if (Files.isDirectory(source)) {
+                            Files.createDirectories(target);
+                        } else if (!Files.exists(target)) {
+                            Files.copy(source, target);
+                        }
+                    }
+                }
+            } else if (file.endsWith(".jar") && (file.startsWith("jackson-") || file.startsWith("blivet-common"))) {
+                Files.copy(path, dir.resolve(file));
+            }
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path path : (Iterable<Path>) files::iterator) {
+                path.toFile().setReadable(true, false);
+                if (Files.isDirectory(path)) {
+                    path.toFile().setExecutable(true, false);
+                }
+            }
+        }
+        return dir;
+    }
+}
