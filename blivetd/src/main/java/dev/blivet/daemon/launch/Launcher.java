@@ -65,12 +65,20 @@ public final class Launcher {
     }
 
     public LaunchResult launch(ResolvedJob job) {
-        return new Attempt(job).run();
+        try (LaunchCancel never = new LaunchCancel(os)) {
+            return launch(job, never);
+        }
+    }
+
+    /** A launch that {@code cancel} can cut short (a stop while the job is starting). */
+    public LaunchResult launch(ResolvedJob job, LaunchCancel cancel) {
+        return new Attempt(job, cancel).run();
     }
 
     /** One start, from spawn to ready or to a clean failure. */
     private final class Attempt {
         private final ResolvedJob job;
+        private final LaunchCancel cancel;
         private final long deadline;
         private final Instant startedAt = Instant.now();
         private final byte[] buffer = new byte[4096];
@@ -84,8 +92,9 @@ public final class Launcher {
         private boolean pidfileExisted;
         private ExitStatus jobExit;
 
-        Attempt(ResolvedJob job) {
+        Attempt(ResolvedJob job, LaunchCancel cancel) {
             this.job = job;
+            this.cancel = cancel;
             this.deadline = System.nanoTime() + job.readyTimeout().toNanos();
         }
 
@@ -136,12 +145,13 @@ public final class Launcher {
 
         /** Reads the helper's report until EOF; returns when execve happened (nanoTime). */
         private long readReport() throws LaunchException {
-            Poller poller = new Poller(os, helper.reportFd());
+            Poller poller = new Poller(os, helper.reportFd(), cancel.fd());
             ReportParser report = new ReportParser();
             while (true) {
                 if (!poller.await(deadline)) {
                     throw timeout("blivet-spawn did not finish setting up the job");
                 }
+                failIfCancelled();
                 long n = os.libc().read(helper.reportFd(), buffer, buffer.length);
                 if (n == 0) {
                     break;
@@ -198,8 +208,9 @@ public final class Launcher {
         }
 
         private void awaitNotifyFd() throws LaunchException {
-            Poller poller = new Poller(os, helper.readyFd(), daemonPidfd);
+            Poller poller = new Poller(os, helper.readyFd(), daemonPidfd, cancel.fd());
             while (true) {
+                failIfCancelled();
                 failIfExited("before it wrote its readiness newline to fd " + job.notifyFd());
                 if (!poller.await(deadline)) {
                     throw timeout("no newline on fd " + job.notifyFd());
@@ -221,8 +232,9 @@ public final class Launcher {
         }
 
         private void awaitSdNotify() throws LaunchException {
-            Poller poller = new Poller(os, notifySocket.fd(), daemonPidfd);
+            Poller poller = new Poller(os, notifySocket.fd(), daemonPidfd, cancel.fd());
             while (true) {
+                failIfCancelled();
                 notifySocket.drain();
                 if (notifySocket.ready()) {
                     return;
@@ -239,8 +251,16 @@ public final class Launcher {
             if (job.startGrace().isZero()) {
                 return;
             }
-            new Poller(os, daemonPidfd).await(graceEnd);
+            new Poller(os, daemonPidfd, cancel.fd()).await(graceEnd);
+            failIfCancelled();
             failIfExited("within its start grace period of " + seconds(job.startGrace()));
+        }
+
+        private void failIfCancelled() throws LaunchException {
+            if (cancel.requested()) {
+                throw new LaunchException(ExitCode.JOB_EXITED, "start cancelled: job " + job.name()
+                        + " was stopped while it was starting");
+            }
         }
 
         /** Fails the start if the daemon has exited, with how it ended. */

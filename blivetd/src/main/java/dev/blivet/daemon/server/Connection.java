@@ -187,7 +187,7 @@ final class Connection implements Runnable {
         int owner = supervisor.status(name, peer.uid()).get().owner();
         String file = stream.equals("stdout") ? job.stdout() : job.stderr();
         if (file == null) {
-            throw new RequestException(ErrorCode.NOT_FOUND, "job " + job.name() + " has no " + stream
+            throw new RequestException(ErrorCode.CONFLICT, "job " + job.name() + " has no " + stream
                     + " file (it goes to /dev/null); set \"" + stream + "\" in its spec");
         }
         try (CheckedLogFile checked = CheckedLogFile.open(os, file, owner)) {

@@ -4,6 +4,7 @@ import dev.blivet.common.JobSpec;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.daemon.launch.DrainedPipe;
 import dev.blivet.daemon.launch.ExitStatus;
+import dev.blivet.daemon.launch.LaunchCancel;
 import dev.blivet.daemon.launch.SdNotifySocket;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,6 +36,8 @@ final class Job {
     ExitStatus lastExit;
     String lastError;
     SdNotifySocket notifySocket;
+    /** Cuts the current launch short when a stop comes while the job is starting. */
+    LaunchCancel launchCancel;
     /** A notify-fd job's pipe, drained for the job's life. */
     DrainedPipe notifyPipe;
     String notifyStatus;

@@ -12,6 +12,7 @@ import dev.blivet.daemon.launch.LaunchResult;
 import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.DrainedPipe;
+import dev.blivet.daemon.launch.LaunchCancel;
 import dev.blivet.daemon.launch.NotifyWatcher;
 import dev.blivet.daemon.launch.ProcessGroups;
 import dev.blivet.daemon.launch.Reaper;
@@ -221,8 +222,12 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private CompletableFuture<JobSnapshot> stopJob(Job job, Integer signal, Duration timeout) {
+        boolean wasStarting = job.state() == JobState.STARTING;
         JobLifecycle.Action action = job.lifecycle.stop();
         act(job, action, signal, timeout);
+        if (wasStarting && job.launchCancel != null) {
+            job.launchCancel.cancel(); // the launch kills what it started and reports back
+        }
         if (job.state() != JobState.STOPPING) {
             return CompletableFuture.completedFuture(job.snapshot());
         }
@@ -427,10 +432,12 @@ public final class Supervisor implements AutoCloseable {
         job.lastError = null;
         job.notifyStatus = null;
         log.info("job " + job.name + ": starting " + resolved.argv());
+        LaunchCancel cancel = new LaunchCancel(os);
+        job.launchCancel = cancel;
         launches.execute(() -> {
             LaunchResult result;
             try {
-                result = launcher.launch(resolved);
+                result = launcher.launch(resolved, cancel);
             } catch (RuntimeException | LinkageError e) {
                 // Whatever happens, the loop must hear back, or the job would stay STARTING forever.
                 result = new LaunchResult.Failed(dev.blivet.common.ExitCode.SOFTWARE, "internal error: " + e, null);
@@ -441,6 +448,10 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private void launched(Job job, long run, LaunchResult result) {
+        if (run == job.run && job.launchCancel != null) {
+            job.launchCancel.close();
+            job.launchCancel = null;
+        }
         if (jobs.get(job.name) != job || run != job.run) {
             if (result instanceof LaunchResult.Started started) {
                 groups.signalGroup(started.pgid(), started.pid(), SIGKILL); // its job was replaced meanwhile

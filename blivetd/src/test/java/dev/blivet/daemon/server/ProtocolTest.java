@@ -110,6 +110,20 @@ class ProtocolTest {
     }
 
     @Test
+    void stopWhileStartingCancelsTheStartAtOnce() {
+        List<String> sleep = uniqueSleep();
+        client.ok("start", "\"wait\":false,\"spec\":{\"name\":\"never\",\"readiness\":\"notify-fd\",\"ready_timeout\":60,"
+                + "\"command\":" + argv(sleep) + "}");
+        Await.until(WAIT, () -> !Proc.findByCmdline(sleep).isEmpty(), "the job to run, not yet ready");
+        long before = System.nanoTime();
+        JsonNode stopped = client.ok("stop", "\"name\":\"never\"");
+        assertEquals("stopped", stopped.get("state").asText(), stopped.toString());
+        assertTrue(System.nanoTime() - before < 30_000_000_000L, "far sooner than the 60 s ready_timeout");
+        assertTrue(stopped.get("last_error").asText().startsWith("start cancelled"), stopped.toString());
+        assertGone(sleep);
+    }
+
+    @Test
     void stopKillsTheJobsWholeProcessGroup() {
         List<String> child = uniqueSleep();
         List<String> main = uniqueSleep();
