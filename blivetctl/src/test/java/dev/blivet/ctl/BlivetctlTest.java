@@ -1,5 +1,8 @@
 package dev.blivet.ctl;
 
+import dev.blivet.daemon.testing.Await;
+import dev.blivet.daemon.testing.BlivetdProcess;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,12 +38,12 @@ class BlivetctlTest {
 
     @TempDir
     static Path tmp;
-    static Blivetd daemon;
+    static BlivetdProcess daemon;
     static String socket;
 
     @BeforeAll
     static void startDaemon() throws IOException {
-        daemon = Blivetd.start(tmp);
+        daemon = BlivetdProcess.start(tmp);
         socket = daemon.socket().toString();
     }
 

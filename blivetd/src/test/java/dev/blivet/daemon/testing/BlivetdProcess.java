@@ -12,7 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real blivetd in its own JVM, as an operator would run it, with its socket, jobs directory
- * and state directory under a test's temp dir. Its log is kept for failure messages.
+ * and state directory under a test's temp dir (made 0755, so that a client dropped to nobody
+ * reaches the socket). Its log is kept for failure messages. Shared with blivetctl's tests
+ * through blivetd's test-jar.
  */
 public final class BlivetdProcess implements AutoCloseable {
     private final Process process;
@@ -34,6 +36,7 @@ public final class BlivetdProcess implements AutoCloseable {
         Path log = dir.resolve("blivetd.log");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", // starts sooner; tests are short
                 "-Dblivet.spawnHelper=" + System.getProperty("blivet.spawnHelper"),
                 "-cp", System.getProperty("java.class.path"),
                 "dev.blivet.daemon.Main", "--socket", socket.toString(), "--jobs-dir", jobs.toString(),
