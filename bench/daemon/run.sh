@@ -12,7 +12,7 @@
 # 4. CPU (utime+stime) and context switches of all threads of an idle blivetd (and supervisord)
 #    with 100 running jobs, over two consecutive windows of IDLE_SECONDS.
 #
-# About 11 minutes on 2 cores (plus the build). Needs java 17, mvn, cc and Debian's supervisor package (installed
+# About 10 minutes on 2 cores (plus the build). Needs java 17, mvn, cc and Debian's supervisor package (installed
 # with apt-get when missing). Knobs (environment):
 #   RUNS=3             runs of steps 1 and 2; the summary gives the median of the runs
 #   RTT_REQUESTS=20000 measured requests per configuration and run (split over the clients)
