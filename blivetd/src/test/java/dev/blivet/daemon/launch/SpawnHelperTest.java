@@ -1,0 +1,185 @@
+package dev.blivet.daemon.launch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.blivet.daemon.testing.Await;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * blivet-spawn on its own: a hand-written plan on fd 3 and a report file on fd 4, as blivetd's
+ * posix_spawn would hand them over, but with no Java validation in front. The helper makes its
+ * own system calls and formats its own messages (no C library), so these check its plan parsing,
+ * its words for every failure, and what the started program inherits.
+ */
+class SpawnHelperTest {
+    private static final Path HELPER = HelperSpawner.locateHelper();
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path tmp;
+
+    private record Run(int exit, Path report) {
+        String text() {
+            try {
+                return Files.readString(report);
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static byte[] plan(String magic, List<String> records) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes((magic + "\0").getBytes(StandardCharsets.UTF_8));
+        for (String record : records) {
+            out.writeBytes((record + "\0").getBytes(StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+    }
+
+    /** Runs the helper through sh, which opens fd 3 and 4 for it; shellSetup runs before the exec. */
+    private Run run(String shellSetup, boolean reportPipe, byte[] plan) throws Exception {
+        Path planFile = Files.write(tmp.resolve("plan"), plan);
+        Path report = tmp.resolve("report");
+        Files.deleteIfExists(report);
+        Files.createFile(report);
+        String redirects = reportPipe ? " 3<\"$1\" 4>>\"$2\"" : " 3<\"$1\"";
+        Process helper = new ProcessBuilder("/bin/sh", "-c", shellSetup + " exec \"$0\"" + redirects,
+                HELPER.toString(), planFile.toString(), report.toString())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectErrorStream(true)
+                .start();
+        assertTrue(helper.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "the helper exits at once");
+        return new Run(helper.exitValue(), report);
+    }
+
+    private Run run(String... records) throws Exception {
+        return run("", true, plan("BLVT1", List.of(records)));
+    }
+
+    /** The daemon reports after the intermediate exited: waits for its line. */
+    private static String awaitLine(Run run, String prefix) {
+        Pattern line = Pattern.compile("^" + Pattern.quote(prefix) + ".*$", Pattern.MULTILINE);
+        Await.until(WAIT, () -> line.matcher(run.text()).find(), "a report line starting with " + prefix);
+        Matcher m = line.matcher(run.text());
+        m.find();
+        return m.group();
+    }
+
+    @Test
+    void runsThePlanWithItsEnvironmentLimitsAndUmaskAndNothingInherited() throws Exception {
+        Path out = tmp.resolve("out");
+        Run run = run("trap '' INT HUP USR1;", true, plan("BLVT1", List.of(
+                "exec=/bin/sh", "arg=sh", "arg=-c",
+                "arg=printf '%s|%s|%s\\n' \"$GREETING\" \"$(ulimit -n)\" \"$(pwd)\" > out;"
+                        + " grep -E '^Sig(Ign|Blk)' /proc/self/status >> out",
+                "env=GREETING=hello there", "env=PATH=/usr/bin:/bin",
+                "umask=077", "chdir=" + tmp, "rlimit=nofile:100:200")));
+        assertEquals(0, run.exit(), "the intermediate exits 0 once it has forked");
+
+        String forked = awaitLine(run, "P");
+        Await.until(WAIT, () -> lines(out) == 3, "the job's output");
+        assertEquals("F" + forked.substring(1) + "\n" + forked + "\n", run.text(), "F then P, for the same pid");
+        assertEquals(List.of("hello there|100|" + tmp, "SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000"),
+                Files.readAllLines(out), "env, rlimit, chdir; no signal left ignored or blocked");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(out)), "umask 077");
+    }
+
+    private static long lines(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file).size() : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    @Test
+    void saysWhyAProgramCannotRun() throws Exception {
+        Path missingInterpreter = tmp.resolve("script");
+        Files.writeString(missingInterpreter, "#!/nonexistent/interpreter\n");
+        Files.setPosixFilePermissions(missingInterpreter, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path notExecutable = tmp.resolve("data");
+        Files.writeString(notExecutable, "data\n");
+
+        assertEquals("E66 cannot run program: /nonexistent/program: No such file or directory",
+                awaitLine(run("exec=/nonexistent/program", "arg=x", "chdir=/"), "E"));
+        assertEquals("E66 cannot run program: " + missingInterpreter
+                        + ": its interpreter (#! line) or dynamic loader does not exist",
+                awaitLine(run("exec=" + missingInterpreter, "arg=x", "chdir=/"), "E"));
+        assertEquals("E77 permission denied: execve " + notExecutable
+                        + ": Permission denied (can the job's user search every directory on the way?)",
+                awaitLine(run("exec=" + notExecutable, "arg=x", "chdir=/"), "E"));
+        assertEquals("E71 os error: chdir: /nonexistent: No such file or directory",
+                awaitLine(run("exec=/bin/true", "arg=true", "chdir=/nonexistent"), "E"));
+    }
+
+    @Test
+    void aLongMessageIsCutToOneLine() throws Exception {
+        String longPath = "/nonexistent/" + "x".repeat(3000);
+        String error = awaitLine(run("exec=" + longPath, "arg=x", "chdir=/"), "E");
+        assertTrue(error.startsWith("E66 cannot run program: /nonexistent/xxx"), error);
+        assertTrue(error.endsWith("x"), "cut inside the path, so no strerror text: " + error.substring(error.length() - 20));
+        assertTrue(error.length() < 1024, "one atomic pipe write: " + error.length());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "uid=12x                      | bad number for uid: 12x",
+        "uid=-1                       | bad number for uid: -1",
+        "uid=99999999999999999999999  | bad number for uid: 99999999999999999999999",
+        "uid=4294967295               | uid out of range: 4294967295",
+        "umask=089                    | bad number for umask: 089",
+        "notify_fd=9                  | notify fd requested but fd 5 is not open",
+        "rlimit=nofile:1              | bad rlimit nofile:1",
+        "rlimit=cores:1:1             | unknown rlimit cores",
+        "rlimit=core:1:lots           | bad number for rlimit: lots",
+        "bogus=1                      | unknown plan key bogus",
+        "chdir                        | plan record without '=': chdir",
+    })
+    void refusesABrokenPlanBeforeForking(String record, String message) throws Exception {
+        Run run = run("exec=/bin/true", "arg=true", "chdir=/", record);
+        assertEquals(70, run.exit());
+        assertEquals("E70 internal error: " + message + "\n", run.text(), "one line, and no fork");
+    }
+
+    @Test
+    void refusesAPlanFromAnotherVersionOrCutShort() throws Exception {
+        Run otherVersion = run("", true, plan("BLVT0", List.of("exec=/bin/true", "arg=true", "chdir=/")));
+        assertEquals(70, otherVersion.exit());
+        assertEquals("E70 internal error: plan has no magic (helper and blivetd versions differ?)\n", otherVersion.text());
+
+        Run incomplete = run("exec=/bin/true", "arg=true");
+        assertEquals("E70 internal error: plan lacks exec, argv or chdir\n", incomplete.text());
+
+        byte[] unterminated = plan("BLVT1", List.of("exec=/bin/true", "arg=true", "chdir=/"));
+        Run cut = run("", true, java.util.Arrays.copyOf(unterminated, unterminated.length - 1));
+        assertEquals("E70 internal error: plan not NUL-terminated\n", cut.text());
+
+        Run empty = run("", true, new byte[0]);
+        assertEquals("E70 internal error: plan size 0\n", empty.text());
+    }
+
+    @Test
+    void withoutAReportPipeItStartsNothing() throws Exception {
+        Path marker = tmp.resolve("ran");
+        Run run = run("", false, plan("BLVT1", List.of("exec=/bin/touch", "arg=touch", "arg=" + marker, "chdir=/")));
+        assertEquals(70, run.exit(), "not started by blivetd: nowhere to report, so nothing to do");
+        assertEquals("", run.text());
+        assertTrue(Files.notExists(marker));
+    }
+}
