@@ -10,7 +10,12 @@ import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
 import jnr.posix.Passwd;
 
-/** {@link Accounts} from libc, so that LDAP or sssd users resolve exactly as login would. */
+/**
+ * {@link Accounts} from libc, so that LDAP or sssd users resolve exactly as login would. Thread
+ * safe: getpwnam, getpwuid, getgrnam and getgrgid return libc's static buffers, and jnr-posix
+ * reads the fields from them lazily, so each lookup and its copy happen under one lock (blivetd
+ * resolves specs on every client's connection thread and on reload at the same time).
+ */
 public final class NativeAccounts implements Accounts {
     /** getgrouplist(3) is not in jnr-posix. */
     public interface GroupList {
@@ -19,6 +24,7 @@ public final class NativeAccounts implements Accounts {
 
     private final POSIX posix;
     private final GroupList groupList;
+    private final Object libcBuffers = new Object();
 
     public NativeAccounts() {
         this(POSIXFactory.getNativePOSIX(), LibraryLoader.create(GroupList.class)
@@ -35,18 +41,24 @@ public final class NativeAccounts implements Accounts {
         if (isNumber(nameOrUid)) {
             return parseId(nameOrUid).flatMap(this::user);
         }
-        return toAccount(posix.getpwnam(nameOrUid));
+        synchronized (libcBuffers) {
+            return toAccount(posix.getpwnam(nameOrUid));
+        }
     }
 
     @Override
     public Optional<Account> user(int uid) {
-        return toAccount(posix.getpwuid(uid));
+        synchronized (libcBuffers) {
+            return toAccount(posix.getpwuid(uid));
+        }
     }
 
     @Override
     public Optional<Integer> group(String nameOrGid) {
-        Group g = isNumber(nameOrGid) ? parseId(nameOrGid).map(posix::getgrgid).orElse(null) : posix.getgrnam(nameOrGid);
-        return g == null ? Optional.empty() : Optional.of((int) g.getGID());
+        synchronized (libcBuffers) {
+            Group g = isNumber(nameOrGid) ? parseId(nameOrGid).map(posix::getgrgid).orElse(null) : posix.getgrnam(nameOrGid);
+            return g == null ? Optional.empty() : Optional.of((int) g.getGID());
+        }
     }
 
     @Override
