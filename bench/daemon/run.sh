@@ -355,7 +355,7 @@ jdk: $(java -version 2>&1 | sed -n 2p)
 maven: $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g')
 supervisor: $(supervisord --version) ($(dpkg-query -W -f '${Version}' supervisor 2>/dev/null)), python $("$PY" -V 2>&1 | cut -d' ' -f2)
 blivet: $(cd "$BLIVET_HOME" && git log -1 --format='%h %s' 2>/dev/null)
-blivetd JVM options: ${BLIVETD_JAVA_OPTS:-(bin/blivetd default) $(sed -n 's/.*BLIVETD_JAVA_OPTS:-\([^}]*\)}.*/\1/p' "$BLIVETD")}
+blivetd JVM options: ${BLIVETD_JAVA_OPTS:-(bin/blivetd default) $(cat "$BLIVET_HOME/blivetd/target/jvm-flags")}
 EOF
 say "== machine"; cat "$OUT/machine.txt" >&2
 
