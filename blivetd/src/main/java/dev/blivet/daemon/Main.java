@@ -37,6 +37,13 @@ public final class Main implements Callable<Integer> {
     /** Exit code when a thread died of an unforeseen error: EX_SOFTWARE. */
     static final int EXIT_INTERNAL = 70;
 
+    /**
+     * Completed once blivetd answers on its socket and has its signal handlers: from then on a
+     * SIGTERM stops it cleanly. CdsTraining runs blivetd inside its own JVM and must not talk to
+     * it or signal it before then.
+     */
+    final CompletableFuture<Void> serving = new CompletableFuture<>();
+
     @Option(names = "--socket", paramLabel = "PATH", description = "Unix socket to listen on.")
     String socket;
 
@@ -122,6 +129,7 @@ public final class Main implements Callable<Integer> {
         SignalHandlers.on("HUP", reload::get);
         SignalHandlers.on("TERM", stop::countDown);
         SignalHandlers.on("INT", stop::countDown);
+        serving.complete(null);
         stop.await();
         server.close();
         // Until blivetd can re-adopt jobs after a restart, it stops them rather than orphan them.
