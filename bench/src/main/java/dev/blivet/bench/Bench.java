@@ -69,7 +69,6 @@ final class Bench {
             Thread.currentThread().interrupt();
             return null;
         } finally {
-            os.close(started.pidfd()); // ours once the exit is collected (LaunchResult.Started)
             if (started.notifySocket() != null) {
                 started.notifySocket().close();
             }

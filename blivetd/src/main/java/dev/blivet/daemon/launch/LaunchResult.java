@@ -13,15 +13,13 @@ public sealed interface LaunchResult {
      * @param pid the daemon's pid (blivetd's child, thanks to the subreaper)
      * @param pgid its process group and session, which the helper created: signal it to reach
      *     the job's own children too
-     * @param pidfd a pidfd of the daemon, for signalling it without a pid-reuse race; the caller
-     *     owns it and closes it once the exit has been collected
      * @param notifyFd the read end of a notify-fd job's pipe, or -1: kept open (and drained) for the
      *     job's life, or its next write to the notify fd would kill it with SIGPIPE
      * @param notifySocket the sd-notify socket the job keeps using for STATUS=, or null; the
      *     caller owns it and closes it when the job is gone
      * @param exit completes when the reaper collects the job's exit status
      */
-    record Started(int pid, int pgid, int pidfd, int notifyFd, Instant startedAt, Instant readyAt, SdNotifySocket notifySocket,
+    record Started(int pid, int pgid, int notifyFd, Instant startedAt, Instant readyAt, SdNotifySocket notifySocket,
             CompletableFuture<ExitStatus> exit) implements LaunchResult {
     }
 

@@ -118,10 +118,12 @@ public final class Launcher {
                 Instant readyAt = Instant.now();
                 awaitGrace(execAt);
                 started = true;
-                LaunchResult.Started result = new LaunchResult.Started(daemonPid, helper.pid(), daemonPidfd,
-                        helper.readyFd(), startedAt, readyAt, notifySocket, daemonExit);
-                daemonPidfd = -1; // the caller's now, and so is the notify pipe
-                return result;
+                // The pidfd only watched the start. Kept for the job's life it would cost nothing
+                // here, but every later spawn copies blivetd's fd table and the helper closes it
+                // again: with 1000 running jobs that was 1000 fds per start. Signals reach the job
+                // through the reaper's knowledge of its unreaped children (ProcessGroups).
+                return new LaunchResult.Started(daemonPid, helper.pid(), helper.readyFd(), startedAt, readyAt,
+                        notifySocket, daemonExit); // the notify pipe and socket are the caller's now
             } catch (LaunchException e) {
                 cleanUp();
                 return new LaunchResult.Failed(e.code(), e.getMessage(), jobExit);

@@ -29,7 +29,6 @@ final class Job {
     long run;
     Integer pid;
     Integer pgid;
-    int pidfd = -1;
     Instant startedAt;
     Instant readyAt;
     Instant exitedAt;

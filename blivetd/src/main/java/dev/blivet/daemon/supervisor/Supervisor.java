@@ -455,7 +455,6 @@ public final class Supervisor implements AutoCloseable {
         if (jobs.get(job.name) != job || run != job.run) {
             if (result instanceof LaunchResult.Started started) {
                 groups.signalGroup(started.pgid(), started.pid(), SIGKILL); // its job was replaced meanwhile
-                os.close(started.pidfd());
                 os.close(started.notifyFd());
                 if (started.notifySocket() != null) {
                     started.notifySocket().close();
@@ -467,7 +466,6 @@ public final class Supervisor implements AutoCloseable {
         if (result instanceof LaunchResult.Started started) {
             job.pid = started.pid();
             job.pgid = started.pgid();
-            job.pidfd = started.pidfd();
             job.readyAt = started.readyAt();
             job.notifySocket = started.notifySocket();
             if (job.notifySocket != null) {
@@ -508,8 +506,6 @@ public final class Supervisor implements AutoCloseable {
         job.exitedAt = clock.instant();
         job.lastExit = exit;
         cancel(job.killTimer);
-        os.close(job.pidfd);
-        job.pidfd = -1;
         if (job.notifyPipe != null) {
             notifyWatcher.release(job.notifyPipe);
             job.notifyPipe = null;

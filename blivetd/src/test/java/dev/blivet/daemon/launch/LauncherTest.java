@@ -379,4 +379,23 @@ class LauncherTest {
         assertNoProcess(orphan);
         Await.until(WAIT, () -> Proc.zombieChildren().isEmpty(), "no zombies: " + Proc.zombieChildren());
     }
+
+    /** Every spawn copies blivetd's fd table and the helper closes it: running jobs must not grow it. */
+    @Test
+    void runningExecJobsKeepNoFdOfBlivetdOpen() throws Exception {
+        stop(started(LAUNCHER.launch(Fixture.resolve("{\"name\": \"warm\", \"command\": " + jsonArray(uniqueSleep()) + "}"))));
+        int before = new Proc(Proc.self()).fds().size();
+        List<LaunchResult.Started> running = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                running.add(started(LAUNCHER.launch(Fixture.resolve("{\"name\": \"fd%d\", \"command\": %s}"
+                        .formatted(i, jsonArray(uniqueSleep()))))));
+            }
+            assertEquals(before, new Proc(Proc.self()).fds().size(), "fds of blivetd with 5 more jobs running: " + new Proc(Proc.self()).fds());
+        } finally {
+            for (LaunchResult.Started job : running) {
+                stop(job);
+            }
+        }
+    }
 }
