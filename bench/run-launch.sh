@@ -15,8 +15,7 @@
 #                         breakdown of the time; reported apart, not in the medians); 0 skips it
 #   SKIP_BUILD=1          reuse the jars and binaries already built
 #   WORK_PARENT=DIR       where the pidfiles go; default: /run or /dev/shm, whichever is tmpfs
-#   LATENCY_JAVA_OPTS     default: -XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1 (bin/blivetd's when
-#                         docs/benchmarks.md was measured; it now keeps C2 and adds -XX:-UsePerfData)
+#   LATENCY_JAVA_OPTS     default: bin/blivetd's JVM flags (blivetd/target/jvm-flags, from blivetd/pom.xml)
 #   STRESS_JAVA_OPTS      default: the same plus -Xmx64m
 # Raw output goes to bench/out/<time>/ (git-ignored). Exit status 0 only if no start failed,
 # hung or lost its exit.
@@ -30,9 +29,6 @@ WARMUP=${WARMUP:-300}
 STRESS_STARTS=${STRESS_STARTS:-10000}
 STRESS_THREADS=${STRESS_THREADS:-3}
 TIMELINE=${TIMELINE:-1}
-BLIVETD_OPTS="-XX:+UseSerialGC -Xss512k -XX:TieredStopAtLevel=1"
-LATENCY_JAVA_OPTS=${LATENCY_JAVA_OPTS:-$BLIVETD_OPTS}
-STRESS_JAVA_OPTS=${STRESS_JAVA_OPTS:-$BLIVETD_OPTS -Xmx64m}
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "run-launch.sh: $*"; exit 2; }
@@ -67,6 +63,10 @@ timeline="$bench/target/spawn-timeline"
 for binary in "$helper" "$harness" "$timeline"; do
     [ -x "$binary" ] || die "no $binary: build first (without SKIP_BUILD=1)"
 done
+[ -f "$root/blivetd/target/jvm-flags" ] || die "no blivetd/target/jvm-flags: build first (without SKIP_BUILD=1)"
+read -r BLIVETD_OPTS <"$root/blivetd/target/jvm-flags"
+LATENCY_JAVA_OPTS=${LATENCY_JAVA_OPTS:-$BLIVETD_OPTS}
+STRESS_JAVA_OPTS=${STRESS_JAVA_OPTS:-$BLIVETD_OPTS -Xmx64m}
 cp="$bench/target/classes:$bench/target/lib/*"
 
 # Pidfiles (both tools write one per start) go to tmpfs, as in production (/run). On ext4,

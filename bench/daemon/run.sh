@@ -21,9 +21,9 @@
 #   SETTLE=10          seconds between "all running" and reading RSS
 #   IDLE_SECONDS=60    length of each of the two idle CPU windows in step 4
 #   QUIET_MAX=900      longest wait (s) for other benchmarks to finish before a measurement
-#   EXTRA=1            diagnostic rows: blivetd's RSS at JOBS jobs with -Xmx64m, and with -Xmx64m plus
-#                      MALLOC_ARENA_MAX=2; an idle window with JVM monitor deflation and guaranteed
-#                      safepoints off (-XX:AsyncDeflationInterval=0 -XX:GuaranteedSafepointInterval=0); 0 skips
+#   EXTRA=1            diagnostic rows: blivetd with OLD_FLAGS, bin/blivetd's JVM flags before they
+#                      were tuned: the JOBS start, its RSS, and an idle window; 0 skips
+#   OLD_FLAGS="..."    default: -XX:+UseSerialGC -Xss512k -Xmx512m -XX:-UsePerfData (no archive)
 #   BLIVET_HOME=DIR    the built tree whose bin/blivetd runs (default: this repo)
 #   SKIP_BUILD=1       do not run `mvn -B -q package -DskipTests` in BLIVET_HOME first
 #   OUT=DIR            raw output (default: a new /tmp/blivet-daemon-bench.XXXXXX)
@@ -43,6 +43,7 @@ SETTLE=${SETTLE:-10}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 QUIET_MAX=${QUIET_MAX:-900}
 EXTRA=${EXTRA:-1}
+OLD_FLAGS=${OLD_FLAGS:--XX:+UseSerialGC -Xss512k -Xmx512m -XX:-UsePerfData}
 # Every job and program runs this; the odd number finds our sleeps and nobody else's.
 SLEEP_ARG=8640042
 OTHER_BENCH='LaunchLatency|LaunchStress|daemonize-bench|hyperfine'
@@ -459,36 +460,28 @@ for n in 0 100; do
 done
 
 if [ "$EXTRA" = 1 ]; then
-    say "== 3b. diagnostic: blivetd RSS at $JOBS jobs with -Xmx64m, then also MALLOC_ARENA_MAX=2"
-    for variant in xmx64m xmx64m-arena2; do
-        d="$OUT/rss-$JOBS-blivetd-$variant"
-        mkdir -p "$d"
-        ln -s "$OUT/jobs-$JOBS" "$d/jobs"
-        wait_quiet "rss $variant"
-        opts="-XX:+UseSerialGC -Xss512k -Xmx64m -XX:-UsePerfData"
-        if [ "$variant" = xmx64m-arena2 ]; then
-            MALLOC_ARENA_MAX=2 BLIVETD_JAVA_OPTS="$opts" start_blivetd "$d"
-        else
-            BLIVETD_JAVA_OPTS="$opts" start_blivetd "$d"
-        fi
-        r=$(wait_blivetd_running "$d" "$JOBS")
-        sleep "$SETTLE"
-        echo "tool=blivetd-$variant jobs=$JOBS $r rss_kb=$(rss_kb "$B_PID") threads=$(threads_of "$B_PID")" | tee -a "$OUT/rss.txt" >&2
-        jcmd "$B_PID" GC.heap_info >"$d/heap_info.txt" 2>&1 || true
-        stop_blivetd "$d"
-    done
+    # BLIVETD_JAVA_OPTS replaces bin/blivetd's flags, and with them its class-data sharing archive.
+    say "== 3b. diagnostic: blivetd with the old JVM flags ($OLD_FLAGS): $JOBS jobs, RSS"
+    d="$OUT/rss-$JOBS-blivetd-oldflags"
+    mkdir -p "$d"
+    ln -s "$OUT/jobs-$JOBS" "$d/jobs"
+    wait_quiet "start blivetd oldflags"
+    BLIVETD_JAVA_OPTS="$OLD_FLAGS" start_blivetd "$d"
+    r=$(wait_blivetd_running "$d" "$JOBS")
+    sleep "$SETTLE"
+    echo "tool=blivetd-oldflags jobs=$JOBS $r rss_kb=$(rss_kb "$B_PID") threads=$(threads_of "$B_PID")" | tee -a "$OUT/rss.txt" >&2
+    stop_blivetd "$d"
 
-    say "== 4b. diagnostic: idle blivetd with 100 jobs, JVM monitor deflation and guaranteed safepoints off"
-    d="$OUT/idle-100-blivetd-nodeflation"
+    say "== 4b. diagnostic: idle blivetd with 100 jobs and the old JVM flags"
+    d="$OUT/idle-100-blivetd-oldflags"
     mkdir -p "$d"
     ln -s "$OUT/jobs-100" "$d/jobs"
-    BLIVETD_JAVA_OPTS="-XX:+UseSerialGC -Xss512k -Xmx512m -XX:-UsePerfData -XX:+UnlockDiagnosticVMOptions -XX:AsyncDeflationInterval=0 -XX:GuaranteedSafepointInterval=0" \
-        start_blivetd "$d"
+    BLIVETD_JAVA_OPTS="$OLD_FLAGS" start_blivetd "$d"
     wait_blivetd_running "$d" 100 >"$d/up.txt"
     sleep 40   # past the launch threads' 30 s keep-alive: steady state, like window 2
-    wait_quiet "idle blivetd nodeflation"
-    r=$(idle_window "$B_PID" "$IDLE_SECONDS" "blivetd-no-deflation")
-    check_quiet "idle blivetd nodeflation" "$B_PID"
+    wait_quiet "idle blivetd oldflags"
+    r=$(idle_window "$B_PID" "$IDLE_SECONDS" "blivetd-old-flags")
+    check_quiet "idle blivetd oldflags" "$B_PID"
     echo "${r/ woke:/ others_ms=$OTHERS_MS woke:}" | tee -a "$OUT/idle.txt" >&2
     stop_blivetd "$d"
 fi
@@ -540,8 +533,8 @@ fi
     echo "| $JOBS (median of $RUNS) | $(kv rss_kb <<<"$b" | median | awk '{printf "%.1f", $1/1024}') | $(kv rss_kb <<<"$s" | median | awk '{printf "%.1f", $1/1024}') |"
     echo "| $JOBS, run 1 after \`jcmd PID System.trim_native_heap\` (diagnostic) | $(grep '^tool=blivetd-trimmed ' "$OUT/rss.txt" | kv rss_kb | awk '{printf "%.1f", $1/1024}') | |"
     if [ "$EXTRA" = 1 ]; then
-        echo "| $JOBS, blivetd with -Xmx64m (diagnostic) | $(grep '^tool=blivetd-xmx64m ' "$OUT/rss.txt" | kv rss_kb | awk '{printf "%.1f", $1/1024}') | |"
-        echo "| $JOBS, blivetd with -Xmx64m and MALLOC_ARENA_MAX=2 (diagnostic) | $(grep '^tool=blivetd-xmx64m-arena2 ' "$OUT/rss.txt" | kv rss_kb | awk '{printf "%.1f", $1/1024}') | |"
+        old=$(grep '^tool=blivetd-oldflags ' "$OUT/rss.txt")
+        echo "| $JOBS, blivetd with the old JVM flags, one run (diagnostic; all running after $(kv all_running_ms <<<"$old") ms) | $(kv rss_kb <<<"$old" | awk '{printf "%.1f", $1/1024}') | |"
     fi
     echo
     echo "## 4. idle with 100 running jobs, ${IDLE_SECONDS} s windows (window 1 starts $SETTLE s after all are running, window 2 right after it)"
