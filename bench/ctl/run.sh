@@ -95,7 +95,7 @@ await 60 all_running_blivet || { cat "$work/blivetd.log" >&2; exit 1; }
 await 60 all_running_supervisor
 
 set -f # the class path's lib/* is java's to expand, not the shell's
-flags="-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC -Xss512k -Xmx64m -XX:-UsePerfData"
+read -r flags <"$target/jvm-flags"   # bin/blivetctl's, from blivetctl/pom.xml
 ours="$ctl --socket $socket status"
 theirs="supervisorctl -c $work/sup/supervisord.conf status"
 nocds="java $flags -Xshare:auto -cp $jar:$target/lib/* dev.blivet.ctl.Main --socket $socket status"
