@@ -29,14 +29,24 @@ public final class BlivetdProcess implements AutoCloseable {
         this.log = log;
     }
 
+    /** bin/blivetd's JVM flags, as the build wrote them: the tests run what users run. */
+    private static List<String> productionJvmFlags() throws IOException {
+        String file = System.getProperty("blivet.jvmFlags");
+        if (file == null) {
+            throw new IllegalStateException("system property blivet.jvmFlags (blivetd/target/jvm-flags) is not set");
+        }
+        return List.of(Files.readString(Path.of(file)).trim().split("\\s+"));
+    }
+
     public static BlivetdProcess start(Path dir, String... extraArgs) throws IOException {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path socket = dir.resolve("run/blivetd.sock");
         Path jobs = Files.createDirectories(dir.resolve("jobs"));
         Path log = dir.resolve("blivetd.log");
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", // starts sooner; tests are short
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(productionJvmFlags());
+        command.addAll(List.of(
                 "-Dblivet.spawnHelper=" + System.getProperty("blivet.spawnHelper"),
                 "-cp", System.getProperty("java.class.path"),
                 "dev.blivet.daemon.Main", "--socket", socket.toString(), "--jobs-dir", jobs.toString(),
