@@ -460,7 +460,7 @@ for n in 0 100; do
 done
 
 if [ "$EXTRA" = 1 ]; then
-    # BLIVETD_JAVA_OPTS replaces bin/blivetd's flags, and with them its class-data sharing archive.
+    # BLIVETD_JAVA_OPTS replaces bin/blivetd's flags and its class-data sharing archive (bin/blivetd).
     say "== 3b. diagnostic: blivetd with the old JVM flags ($OLD_FLAGS): $JOBS jobs, RSS"
     d="$OUT/rss-$JOBS-blivetd-oldflags"
     mkdir -p "$d"
