@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
@@ -78,6 +79,7 @@ public final class Supervisor implements AutoCloseable {
     private final ScheduledExecutorService timers;
     private final ExecutorService launches;
     private final Map<String, Job> jobs = new TreeMap<>();
+    private final PublishedJobs published = new PublishedJobs();
     private final List<StateWaiter> stateWaiters = new ArrayList<>();
     private final List<Subscriber> subscribers = new ArrayList<>();
     private final NotifyWatcher notifyWatcher;
@@ -179,7 +181,7 @@ public final class Supervisor implements AutoCloseable {
                 }
                 if (job.state().hasProcess()) {
                     if (job.spec.equals(spec)) {
-                        return CompletableFuture.completedFuture(job.snapshot()); // already running: nothing to do
+                        return CompletableFuture.completedFuture(snapshot(job)); // already running: nothing to do
                     }
                     throw new RequestException(ErrorCode.CONFLICT, "job " + spec.name() + " is " + job.state().jsonName()
                             + " with a different spec: stop it first");
@@ -206,7 +208,7 @@ public final class Supervisor implements AutoCloseable {
         boolean alreadyUp = job.state().hasProcess();
         act(job, job.lifecycle.start());
         if (!wait || job.state() == JobState.RUNNING || (alreadyUp && job.state() != JobState.STARTING)) {
-            return CompletableFuture.completedFuture(job.snapshot());
+            return CompletableFuture.completedFuture(snapshot(job));
         }
         CompletableFuture<JobSnapshot> ready = new CompletableFuture<>();
         job.startWaiters.add(ready);
@@ -229,7 +231,7 @@ public final class Supervisor implements AutoCloseable {
             job.launchCancel.cancel(); // the launch kills what it started and reports back
         }
         if (job.state() != JobState.STOPPING) {
-            return CompletableFuture.completedFuture(job.snapshot());
+            return CompletableFuture.completedFuture(snapshot(job));
         }
         CompletableFuture<JobSnapshot> stopped = new CompletableFuture<>();
         job.stopWaiters.add(stopped);
@@ -250,20 +252,25 @@ public final class Supervisor implements AutoCloseable {
                         + ": there is no process to signal");
             }
             deliver(job, signal, group);
-            return CompletableFuture.completedFuture(job.snapshot());
+            return CompletableFuture.completedFuture(snapshot(job));
         });
     }
 
     public CompletableFuture<JobSnapshot> status(String name, int uid) {
-        return call(() -> {
-            return CompletableFuture.completedFuture(find(name, uid).snapshot());
-        });
+        // The published snapshot answers at once. A job it does not know, or another user's,
+        // goes to the loop, which says not_found or permission_denied with the authority of the
+        // jobs themselves.
+        Optional<JobSnapshot> shown = published.get(name);
+        if (shown.isPresent() && (uid == 0 || shown.get().owner() == uid)) {
+            return CompletableFuture.completedFuture(shown.get());
+        }
+        return call(() -> CompletableFuture.completedFuture(snapshot(find(name, uid))));
     }
 
     /** Every job the uid may see, by name. */
     public CompletableFuture<List<JobSnapshot>> list(int uid) {
         return call(() -> CompletableFuture.completedFuture(jobs.values().stream()
-                .filter(job -> uid == 0 || job.owner == uid).map(Job::snapshot).toList()));
+                .filter(job -> uid == 0 || job.owner == uid).map(this::snapshot).toList()));
     }
 
     /** A job sent sd-notify datagrams: its STATUS= is part of what subscribers see. */
@@ -289,7 +296,8 @@ public final class Supervisor implements AutoCloseable {
             }
             act(job, job.lifecycle.stop()); // cancels a pending restart
             jobs.remove(name);
-            return CompletableFuture.completedFuture(job.snapshot());
+            published.forget(name);
+            return CompletableFuture.completedFuture(snapshot(job));
         });
     }
 
@@ -298,7 +306,7 @@ public final class Supervisor implements AutoCloseable {
         return call(() -> {
             Job job = find(name, uid);
             if (states.contains(job.state())) {
-                return CompletableFuture.completedFuture(job.snapshot());
+                return CompletableFuture.completedFuture(snapshot(job));
             }
             CompletableFuture<JobSnapshot> reply = new CompletableFuture<>();
             StateWaiter waiter = new StateWaiter(name, Set.copyOf(states), reply);
@@ -373,6 +381,7 @@ public final class Supervisor implements AutoCloseable {
                     } else {
                         act(job, job.lifecycle.stop());
                         jobs.remove(job.name);
+                        published.forget(job.name);
                     }
                 }
             }
@@ -479,7 +488,7 @@ public final class Supervisor implements AutoCloseable {
             started.exit().whenComplete((exit, error) -> post(() -> exited(job, run, exit)));
             log.info("job " + job.name + ": running, pid " + job.pid);
             act(job, job.lifecycle.ready(now));
-            job.startWaiters.forEach(waiter -> waiter.complete(job.snapshot()));
+            job.startWaiters.forEach(waiter -> waiter.complete(snapshot(job)));
         } else if (result instanceof LaunchResult.Failed failed) {
             job.lastError = failed.message();
             job.lastExit = failed.jobExit();
@@ -529,10 +538,11 @@ public final class Supervisor implements AutoCloseable {
         if (job.state().hasProcess()) {
             return;
         }
-        job.stopWaiters.forEach(waiter -> waiter.complete(job.snapshot()));
+        job.stopWaiters.forEach(waiter -> waiter.complete(snapshot(job)));
         job.stopWaiters.clear();
         if (job.removeWhenStopped && jobs.get(job.name) == job) {
             jobs.remove(job.name);
+            published.forget(job.name);
         }
     }
 
@@ -585,9 +595,21 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * The job's snapshot, published first (while the job is still one of ours) for the lock-free
+     * {@code status}: whatever a reply or event tells a client, a later status tells it too.
+     */
+    private JobSnapshot snapshot(Job job) {
+        JobSnapshot snapshot = job.snapshot();
+        if (jobs.get(job.name) == job) {
+            published.show(snapshot);
+        }
+        return snapshot;
+    }
+
     /** Tells waiters and subscribers about the job's current state. */
     private void publish(Job job) {
-        JobSnapshot snapshot = job.snapshot();
+        JobSnapshot snapshot = snapshot(job);
         for (Iterator<StateWaiter> it = stateWaiters.iterator(); it.hasNext();) {
             StateWaiter waiter = it.next();
             if (waiter.name.equals(job.name) && waiter.states.contains(job.state())) {
@@ -604,7 +626,7 @@ public final class Supervisor implements AutoCloseable {
             List<CompletableFuture<JobSnapshot>> stops = new ArrayList<>();
             for (Job job : List.copyOf(jobs.values())) {
                 boolean up = job.state().hasProcess() || job.state() == JobState.BACKOFF;
-                stops.add(up ? stopJob(job, null, null) : CompletableFuture.completedFuture(job.snapshot()));
+                stops.add(up ? stopJob(job, null, null) : CompletableFuture.completedFuture(snapshot(job)));
             }
             return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
                     .thenApply(done -> stops.stream().map(CompletableFuture::join).toList());

@@ -96,6 +96,25 @@ class ProtocolTest {
         assertGone(sleep);
     }
 
+    /** status reads a published snapshot, not the jobs: it must never lag what a reply already said. */
+    @Test
+    void statusRightAfterEachReplyAgreesWithIt() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            List<String> sleep = uniqueSleep();
+            String name = "echo" + round;
+            JsonNode started = client.ok("start", "\"spec\":{\"name\":\"" + name + "\",\"command\":" + argv(sleep) + "}");
+            JsonNode status = client.ok("status", "\"name\":\"" + name + "\"");
+            assertEquals("running", status.get("state").asText(), status.toString());
+            assertEquals(started.get("pid").asInt(), status.get("pid").asInt());
+
+            client.ok("stop", "\"name\":\"" + name + "\"");
+            assertEquals("stopped", client.ok("status", "\"name\":\"" + name + "\"").get("state").asText());
+            client.ok("remove", "\"name\":\"" + name + "\"");
+            assertEquals("not_found", client.call("status", "\"name\":\"" + name + "\"").path("error").path("code").asText(),
+                    "a removed job is gone at once");
+        }
+    }
+
     @Test
     void stopEscalatesToSigkillForAJobIgnoringSigterm() {
         List<String> sleep = uniqueSleep();
