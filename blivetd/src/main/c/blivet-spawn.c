@@ -13,6 +13,8 @@
  *
  * Report records, one line each, written with single write(2) calls (< PIPE_BUF, so atomic):
  *   F<pid>\n            the intermediate forked the daemon, whose pid this is
+ *   I<dev> <ino>\n      the pidfile the daemon opened (st_dev as glibc encodes it): blivetd
+ *                       removes a pidfile only while its name still refers to this file
  *   P<pid>\n            the daemon is about to execve (a positive report: EOF alone is not success)
  *   E<code> <message>\n a failure; <code> is a sysexits value, the process then _exits with it
  * The pipe is close-on-exec, so EOF after P means execve succeeded.
@@ -136,7 +138,7 @@ static int sys_dup2(int fd, int target) {
     return (int)SYSCALL(__NR_dup3, fd, target, 0, 0, 0, 0);
 }
 static int sys_fstat(int fd, struct statx *st) {
-    return (int)SYSCALL(__NR_statx, fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_SIZE, st, 0);
+    return (int)SYSCALL(__NR_statx, fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_SIZE | STATX_INO, st, 0);
 }
 static int sys_ftruncate(int fd, long length) { return (int)SYSCALL(__NR_ftruncate, fd, length, 0, 0, 0, 0); }
 static int sys_fchmod(int fd, unsigned mode) { return (int)SYSCALL(__NR_fchmod, fd, mode, 0, 0, 0, 0); }
@@ -593,11 +595,23 @@ static void write_pid(int fd, int pid, const char *path) {
     if (sys_fchmod(fd, 0644) != 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot chmod pidfile", path);
 }
 
+/* Tells blivetd which file the pidfile is, before anything could fail and leave it behind. */
+static void report_file_id(int fd, const char *path) {
+    struct statx st;
+    if (sys_fstat(fd, &st) != 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot stat pidfile", path);
+    unsigned long long major = st.stx_dev_major, minor = st.stx_dev_minor;
+    /* glibc's makedev(), so that it equals st_dev as stat(2) reports it to Java */
+    unsigned long long dev = ((major & 0xfffff000ULL) << 32) | ((major & 0xfffULL) << 8)
+                             | ((minor & 0xffffff00ULL) << 12) | (minor & 0xffULL);
+    report("I%llu %llu", dev, (unsigned long long)st.stx_ino);
+}
+
 static int open_pidfile(const char *path) {
     /* No O_TRUNC: the old content goes only once we know the new pid is ours to write. */
     int fd = sys_open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | guarded_flags(), 0644);
     if (fd < 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot create pidfile", path);
     check_opened(fd, "cannot create pidfile", path);
+    report_file_id(fd, path);
     return fd;
 }
 
@@ -655,6 +669,7 @@ static void become_daemon(const struct plan *p) {
 
     /* Opened now, as root and with host paths; the pid is written last, once nothing can fail. */
     int pid_fd = p->pidfile ? (pid_via_lock ? lock_fd : open_pidfile(p->pidfile)) : -1;
+    if (pid_via_lock) report_file_id(lock_fd, p->pidfile);
 
     if (chown_files) {
         if (p->stdout_path) chown_to_job(STDOUT_FD, p, "cannot chown output file", p->stdout_path);

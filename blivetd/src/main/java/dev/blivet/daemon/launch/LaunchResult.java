@@ -18,9 +18,11 @@ public sealed interface LaunchResult {
      * @param notifySocket the sd-notify socket the job keeps using for STATUS=, or null; the
      *     caller owns it and closes it when the job is gone
      * @param exit completes when the reaper collects the job's exit status
+     * @param pidfile the pidfile blivet-spawn wrote, or null: removed after the exit only if its
+     *     name still refers to this file
      */
     record Started(int pid, int pgid, int notifyFd, Instant startedAt, Instant readyAt, SdNotifySocket notifySocket,
-            CompletableFuture<ExitStatus> exit) implements LaunchResult {
+            CompletableFuture<ExitStatus> exit, FileId pidfile) implements LaunchResult {
     }
 
     /**

@@ -89,8 +89,8 @@ public final class Launcher {
         private int daemonPidfd = -1;
         private CompletableFuture<ExitStatus> daemonExit;
         private SdNotifySocket notifySocket;
-        private boolean pidfileExisted;
         private ExitStatus jobExit;
+        private final ReportParser report = new ReportParser();
 
         Attempt(ResolvedJob job, LaunchCancel cancel) {
             this.job = job;
@@ -101,7 +101,6 @@ public final class Launcher {
         LaunchResult run() {
             boolean started = false;
             try {
-                pidfileExisted = job.pidfile() != null && Files.exists(Path.of(job.pidfile()), LinkOption.NOFOLLOW_LINKS);
                 List<String> env = new ArrayList<>(job.env());
                 if (job.readiness() == Readiness.SD_NOTIFY) {
                     notifySocket = SdNotifySocket.open(os, notifyDir.resolve(job.name() + "." + notifySequence.incrementAndGet()
@@ -123,7 +122,7 @@ public final class Launcher {
                 // again: with 1000 running jobs that was 1000 fds per start. Signals reach the job
                 // through the reaper's knowledge of its unreaped children (ProcessGroups).
                 return new LaunchResult.Started(daemonPid, helper.pid(), helper.readyFd(), startedAt, readyAt,
-                        notifySocket, daemonExit); // the notify pipe and socket are the caller's now
+                        notifySocket, daemonExit, report.pidfileId()); // the notify pipe and socket are the caller's now
             } catch (LaunchException e) {
                 cleanUp();
                 return new LaunchResult.Failed(e.code(), e.getMessage(), jobExit);
@@ -148,7 +147,6 @@ public final class Launcher {
         /** Reads the helper's report until EOF; returns when execve happened (nanoTime). */
         private long readReport() throws LaunchException {
             Poller poller = new Poller(os, helper.reportFd(), cancel.fd());
-            ReportParser report = new ReportParser();
             while (true) {
                 if (!poller.await(deadline)) {
                     throw timeout("blivet-spawn did not finish setting up the job");
@@ -306,11 +304,7 @@ public final class Launcher {
                     jobExit = exit;
                 }
             }
-            Pidfiles.removeIfOurs(job.pidfile(), daemonPid, !pidfileExisted, ownerUid());
-        }
-
-        private int ownerUid() {
-            return job.identity() != null ? job.identity().uid() : os.posix().geteuid();
+            Pidfiles.removeIfOurs(job.pidfile(), report.pidfileId(), daemonPid, true);
         }
 
         private ExitStatus awaitExit(CompletableFuture<ExitStatus> exit) {

@@ -6,25 +6,25 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
-/** Removing a job's pidfile without ever removing another process's. */
+/** Removing a job's pidfile without ever removing another file. */
 public final class Pidfiles {
     private Pidfiles() {
     }
 
     /**
-     * Removes the pidfile if it names {@code pid}, or if it is empty and {@code emptyIsOurs} (a
-     * start that created it died before writing), and only if it belongs to {@code ownerUid}, the
-     * job's user: a directory swapped for a symlink cannot point root's unlink elsewhere. Symlinks
-     * are never followed.
+     * Removes the pidfile only if its name still refers to {@code written}, the very file
+     * blivet-spawn opened, and it names {@code pid} (or is empty and {@code emptyIsOurs}: a start
+     * that opened it died before writing). Without {@code written} nothing is removed.
      */
-    public static void removeIfOurs(String pidfile, int pid, boolean emptyIsOurs, int ownerUid) {
-        if (pidfile == null) {
+    public static void removeIfOurs(String pidfile, FileId written, int pid, boolean emptyIsOurs) {
+        if (pidfile == null || written == null) {
             return;
         }
         Path path = Path.of(pidfile);
         try {
             if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)
-                    || (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS) != ownerUid) {
+                    || ((Number) Files.getAttribute(path, "unix:dev", LinkOption.NOFOLLOW_LINKS)).longValue() != written.dev()
+                    || ((Number) Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS)).longValue() != written.ino()) {
                 return;
             }
             String content = Files.readString(path, StandardCharsets.US_ASCII).trim();

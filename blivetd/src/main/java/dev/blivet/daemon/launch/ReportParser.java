@@ -5,7 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Reads blivet-spawn's report lines as bytes arrive: "F&lt;pid&gt;" (the daemon was forked),
- * "P&lt;pid&gt;" (it is about to execve) and "E&lt;code&gt; &lt;message&gt;" (a failure).
+ * "I&lt;dev&gt; &lt;ino&gt;" (the pidfile it opened), "P&lt;pid&gt;" (it is about to execve) and
+ * "E&lt;code&gt; &lt;message&gt;" (a failure).
  */
 final class ReportParser {
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
@@ -13,6 +14,7 @@ final class ReportParser {
     private int execPid = -1;
     private int errorCode = -1;
     private String errorMessage;
+    private FileId pidfileId;
 
     void feed(byte[] bytes, int length) {
         for (int i = 0; i < length; i++) {
@@ -33,6 +35,7 @@ final class ReportParser {
         switch (line.charAt(0)) {
             case 'F' -> forkedPid = parsePid(rest);
             case 'P' -> execPid = parsePid(rest);
+            case 'I' -> pidfileId = parseFileId(rest);
             case 'E' -> {
                 int space = rest.indexOf(' ');
                 errorCode = parsePid(space < 0 ? rest : rest.substring(0, space));
@@ -51,6 +54,22 @@ final class ReportParser {
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    /** "dev ino", both unsigned decimal; null if malformed (the pidfile is then never removed). */
+    private static FileId parseFileId(String text) {
+        int space = text.indexOf(' ');
+        try {
+            return space < 0 ? null : new FileId(Long.parseUnsignedLong(text.substring(0, space)),
+                    Long.parseUnsignedLong(text.substring(space + 1)));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The pidfile the daemon opened, once it reported it; null without a pidfile. */
+    FileId pidfileId() {
+        return pidfileId;
     }
 
     int forkedPid() {

@@ -31,6 +31,8 @@ final class Job {
     Integer pgid;
     Instant startedAt;
     Instant readyAt;
+    /** The pidfile this run's helper wrote: only that very file is removed after the exit. */
+    dev.blivet.daemon.launch.FileId pidfileId;
     Instant exitedAt;
     ExitStatus lastExit;
     String lastError;

@@ -438,6 +438,7 @@ public final class Supervisor implements AutoCloseable {
         job.pid = null; // nothing may signal the previous run's numbers
         job.pgid = null;
         job.readyAt = null;
+        job.pidfileId = null;
         job.lastError = null;
         job.notifyStatus = null;
         log.info("job " + job.name + ": starting " + resolved.argv());
@@ -476,6 +477,7 @@ public final class Supervisor implements AutoCloseable {
             job.pid = started.pid();
             job.pgid = started.pgid();
             job.readyAt = started.readyAt();
+            job.pidfileId = started.pidfile();
             job.notifySocket = started.notifySocket();
             if (job.notifySocket != null) {
                 job.notifyStatus = job.notifySocket.status();
@@ -524,8 +526,7 @@ public final class Supervisor implements AutoCloseable {
             notifyWatcher.release(job.notifySocket);
             job.notifySocket = null;
         }
-        int pidfileOwner = job.resolved.identity() != null ? job.resolved.identity().uid() : os.posix().geteuid();
-        Pidfiles.removeIfOurs(job.resolved.pidfile(), job.pid, false, pidfileOwner);
+        Pidfiles.removeIfOurs(job.resolved.pidfile(), job.pidfileId, job.pid, false);
         log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
         job.pid = null; // reaped: the number may already be another job's
         job.pgid = null;
