@@ -30,10 +30,12 @@ final class RuntimeDirectory {
         }
         int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        boolean othersMayReplace = (mode & 0022) != 0 && (mode & 01000) == 0;
+        // Sticky or not: in a directory others may write, they can plant a file at the name of a
+        // future notify socket before blivetd binds it.
+        boolean othersMayReplace = (mode & 0022) != 0;
         if ((owner != euid && owner != 0) || othersMayReplace) {
             throw new IOException("refusing to use " + dir + ": it belongs to uid " + owner
-                    + (othersMayReplace ? " and others may replace files in it" : ""));
+                    + (othersMayReplace ? " and others may create files in it (mode " + Integer.toOctalString(mode & 07777) + ")" : ""));
         }
     }
 }
