@@ -19,8 +19,9 @@
  *   E<code> <message>\n a failure; <code> is a sysexits value, the process then _exits with it
  * The pipe is close-on-exec, so EOF after P means execve succeeded.
  *
- * Final layout at execve: 0-2 (the job's output files or /dev/null), the lockfile's fd (its lock
- * held), the notify fd at the number the job asked for; nothing else.
+ * Layout at execve: 0 /dev/null, 1-2 the job's output files or /dev/null, the lockfile's fd (its
+ * lock held), the notify fd at the number the job asked for, and the report pipe, which execve
+ * closes; nothing else.
  *
  * The trusted-path rule, for every path the job names (stdout, stderr, lockfile, pidfile, chroot,
  * chdir; /dev/null is the helper's own): no symbolic link is followed in any component (openat2
