@@ -1,5 +1,5 @@
 /*
- * blivet-spawn: the post-fork half of blivetd's launcher (ARCHITECTURE.md, Rule 1).
+ * blivet-spawn: the post-fork half of blivetd's launcher (docs/architecture.md, Rule 1).
  *
  * blivetd starts this program with posix_spawn (the first fork), so no Java code ever runs in a
  * forked child of the JVM. Everything was decided and validated in Java; this program only
@@ -19,6 +19,18 @@
  *   E<code> <message>\n a failure; <code> is a sysexits value, the process then _exits with it
  * The pipe is close-on-exec, so EOF after P means execve succeeded.
  *
+ * Layout at execve: 0 /dev/null, 1-2 the job's output files or /dev/null, the lockfile's fd (its
+ * lock held), the notify fd at the number the job asked for, and the report pipe, which execve
+ * closes; nothing else.
+ *
+ * The trusted-path rule, for every path the job names (stdout, stderr, lockfile, pidfile, chroot,
+ * chdir; /dev/null is the helper's own): no symbolic link is followed in any component (openat2
+ * RESOLVE_NO_SYMLINKS, or a walk of O_NOFOLLOW directory fds where the kernel lacks it); a job
+ * with an identity has every path used with that identity's permissions (setfsuid, setfsgid, its
+ * groups) before anything is opened, so root's power never reaches a path the job's user could
+ * not use itself; a file is created with O_EXCL, or else used only if it is a regular file with
+ * one link owned by the job's user (ours when the job keeps our identity), checked on the open fd.
+ *
  * No C library. Every job start runs this program once, and a C library's start-up is most of
  * what a short program costs: glibc's alone measured 0.7 ms of the 0.8 ms a do-nothing program
  * took from posix_spawn to exit on a 2-vCPU KVM guest (it probes the CPU's caches with cpuid,
@@ -35,7 +47,9 @@
 #include <asm/unistd.h>
 #include <linux/errno.h>
 #include <linux/fcntl.h>
+#include <linux/limits.h>
 #include <linux/mman.h>
+#include <linux/openat2.h>
 #include <linux/resource.h>
 #include <linux/signal.h>
 #include <linux/stat.h>
@@ -128,7 +142,6 @@ static void sys_exit(int code) {
 static long sys_write(int fd, const void *buf, size_t n) { return SYSCALL(__NR_write, fd, buf, n, 0, 0, 0); }
 static long sys_pread(int fd, void *buf, size_t n, long off) { return SYSCALL(__NR_pread64, fd, buf, n, off, 0, 0); }
 static long sys_pwrite(int fd, const void *buf, size_t n, long off) { return SYSCALL(__NR_pwrite64, fd, buf, n, off, 0, 0); }
-static int sys_open(const char *path, int flags, unsigned mode) { return (int)SYSCALL(__NR_openat, AT_FDCWD, path, flags, mode, 0, 0); }
 static int sys_close(int fd) { return (int)SYSCALL(__NR_close, fd, 0, 0, 0, 0, 0); }
 static int sys_close_range(unsigned first, unsigned last) { return (int)SYSCALL(__NR_close_range, first, last, 0, 0, 0, 0); }
 static int sys_fcntl(int fd, int cmd, long arg) { return (int)SYSCALL(__NR_fcntl, fd, cmd, arg, 0, 0, 0); }
@@ -140,14 +153,21 @@ static int sys_dup2(int fd, int target) {
 static int sys_fstat(int fd, struct statx *st) {
     return (int)SYSCALL(__NR_statx, fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_SIZE | STATX_INO, st, 0);
 }
+static bool is_symlink_at(int dir, const char *name) {
+    struct statx st;
+    return SYSCALL(__NR_statx, dir, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE, &st, 0) == 0 && S_ISLNK(st.stx_mode);
+}
+static int sys_openat(int dir, const char *path, int flags, unsigned mode) { return (int)SYSCALL(__NR_openat, dir, path, flags, mode, 0, 0); }
+static int sys_openat2(int dir, const char *path, const struct open_how *how) {
+    return (int)SYSCALL(__NR_openat2, dir, path, how, sizeof *how, 0, 0);
+}
 static int sys_ftruncate(int fd, long length) { return (int)SYSCALL(__NR_ftruncate, fd, length, 0, 0, 0, 0); }
 static int sys_fchmod(int fd, unsigned mode) { return (int)SYSCALL(__NR_fchmod, fd, mode, 0, 0, 0, 0); }
-static int sys_fchown(int fd, unsigned uid, unsigned gid) { return (int)SYSCALL(__NR_fchown, fd, uid, gid, 0, 0, 0); }
 static int sys_flock(int fd, int op) { return (int)SYSCALL(__NR_flock, fd, op, 0, 0, 0, 0); }
 static bool path_exists(const char *path) { return SYSCALL(__NR_faccessat, AT_FDCWD, path, 0 /* F_OK */, 0, 0, 0) == 0; }
 static unsigned sys_umask(unsigned mask) { return (unsigned)raw_syscall(__NR_umask, mask, 0, 0, 0, 0, 0); }
 static int sys_chroot(const char *path) { return (int)SYSCALL(__NR_chroot, path, 0, 0, 0, 0, 0); }
-static int sys_chdir(const char *path) { return (int)SYSCALL(__NR_chdir, path, 0, 0, 0, 0, 0); }
+static int sys_fchdir(int fd) { return (int)SYSCALL(__NR_fchdir, fd, 0, 0, 0, 0, 0); }
 static int sys_setsid(void) { return (int)SYSCALL(__NR_setsid, 0, 0, 0, 0, 0, 0); }
 static int sys_getpid(void) { return (int)raw_syscall(__NR_getpid, 0, 0, 0, 0, 0, 0); }
 /* fork(): a clone that only asks for SIGCHLD at exit (aarch64 has no fork system call). */
@@ -155,6 +175,10 @@ static int sys_fork(void) { return (int)SYSCALL(__NR_clone, SIGCHLD, 0, 0, 0, 0,
 static int sys_setgroups(size_t n, const unsigned *groups) { return (int)SYSCALL(__NR_setgroups, n, groups, 0, 0, 0, 0); }
 static int sys_setresgid(unsigned r, unsigned e, unsigned s) { return (int)SYSCALL(__NR_setresgid, r, e, s, 0, 0, 0); }
 static int sys_setresuid(unsigned r, unsigned e, unsigned s) { return (int)SYSCALL(__NR_setresuid, r, e, s, 0, 0, 0); }
+/* setfsuid and setfsgid cannot fail visibly: they return the previous id, whether or not they took effect. */
+static unsigned sys_setfsuid(unsigned uid) { return (unsigned)raw_syscall(__NR_setfsuid, uid, 0, 0, 0, 0, 0); }
+static unsigned sys_setfsgid(unsigned gid) { return (unsigned)raw_syscall(__NR_setfsgid, gid, 0, 0, 0, 0, 0); }
+static unsigned sys_geteuid(void) { return (unsigned)raw_syscall(__NR_geteuid, 0, 0, 0, 0, 0, 0); }
 static int sys_setrlimit(int resource, const struct rlimit64 *limit) {
     return (int)SYSCALL(__NR_prlimit64, 0 /* this process */, resource, limit, 0, 0, 0);
 }
@@ -343,6 +367,69 @@ static void fail(int code, const char *fmt, ...) {
 /* Kind-prefixed messages naming the culprit, with errno spelled out. */
 #define FAIL_ERRNO(code, what, path) fail((code), "%s: %s: %s", (what), (path), error_text(errno_))
 
+/* ---- the trusted-path rule: no symbolic link is followed in any component ---- */
+
+/* Every path a job names (output files, lockfile, pidfile, chroot, chdir) is opened without
+   following a symbolic link anywhere in it, not just at its end: whoever can write to one
+   directory on the way could otherwise send the rest of the path wherever root can reach, in the
+   moment between blivetd's checks and our open. openat2 says so in one call; kernels before 5.6
+   lack it, and there the path is walked one component at a time, each directory opened O_NOFOLLOW
+   from the one before. The paths arrive absolute and normalized (blivetd made them so). */
+static bool resolve_by_walk; /* the kernel has no openat2, or the plan asks for the walk ("resolve=walk", tests) */
+
+static void set_resolution(const char *value) {
+    if (str_eq(value, "walk")) resolve_by_walk = true;
+    else if (!str_eq(value, "openat2")) fail(EX_SOFTWARE_, "internal error: unknown resolve %s", value);
+}
+
+static int open_by_walk(const char *path, int flags, unsigned mode) {
+    int dir = sys_openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    for (const char *c = path; dir >= 0;) {
+        while (*c == '/') c++;
+        size_t n = 0;
+        while (c[n] && c[n] != '/') n++;
+        const char *rest = c + n;
+        while (*rest == '/') rest++;
+        bool last = *rest == '\0';
+        char name[NAME_MAX + 1] = ".";  /* stays "." only for the path "/" itself */
+        if (n > NAME_MAX) {
+            sys_close(dir);
+            errno_ = ENAMETOOLONG;
+            return -1;
+        }
+        if (n > 0) {
+            memcpy(name, c, n);
+            name[n] = '\0';
+        }
+        int fd = last ? sys_openat(dir, name, flags | O_NOFOLLOW, mode)
+                      : sys_openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        /* O_DIRECTORY answers a symbolic link with ENOTDIR; say what it really was. */
+        if (fd < 0 && errno_ == ENOTDIR && is_symlink_at(dir, name)) errno_ = ELOOP;
+        int err = errno_;
+        sys_close(dir);
+        errno_ = err;
+        if (fd < 0 || last) return fd;
+        dir = fd;
+        c = rest;
+    }
+    return -1;
+}
+
+/* Fails with ELOOP where any component is a symbolic link. */
+static int open_by_rule(const char *path, int flags, unsigned mode) {
+    if (!resolve_by_walk) {
+        struct open_how how = {
+            .flags = (unsigned)flags,
+            .mode = (flags & O_CREAT) ? mode : 0, /* openat2 refuses a mode it would not use */
+            .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = sys_openat2(AT_FDCWD, path, &how);
+        if (fd >= 0 || errno_ != ENOSYS) return fd;
+        resolve_by_walk = true;
+    }
+    return open_by_walk(path, flags, mode);
+}
+
 /* ---- plan ---- */
 
 struct rlimit_entry { int resource; struct rlimit64 limit; const char *name; };
@@ -357,7 +444,8 @@ struct plan {
     bool append;
     const char *lockfile, *pidfile;
     bool drop; unsigned uid; unsigned gid;
-    bool files_as_user; /* drop before opening anything: the job was asked for by a non-root client */
+    unsigned owner; /* who must own an existing job file: the job's uid, else our own */
+    bool client_job; /* asked for by a non-root client: its rlimits are set only after the drop */
     unsigned *groups; size_t ngroups;
     struct rlimit_entry rlimits[MAX_RLIMITS]; size_t nrlimits;
     int notify_fd; /* -1: none */
@@ -479,14 +567,16 @@ static void parse_plan(char *buf, size_t len, struct plan *p) {
         else if (str_eq(key, "group")) p->groups[p->ngroups++] = parse_id(key, value);
         else if (str_eq(key, "rlimit")) add_rlimit(p, value);
         else if (str_eq(key, "notify_fd")) p->notify_fd = parse_fd(key, value);
-        else if (str_eq(key, "files_as_user")) p->files_as_user = str_eq(value, "1");
+        else if (str_eq(key, "files_as_user")) p->client_job = str_eq(value, "1");
+        else if (str_eq(key, "resolve")) set_resolution(value);
         else fail(EX_SOFTWARE_, "internal error: unknown plan key %s", key);
     }
     /* The pipe is only handed over for notify-fd jobs; without it, fd 5 is not ours. */
     if (p->exec == NULL || p->argc == 0 || p->chdir == NULL)
         fail(EX_SOFTWARE_, "internal error: plan lacks exec, argv or chdir");
-    if (p->files_as_user && (!p->drop || p->chroot))
+    if (p->client_job && (!p->drop || p->chroot))
         fail(EX_SOFTWARE_, "internal error: files_as_user needs an identity and no chroot");
+    p->owner = p->drop ? p->uid : sys_geteuid();
     if (p->notify_fd >= 0 && sys_fcntl(READY_FD, F_GETFD, 0) < 0)
         fail(EX_SOFTWARE_, "internal error: notify fd requested but fd %d is not open", READY_FD);
 }
@@ -527,61 +617,88 @@ static void set_status_flags(int fd, int set, int clear, const char *path) {
     if (flags < 0 || sys_fcntl(fd, F_SETFL, (flags | set) & ~clear) != 0) FAIL_ERRNO(EX_OSERR_, "os error: fcntl", path);
 }
 
-static void redirect(int target, const char *path, int flags, int code, const char *what) {
-    int fd = sys_open(path, flags | O_CLOEXEC | O_NOCTTY, 0);
-    if (fd < 0) FAIL_ERRNO(code, what, path);
-    if (sys_dup2(fd, target) < 0) FAIL_ERRNO(EX_OSERR_, "os error: dup2", path);
+/* /dev/null for what the job does not redirect: the helper's own choice, not a job's path. */
+static void redirect_null(int target, int flags) {
+    int fd = sys_openat(AT_FDCWD, "/dev/null", flags | O_CLOEXEC | O_NOCTTY, 0);
+    if (fd < 0) FAIL_ERRNO(EX_OSERR_, "os error: open", "/dev/null");
+    if (sys_dup2(fd, target) < 0) FAIL_ERRNO(EX_OSERR_, "os error: dup2", "/dev/null");
     if (fd != target) sys_close(fd);
 }
 
-/* Root opening a file that it will then chown to the job's user, often in a directory that user
-   can write to: the open file must be a regular file with a single link (not a hardlink the
-   user planted to /etc/shadow), and if it already existed, root's or the user's. O_NONBLOCK
-   keeps a planted FIFO from stalling the start. Set only while files are opened as root for
-   another user. */
-static const struct plan *guarded;
+/* A job's path that could not be used, in words that say what to do about it. */
+__attribute__((noreturn))
+static void fail_path(const struct plan *p, int code, const char *what, const char *path) {
+    if (errno_ == ELOOP)
+        fail(code, "%s: %s: a component of the path is a symbolic link, which blivet never follows; name the real path",
+             what, path);
+    if (errno_ == EACCES && p->drop)
+        fail(code, "%s: %s: Permission denied to the job's user (uid %u), whose permissions blivet uses for the job's"
+             " paths; give it a directory of its own (as systemd's RuntimeDirectory= does)", what, path, p->uid);
+    FAIL_ERRNO(code, what, path);
+}
 
-static void check_opened(int fd, const char *what, const char *path) {
-    if (!guarded) return;
+/* From here on the file system sees the job's user: each path it names is opened, created and
+   entered with that user's permissions, so root's power never reaches a path the user could not
+   have used itself, and what is created is the user's without a chown. The real and effective ids
+   stay root's for chroot, setrlimit and the full drop later (none of them is a file capability). */
+static void take_file_identity(const struct plan *p) {
+    if (sys_setgroups(p->ngroups, p->groups) != 0) fail(EX_NOPERM_, "permission denied: setgroups: %s", error_text(errno_));
+    sys_setfsgid(p->gid);
+    if (sys_setfsgid(p->gid) != p->gid) fail(EX_NOPERM_, "permission denied: setfsgid(%u) did not take effect", p->gid);
+    sys_setfsuid(p->uid);
+    if (sys_setfsuid(p->uid) != p->uid) fail(EX_NOPERM_, "permission denied: setfsuid(%u) did not take effect", p->uid);
+}
+
+/* An existing file is the job's only if it is what the job itself would have made: a regular
+   file (a FIFO would stall the start, a device would act), with one link (a second name is a
+   hardlink someone made to a file elsewhere), owned by the job's user (else someone else planted
+   it, and could read or rewrite what the job writes). It was opened O_NONBLOCK for the check. */
+static void check_existing(const struct plan *p, int fd, const char *what, const char *path) {
     struct statx st;
     if (sys_fstat(fd, &st) != 0) FAIL_ERRNO(EX_CANTCREAT_, what, path);
     if (!S_ISREG(st.stx_mode)) fail(EX_CANTCREAT_, "%s: %s: not a regular file", what, path);
-    if (st.stx_nlink != 1) fail(EX_CANTCREAT_, "%s: %s: has %lu hard links; refusing to chown it", what, path,
-                                (unsigned long)st.stx_nlink);
-    if (st.stx_uid != 0 && st.stx_uid != guarded->uid)
-        fail(EX_CANTCREAT_, "%s: %s: belongs to uid %u, not to root or the job's user", what, path, (unsigned)st.stx_uid);
+    if (st.stx_nlink != 1)
+        fail(EX_CANTCREAT_, "%s: %s: has %lu hard links; blivet uses an existing file only with one", what, path,
+             (unsigned long)st.stx_nlink);
+    if (st.stx_uid != p->owner)
+        fail(EX_CANTCREAT_, "%s: %s: belongs to uid %u, not to the job's user (uid %u); blivet uses an existing"
+             " file only if it does", what, path, (unsigned)st.stx_uid, p->owner);
     set_status_flags(fd, 0, O_NONBLOCK, path);
 }
 
-static int guarded_flags(void) {
-    return guarded ? O_NONBLOCK : 0;
+/* Creates the file (0644 less the umask) or opens the job's own existing one, by the rule. */
+static int open_job_file(const struct plan *p, const char *what, const char *path, int flags) {
+    enum { ATTEMPTS = 8 }; /* each round is another process removing the file between our two opens */
+    flags |= O_CLOEXEC | O_NOCTTY;
+    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+        int fd = open_by_rule(path, flags | O_CREAT | O_EXCL, 0644);
+        if (fd >= 0) return fd;
+        if (errno_ != EEXIST) fail_path(p, EX_CANTCREAT_, what, path);
+        fd = open_by_rule(path, flags | O_NONBLOCK, 0);
+        if (fd >= 0) {
+            check_existing(p, fd, what, path);
+            return fd;
+        }
+        /* A FIFO with no reader, or a socket: opening either for writing without blocking says ENXIO. */
+        if (errno_ == ENXIO) fail(EX_CANTCREAT_, "%s: %s: not a regular file", what, path);
+        if (errno_ != ENOENT) fail_path(p, EX_CANTCREAT_, what, path);
+    }
+    fail(EX_CANTCREAT_, "%s: %s: removed and recreated %d times while it was being opened", what, path, ATTEMPTS);
 }
 
-/* Output files belong to the job: created 0644 less the job's umask. O_NOFOLLOW: as root, a
-   symlink planted in a shared directory must not redirect our writes. */
-static void open_output(int target, const char *path, bool append) {
-    /* Truncation waits for the checks: a file that fails them must stay untouched. */
-    int fd = sys_open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | guarded_flags(), 0644);
-    if (fd < 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot create output file", path);
-    check_opened(fd, "cannot create output file", path);
-    if (append) {
-        set_status_flags(fd, O_APPEND, 0, path);
-    } else {
-        struct statx st;
-        if (sys_fstat(fd, &st) == 0 && S_ISREG(st.stx_mode) && sys_ftruncate(fd, 0) != 0)
-            FAIL_ERRNO(EX_CANTCREAT_, "cannot truncate output file", path);
-    }
+static void open_output(const struct plan *p, int target, const char *path) {
+    int fd = open_job_file(p, "cannot create output file", path, O_WRONLY | (p->append ? O_APPEND : 0));
+    /* Truncation only now: a file that failed the checks stays untouched. */
+    if (!p->append && sys_ftruncate(fd, 0) != 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot truncate output file", path);
     if (sys_dup2(fd, target) < 0) FAIL_ERRNO(EX_OSERR_, "os error: dup2", path);
     sys_close(fd);
 }
 
-static int open_lockfile(const char *path) {
-    int fd = sys_open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | guarded_flags(), 0644);
-    if (fd < 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot create lockfile", path);
-    check_opened(fd, "cannot create lockfile", path);
+static int open_lockfile(const struct plan *p) {
+    int fd = open_job_file(p, "cannot create lockfile", p->lockfile, O_RDWR);
     if (sys_flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno_ == EWOULDBLOCK) fail(EX_UNAVAILABLE_, "lock conflict: %s is held by another process", path);
-        FAIL_ERRNO(EX_CANTCREAT_, "cannot lock lockfile", path);
+        if (errno_ == EWOULDBLOCK) fail(EX_UNAVAILABLE_, "lock conflict: %s is held by another process", p->lockfile);
+        FAIL_ERRNO(EX_CANTCREAT_, "cannot lock lockfile", p->lockfile);
     }
     return fd;
 }
@@ -606,17 +723,25 @@ static void report_file_id(int fd, const char *path) {
     report("I%llu %llu", dev, (unsigned long long)st.stx_ino);
 }
 
-static int open_pidfile(const char *path) {
-    /* No O_TRUNC: the old content goes only once we know the new pid is ours to write. */
-    int fd = sys_open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | guarded_flags(), 0644);
-    if (fd < 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot create pidfile", path);
-    check_opened(fd, "cannot create pidfile", path);
-    report_file_id(fd, path);
+static int open_pidfile(const struct plan *p) {
+    /* No truncation yet: the old content goes only once we know the new pid is ours to write. */
+    int fd = open_job_file(p, "cannot create pidfile", p->pidfile, O_WRONLY);
+    report_file_id(fd, p->pidfile);
     return fd;
 }
 
-static void chown_to_job(int fd, const struct plan *p, const char *what, const char *path) {
-    if (sys_fchown(fd, p->uid, p->gid) != 0) FAIL_ERRNO(EX_CANTCREAT_, what, path);
+/* chroot and chdir by the rule too: an O_PATH descriptor reached without a symbolic link, then
+   fchdir. The chdir is resolved from the new root, as the job will see it. */
+static void enter_directory(const struct plan *p, const char *what, const char *path) {
+    int fd = open_by_rule(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0 || sys_fchdir(fd) != 0) fail_path(p, EX_OSERR_, what, path);
+    sys_close(fd);
+}
+
+static void set_rlimits(const struct plan *p) {
+    for (size_t i = 0; i < p->nrlimits; i++)
+        if (sys_setrlimit(p->rlimits[i].resource, &p->rlimits[i].limit) != 0)
+            fail(EX_OSERR_, "os error: setrlimit %s: %s", p->rlimits[i].name, error_text(errno_));
 }
 
 static void drop_privileges(const struct plan *p) {
@@ -634,6 +759,53 @@ static void drop_privileges(const struct plan *p) {
         fail(EX_NOPERM_, "permission denied: group 0 could be regained after setgid(%u)", p->gid);
 }
 
+__attribute__((noreturn))
+static void fail_exec(const char *path, int err) {
+    if (err == EACCES || err == EPERM)
+        fail(EX_NOPERM_, "permission denied: execve %s: %s (can the job's user search every directory on the way?)",
+             path, error_text(err));
+    if (err == ENOENT && path_exists(path))
+        fail(EX_NOINPUT_, "cannot run program: %s: its interpreter (#! line) or dynamic loader does not exist", path);
+    fail(err == ENOENT ? EX_NOINPUT_ : EX_OSERR_, "%s: %s: %s", err == ENOENT ? "cannot run program" : "os error: execve",
+         path, error_text(err));
+}
+
+/* A bare name is looked up in the job's own PATH, as the job's user and as execvpe does (an empty
+   entry is the working directory): blivetd leaves the search to us so that root never probes
+   the file system on a client's behalf. */
+__attribute__((noreturn))
+static void exec_program(const struct plan *p) {
+    if (str_chr((char *)p->exec, '/')) {
+        sys_execve(p->exec, p->argv, p->envp);
+        fail_exec(p->exec, errno_);
+    }
+    const char *search = "/bin:/usr/bin"; /* execvpe's default, for an environment without PATH */
+    for (size_t i = 0; i < p->envc; i++)
+        if (memcmp(p->envp[i], "PATH=", 5) == 0) search = p->envp[i] + 5;
+    size_t name_len = str_len(p->exec);
+    bool denied = false;
+    for (const char *dir = search;; dir++) {
+        size_t dir_len = 0;
+        while (dir[dir_len] && dir[dir_len] != ':') dir_len++;
+        char candidate[PATH_MAX];
+        if (dir_len + 1 + name_len < sizeof candidate) { /* longer: no such file, as execvpe sees it */
+            size_t n = dir_len ? dir_len : 1;
+            memcpy(candidate, dir_len ? dir : ".", n);
+            candidate[n++] = '/';
+            memcpy(candidate + n, p->exec, name_len + 1);
+            sys_execve(candidate, p->argv, p->envp);
+            if (errno_ == EACCES) denied = true;
+            else if (errno_ != ENOENT && errno_ != ENOTDIR) fail_exec(candidate, errno_);
+        }
+        dir += dir_len;
+        if (*dir == '\0') break;
+    }
+    if (denied)
+        fail(EX_NOPERM_, "permission denied: %s: not executable by the job's user, or in a directory of PATH (%s) it"
+             " may not search", p->exec, search);
+    fail(EX_NOINPUT_, "cannot run program: %s: not found in PATH (%s)", p->exec, search);
+}
+
 static void sort_ints(int *v, size_t n) {
     for (size_t i = 1; i < n; i++)
         for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
@@ -646,47 +818,39 @@ static void sort_ints(int *v, size_t n) {
 /* The daemon: runs as the grandchild of blivetd, reparented to it (blivetd is a subreaper). */
 __attribute__((noreturn))
 static void become_daemon(const struct plan *p) {
-    /* Root's privileges only serve a job root asked for; anyone else's files are opened as them. */
-    bool chown_files = p->drop && !p->files_as_user;
-    if (p->files_as_user) drop_privileges(p);
-    if (chown_files && p->uid != 0) guarded = p;
     sys_umask(p->umask);
-    redirect(STDIN_FD, "/dev/null", O_RDONLY, EX_OSERR_, "os error: open");
+    redirect_null(STDIN_FD, O_RDONLY);
+    if (p->drop) take_file_identity(p);
 
     /* Lock first: a second instance must fail before it touches the pidfile or the output files. */
-    int lock_fd = p->lockfile ? open_lockfile(p->lockfile) : -1;
+    int lock_fd = p->lockfile ? open_lockfile(p) : -1;
     bool pid_via_lock = p->pidfile && p->lockfile && str_eq(p->pidfile, p->lockfile);
 
-    if (p->stdout_path) open_output(STDOUT_FD, p->stdout_path, p->append);
-    else redirect(STDOUT_FD, "/dev/null", O_WRONLY, EX_OSERR_, "os error: open");
+    if (p->stdout_path) open_output(p, STDOUT_FD, p->stdout_path);
+    else redirect_null(STDOUT_FD, O_WRONLY);
     if (p->stderr_path && p->stdout_path && str_eq(p->stderr_path, p->stdout_path)) {
         if (sys_dup2(STDOUT_FD, STDERR_FD) < 0) FAIL_ERRNO(EX_OSERR_, "os error: dup2", p->stderr_path);
     } else if (p->stderr_path) {
-        open_output(STDERR_FD, p->stderr_path, p->append);
+        open_output(p, STDERR_FD, p->stderr_path);
     } else {
-        redirect(STDERR_FD, "/dev/null", O_WRONLY, EX_OSERR_, "os error: open");
+        redirect_null(STDERR_FD, O_WRONLY);
     }
 
-    /* Opened now, as root and with host paths; the pid is written last, once nothing can fail. */
-    int pid_fd = p->pidfile ? (pid_via_lock ? lock_fd : open_pidfile(p->pidfile)) : -1;
+    /* Opened now, with host paths; the pid is written last, once nothing can fail. */
+    int pid_fd = p->pidfile ? (pid_via_lock ? lock_fd : open_pidfile(p)) : -1;
     if (pid_via_lock) report_file_id(lock_fd, p->pidfile);
 
-    if (chown_files) {
-        if (p->stdout_path) chown_to_job(STDOUT_FD, p, "cannot chown output file", p->stdout_path);
-        if (p->stderr_path) chown_to_job(STDERR_FD, p, "cannot chown output file", p->stderr_path);
-        if (pid_fd >= 0) chown_to_job(pid_fd, p, "cannot chown pidfile", p->pidfile);
-        if (lock_fd >= 0 && !pid_via_lock) chown_to_job(lock_fd, p, "cannot chown lockfile", p->lockfile);
-    }
-
     /* chroot after the files (their paths are the host's, as blivetd sees them), before the drop. */
-    if (p->chroot && sys_chroot(p->chroot) != 0) FAIL_ERRNO(EX_OSERR_, "os error: chroot", p->chroot);
-    if (sys_chdir(p->chdir) != 0) FAIL_ERRNO(EX_OSERR_, "os error: chdir", p->chdir);
+    if (p->chroot) {
+        enter_directory(p, "os error: chroot", p->chroot);
+        if (sys_chroot(".") != 0) FAIL_ERRNO(EX_OSERR_, "os error: chroot", p->chroot);
+    }
+    enter_directory(p, "os error: chdir", p->chdir);
 
-    for (size_t i = 0; i < p->nrlimits; i++)
-        if (sys_setrlimit(p->rlimits[i].resource, &p->rlimits[i].limit) != 0)
-            fail(EX_OSERR_, "os error: setrlimit %s: %s", p->rlimits[i].name, error_text(errno_));
-
-    if (chown_files) drop_privileges(p);
+    /* Root may give its jobs limits beyond what their users could set; a client gets only its own. */
+    if (!p->client_job) set_rlimits(p);
+    if (p->drop) drop_privileges(p);
+    if (p->client_job) set_rlimits(p);
     if (pid_fd >= 0) {
         write_pid(pid_fd, sys_getpid(), p->pidfile);
         if (!pid_via_lock) sys_close(pid_fd); /* before the notify fd's dup2 could land on its number */
@@ -723,15 +887,7 @@ static void become_daemon(const struct plan *p) {
     close_fds_except(keep, nkeep);
 
     report("P%d", sys_getpid());
-    sys_execve(p->exec, p->argv, p->envp);
-    int err = errno_;
-    if (err == EACCES || err == EPERM)
-        fail(EX_NOPERM_, "permission denied: execve %s: %s (can the job's user search every directory on the way?)",
-             p->exec, error_text(err));
-    if (err == ENOENT && path_exists(p->exec))
-        fail(EX_NOINPUT_, "cannot run program: %s: its interpreter (#! line) or dynamic loader does not exist", p->exec);
-    fail(err == ENOENT ? EX_NOINPUT_ : EX_OSERR_, "%s: %s: %s", err == ENOENT ? "cannot run program" : "os error: execve",
-         p->exec, error_text(err));
+    exec_program(p);
 }
 
 void helper_main(void) {

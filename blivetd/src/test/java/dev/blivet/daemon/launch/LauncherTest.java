@@ -87,11 +87,12 @@ class LauncherTest {
         assumeTrue(Fixture.isRoot(), "CI runs as root: dropping to nobody needs it");
         Account nobody = new NativeAccounts().user("nobody").orElseThrow();
         Path work = Files.createDirectories(tmp.resolve("work"));
-        Path run = Files.createDirectories(tmp.resolve("run"));
-        Path log = Files.createDirectories(tmp.resolve("log"));
+        // The job's files are made with nobody's own permissions: it gets directories of its own.
+        Path run = ownedBy(nobody, Files.createDirectories(tmp.resolve("run")));
+        Path log = ownedBy(nobody, Files.createDirectories(tmp.resolve("log")));
         Path out = log.resolve("out.log");
         Path err = log.resolve("err.log");
-        Files.writeString(out, "earlier\n");
+        ownedBy(nobody, Files.writeString(out, "earlier\n"));
         List<String> argv = uniqueSleep();
         ResolvedJob job = Fixture.resolve("""
                 {"name": "full", "command": %s,
@@ -281,34 +282,76 @@ class LauncherTest {
     }
 
     @Test
-    void helperKilledMidStartIsAFailedStartWithNothingLeft() throws Exception {
-        Path fifo = tmp.resolve("stdout.fifo");
-        assertEquals(0, Fixture.LIBC.mkfifo(fifo.toString(), 0600));
+    void helperDyingMidStartIsAFailedStartWithNothingLeft() throws Exception {
         Path lock = tmp.resolve("mid.lock");
         Path pidfile = tmp.resolve("mid.pid");
-        // Opening a FIFO nobody reads blocks: the daemon-to-be stops mid-start, holding its lock.
-        ResolvedJob job = Fixture.resolve("""
-                {"name": "midstart", "command": ["/bin/true"], "stdout": %s, "lockfile": %s, "pidfile": %s}
-                """.formatted(quote(fifo), quote(lock), quote(pidfile)));
-        CompletableFuture<LaunchResult> launch = CompletableFuture.supplyAsync(() -> LAUNCHER.launch(job));
-        List<String> helperArgv = List.of("blivet-spawn", "midstart");
-        int[] stuck = new int[1];
-        // The daemon-to-be is the blivet-spawn that is not its session's leader.
-        Await.until(WAIT, () -> Proc.find("blivet-spawn", p -> p.cmdline().equals(helperArgv) && p.sid() != pidOf(p)
-                && p.state().equals("S")).map(pid -> stuck[0] = pid).isPresent(), "the daemon-to-be blocked on its stdout FIFO");
-        assertFalse(Fixture.lockIsFree(lock), "mid-start, it holds the lock");
-        Fixture.OS.posix().kill(stuck[0], 9);
-
-        LaunchResult.Failed result = failed(launch.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        // The daemon-to-be dies writing its pid, the last step before exec: SIGXFSZ under a file
+        // size limit of 0, after it took the lock and created the pidfile.
+        LaunchResult.Failed result = failed(LAUNCHER.launch(Fixture.resolve("""
+                {"name": "midstart", "command": ["/bin/true"], "lockfile": %s, "pidfile": %s,
+                 "rlimits": {"fsize": 0, "core": 0}}
+                """.formatted(quote(lock), quote(pidfile)))));
         assertEquals(ExitCode.JOB_EXITED, result.code());
-        assertTrue(result.message().contains("ended before it reported exec: killed by signal 9 (SIGKILL)"), result.message());
+        assertTrue(result.message().contains("ended before it reported exec: killed by signal 25 (SIGXFSZ)"), result.message());
         assertTrue(Fixture.lockIsFree(lock), "the lock is free");
-        assertFalse(Files.exists(pidfile), "no pidfile");
-        assertNoProcess(helperArgv);
+        assertFalse(Files.exists(pidfile), "the pidfile it created is removed");
+        assertNoProcess(List.of("blivet-spawn", "midstart"));
     }
 
-    private static int pidOf(Proc proc) {
-        return Integer.parseInt(proc.status("Pid"));
+    /** A FIFO nobody reads would block the open until ready_timeout: the start fails at once instead. */
+    @Test
+    void aFifoForAnOutputFileFailsTheStartAtOnce() throws Exception {
+        Path fifo = tmp.resolve("stdout.fifo");
+        assertEquals(0, Fixture.LIBC.mkfifo(fifo.toString(), 0666));
+        List<String> argv = uniqueSleep();
+        ResolvedJob job = Fixture.resolve("""
+                {"name": "fifo", "command": %s, "stdout": %s, "readiness": "notify-fd", "ready_timeout": 86400}
+                """.formatted(jsonArray(argv), quote(fifo)));
+        LaunchResult.Failed result = failed(CompletableFuture.supplyAsync(() -> LAUNCHER.launch(job))
+                .get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertEquals(ExitCode.CANT_CREATE, result.code());
+        assertEquals("cannot create output file: " + fifo + ": not a regular file", result.message());
+        assertNoProcess(argv);
+    }
+
+    /**
+     * Attack 2 of issue 8: between validation and start, nobody swaps a directory of its job's
+     * paths for a symlink to a root-only directory. Nothing there is touched.
+     */
+    @Test
+    void aDirectorySwappedForASymlinkAfterValidationLeadsNowhere() throws Exception {
+        assumeTrue(Fixture.isRoot(), "root starts a job for nobody");
+        Account nobody = new NativeAccounts().user("nobody").orElseThrow();
+        Path rootOnly = Files.createDirectories(tmp.resolve("root-only"));
+        Files.setPosixFilePermissions(rootOnly, PosixFilePermissions.fromString("rwx------"));
+        Path secret = Files.writeString(rootOnly.resolve("out.log"), "root's data\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Path nobodys = ownedBy(nobody, Files.createDirectories(tmp.resolve("nobodys")));
+        Path run = ownedBy(nobody, Files.createDirectories(nobodys.resolve("run")));
+        List<String> argv = uniqueSleep();
+        ResolvedJob job = Fixture.resolve("""
+                {"name": "swapped", "user": "nobody", "command": %s, "stdout": %s, "pidfile": %s}
+                """.formatted(jsonArray(argv), quote(run.resolve("out.log")), quote(run.resolve("swapped.pid"))));
+
+        Files.delete(run);
+        Files.createSymbolicLink(run, rootOnly);
+        LaunchResult.Failed result = failed(LAUNCHER.launch(job));
+        assertEquals(ExitCode.CANT_CREATE, result.code());
+        assertEquals("cannot create output file: " + run.resolve("out.log") + ": a component of the path is a symbolic"
+                + " link, which blivet never follows; name the real path", result.message());
+        assertEquals("root's data\n", Files.readString(secret), "not truncated");
+        assertEquals(0, Files.getAttribute(secret, "unix:uid"), "not chowned");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
+        try (var files = Files.list(rootOnly)) {
+            assertEquals(List.of(secret), files.toList(), "nothing created in the root-only directory");
+        }
+        assertNoProcess(argv);
+    }
+
+    private static Path ownedBy(Account account, Path path) throws IOException {
+        Files.setAttribute(path, "unix:uid", account.uid());
+        Files.setAttribute(path, "unix:gid", account.gid());
+        return path;
     }
 
     @Test
@@ -351,21 +394,21 @@ class LauncherTest {
         assertEquals(0, job.exit().get(WAIT.toSeconds(), TimeUnit.SECONDS).code(), "chattr " + flag + " " + dir);
     }
 
+    /** A hardlink someone made to root's file, where a root job's output goes: root's file stays as it was. */
     @Test
-    void rootNeverChownsAHardlinkPlantedForTheJobsUser() throws Exception {
-        assumeTrue(Fixture.isRoot(), "root opens files for a job that drops to nobody");
+    void aRootJobNeverWritesThroughAHardlink() throws Exception {
         Path precious = tmp.resolve("precious");
         Files.writeString(precious, "root's data\n");
         Path planted = tmp.resolve("out.log");
         Files.createLink(planted, precious); // what a user could do in a directory it can write to
         List<String> argv = uniqueSleep();
         LaunchResult.Failed result = failed(LAUNCHER.launch(Fixture.resolve("""
-                {"name": "planted", "user": "nobody", "stdout": %s, "command": %s}
+                {"name": "planted", "stdout": %s, "command": %s}
                 """.formatted(quote(planted), jsonArray(argv)))));
         assertEquals(ExitCode.CANT_CREATE, result.code());
-        assertTrue(result.message().contains(planted + ": has 2 hard links"), result.message());
+        assertEquals("cannot create output file: " + planted + ": has 2 hard links; blivet uses an existing file only with one",
+                result.message());
         assertEquals("root's data\n", Files.readString(precious), "not truncated");
-        assertEquals(0, Files.getAttribute(precious, "unix:uid"), "not chowned");
         assertNoProcess(argv);
     }
 

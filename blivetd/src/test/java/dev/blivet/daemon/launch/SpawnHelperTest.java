@@ -4,17 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.blivet.daemon.testing.Await;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,64 +21,29 @@ import org.junit.jupiter.params.provider.CsvSource;
  * its words for every failure, and what the started program inherits.
  */
 class SpawnHelperTest {
-    private static final Path HELPER = HelperSpawner.locateHelper();
-    private static final Duration WAIT = Duration.ofSeconds(20);
-
     @TempDir
     Path tmp;
 
-    private record Run(int exit, Path report) {
-        String text() {
-            try {
-                return Files.readString(report);
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            }
-        }
+    private HelperRun run(String shellSetup, boolean reportPipe, byte[] plan) throws Exception {
+        return HelperRun.run(tmp, shellSetup, reportPipe, plan);
+    }
+
+    private HelperRun run(String... records) throws Exception {
+        return HelperRun.run(tmp, List.of(records));
     }
 
     private static byte[] plan(String magic, List<String> records) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes((magic + "\0").getBytes(StandardCharsets.UTF_8));
-        for (String record : records) {
-            out.writeBytes((record + "\0").getBytes(StandardCharsets.UTF_8));
-        }
-        return out.toByteArray();
+        return HelperRun.plan(magic, records);
     }
 
-    /** Runs the helper through sh, which opens fd 3 and 4 for it; shellSetup runs before the exec. */
-    private Run run(String shellSetup, boolean reportPipe, byte[] plan) throws Exception {
-        Path planFile = Files.write(tmp.resolve("plan"), plan);
-        Path report = tmp.resolve("report");
-        Files.deleteIfExists(report);
-        Files.createFile(report);
-        String redirects = reportPipe ? " 3<\"$1\" 4>>\"$2\"" : " 3<\"$1\"";
-        Process helper = new ProcessBuilder("/bin/sh", "-c", shellSetup + " exec \"$0\"" + redirects,
-                HELPER.toString(), planFile.toString(), report.toString())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .redirectErrorStream(true)
-                .start();
-        assertTrue(helper.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "the helper exits at once");
-        return new Run(helper.exitValue(), report);
-    }
-
-    private Run run(String... records) throws Exception {
-        return run("", true, plan("BLVT1", List.of(records)));
-    }
-
-    /** The daemon's lines may come after the intermediate exited (and F and P in either order): waits for one. */
-    private static String awaitLine(Run run, String prefix) {
-        Pattern line = Pattern.compile("^" + Pattern.quote(prefix) + ".*$", Pattern.MULTILINE);
-        Await.until(WAIT, () -> line.matcher(run.text()).find(), "a report line starting with " + prefix);
-        Matcher m = line.matcher(run.text());
-        m.find();
-        return m.group();
+    private static String awaitLine(HelperRun run, String prefix) {
+        return run.awaitLine(prefix);
     }
 
     @Test
     void runsThePlanWithItsEnvironmentLimitsAndUmaskAndNothingInherited() throws Exception {
         Path out = tmp.resolve("out");
-        Run run = run("trap '' INT HUP USR1;", true, plan("BLVT1", List.of(
+        HelperRun run = run("trap '' INT HUP USR1;", true, plan("BLVT1", List.of(
                 "exec=/bin/sh", "arg=sh", "arg=-c",
                 "arg=printf '%s|%s|%s\\n' \"$GREETING\" \"$(ulimit -n)\" \"$(pwd)\" > out;"
                         + " grep -E '^Sig(Ign|Blk)' /proc/self/status >> out",
@@ -93,7 +52,7 @@ class SpawnHelperTest {
         assertEquals(0, run.exit(), "the intermediate exits 0 once it has forked");
 
         String forked = awaitLine(run, "P");
-        Await.until(WAIT, () -> lines(out) == 3, "the job's output");
+        Await.until(HelperRun.WAIT, () -> lines(out) == 3, "the job's output");
         // The intermediate writes F after its fork returns, the daemon P a few calls later: no order between them.
         assertEquals(List.of("F" + forked.substring(1), forked), run.text().lines().sorted().toList(),
                 "F and P, for the same pid");
@@ -151,35 +110,36 @@ class SpawnHelperTest {
         "rlimit=cores:1:1             | unknown rlimit cores",
         "rlimit=core:1:lots           | bad number for rlimit: lots",
         "bogus=1                      | unknown plan key bogus",
+        "resolve=follow               | unknown resolve follow",
         "chdir                        | plan record without '=': chdir",
     })
     void refusesABrokenPlanBeforeForking(String record, String message) throws Exception {
-        Run run = run("exec=/bin/true", "arg=true", "chdir=/", record);
+        HelperRun run = run("exec=/bin/true", "arg=true", "chdir=/", record);
         assertEquals(70, run.exit());
         assertEquals("E70 internal error: " + message + "\n", run.text(), "one line, and no fork");
     }
 
     @Test
     void refusesAPlanFromAnotherVersionOrCutShort() throws Exception {
-        Run otherVersion = run("", true, plan("BLVT0", List.of("exec=/bin/true", "arg=true", "chdir=/")));
+        HelperRun otherVersion = run("", true, plan("BLVT0", List.of("exec=/bin/true", "arg=true", "chdir=/")));
         assertEquals(70, otherVersion.exit());
         assertEquals("E70 internal error: plan has no magic (helper and blivetd versions differ?)\n", otherVersion.text());
 
-        Run incomplete = run("exec=/bin/true", "arg=true");
+        HelperRun incomplete = run("exec=/bin/true", "arg=true");
         assertEquals("E70 internal error: plan lacks exec, argv or chdir\n", incomplete.text());
 
         byte[] unterminated = plan("BLVT1", List.of("exec=/bin/true", "arg=true", "chdir=/"));
-        Run cut = run("", true, java.util.Arrays.copyOf(unterminated, unterminated.length - 1));
+        HelperRun cut = run("", true, java.util.Arrays.copyOf(unterminated, unterminated.length - 1));
         assertEquals("E70 internal error: plan not NUL-terminated\n", cut.text());
 
-        Run empty = run("", true, new byte[0]);
+        HelperRun empty = run("", true, new byte[0]);
         assertEquals("E70 internal error: plan size 0\n", empty.text());
     }
 
     @Test
     void withoutAReportPipeItStartsNothing() throws Exception {
         Path marker = tmp.resolve("ran");
-        Run run = run("", false, plan("BLVT1", List.of("exec=/bin/touch", "arg=touch", "arg=" + marker, "chdir=/")));
+        HelperRun run = run("", false, plan("BLVT1", List.of("exec=/bin/touch", "arg=touch", "arg=" + marker, "chdir=/")));
         assertEquals(70, run.exit(), "not started by blivetd: nowhere to report, so nothing to do");
         assertEquals("", run.text());
         assertTrue(Files.notExists(marker));

@@ -1,0 +1,73 @@
+package dev.blivet.daemon.launch;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.blivet.daemon.testing.Await;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs blivet-spawn on its own: a hand-written plan on fd 3 and a report file on fd 4, as
+ * blivetd's posix_spawn would hand them over, but with no Java validation in front.
+ *
+ * @param exit how the helper (the intermediate, once it has forked) exited
+ * @param report the file its report lines, and its daemon's, are appended to
+ */
+record HelperRun(int exit, Path report) {
+    static final Path HELPER = HelperSpawner.locateHelper();
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    static byte[] plan(String magic, List<String> records) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes((magic + "\0").getBytes(StandardCharsets.UTF_8));
+        for (String record : records) {
+            out.writeBytes((record + "\0").getBytes(StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+    }
+
+    /** Runs the helper through sh, which opens fd 3 and 4 for it; shellSetup runs before the exec. */
+    static HelperRun run(Path dir, String shellSetup, boolean reportPipe, byte[] plan) throws Exception {
+        Path planFile = Files.write(dir.resolve("plan"), plan);
+        Path report = dir.resolve("report");
+        Files.deleteIfExists(report);
+        Files.createFile(report);
+        String redirects = reportPipe ? " 3<\"$1\" 4>>\"$2\"" : " 3<\"$1\"";
+        Process helper = new ProcessBuilder("/bin/sh", "-c", shellSetup + " exec \"$0\"" + redirects,
+                HELPER.toString(), planFile.toString(), report.toString())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectErrorStream(true)
+                .start();
+        assertTrue(helper.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "the helper exits at once");
+        return new HelperRun(helper.exitValue(), report);
+    }
+
+    static HelperRun run(Path dir, List<String> records) throws Exception {
+        return run(dir, "", true, plan("BLVT1", records));
+    }
+
+    String text() {
+        try {
+            return Files.readString(report);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The daemon's lines may come after the intermediate exited (and F and P in either order): waits for one. */
+    String awaitLine(String prefix) {
+        Pattern line = Pattern.compile("^" + Pattern.quote(prefix) + ".*$", Pattern.MULTILINE);
+        Await.until(WAIT, () -> line.matcher(text()).find(), "a report line starting with " + prefix + " in: " + text());
+        Matcher m = line.matcher(text());
+        m.find();
+        return m.group();
+    }
+}
