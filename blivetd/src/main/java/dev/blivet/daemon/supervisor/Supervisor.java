@@ -469,14 +469,18 @@ public final class Supervisor implements AutoCloseable {
         job.pidfileId = null;
         job.lastError = null;
         job.notifyStatus = null;
-        job.launchCancel = new LaunchCancel();
+        job.launchCancel = null;
         if (!exempt(job.owner) && launchesInFlight(job.owner) >= limits.maxStartsPerUser()) {
             // Only a restart gets here (a start request past the limit was refused): it waits its turn.
-            log.info("job " + job.name + ": uid " + job.owner + " has " + limits.maxStartsPerUser()
-                    + " starts pending, the most a user may have (" + Limits.STARTS_OPTION + "): waiting for one to end");
-            job.waitingToStart = true;
-            waitingStarts.computeIfAbsent(job.owner, owner -> new java.util.ArrayDeque<>()).add(job);
-            return;
+            try {
+                waitingStarts.computeIfAbsent(job.owner, owner -> new java.util.ArrayDeque<>()).add(job);
+                job.waitingToStart = true;
+                log.info("job " + job.name + ": uid " + job.owner + " has " + limits.maxStartsPerUser() + " starts"
+                        + " pending, the most a user may have (" + Limits.STARTS_OPTION + "): waiting for one to end");
+                return;
+            } catch (OutOfMemoryError e) {
+                unqueue(job); // no room to queue it: it starts now rather than stay STARTING for ever
+            }
         }
         dispatch(job, run, resolved);
     }
@@ -487,6 +491,7 @@ public final class Supervisor implements AutoCloseable {
         job.launchesInFlight++;
         CompletableFuture<LaunchResult> launch;
         try {
+            job.launchCancel = new LaunchCancel();
             launch = launcher.launch(resolved, job.launchCancel);
         } catch (RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
             // Whatever happens, the loop must hear back, or the job would stay STARTING forever.
