@@ -207,6 +207,9 @@ public final class Supervisor implements AutoCloseable {
                 job.source = "client";
                 jobs.put(job.name, job);
             }
+            if (!job.state().hasProcess()) {
+                checkStartLimit(uid); // before the new spec replaces the old one
+            }
             setSpec(job, spec, resolved);
             return startJob(job, uid, wait);
         });
