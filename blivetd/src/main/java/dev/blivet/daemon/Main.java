@@ -1,6 +1,7 @@
 package dev.blivet.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.blivet.common.Defaults;
 import dev.blivet.common.JobSpecResolver;
 import dev.blivet.common.NativeAccounts;
 import dev.blivet.common.SocketPaths;
@@ -12,6 +13,7 @@ import dev.blivet.daemon.launch.Reaper;
 import dev.blivet.daemon.server.ControlServer;
 import dev.blivet.daemon.server.RequestHandler;
 import dev.blivet.daemon.supervisor.JobsDirectory;
+import dev.blivet.daemon.supervisor.Limits;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,6 +38,8 @@ public final class Main implements Callable<Integer> {
     static final int EXIT_CANNOT_START = 69;
     /** Exit code when a thread died of an unforeseen error: EX_SOFTWARE. */
     static final int EXIT_INTERNAL = 70;
+    /** Exit code for options that parse but make no sense (a limit of 0): picocli's usage error. */
+    static final int EXIT_USAGE = 2;
 
     /**
      * Completed once blivetd answers on its socket and has its signal handlers: from then on a
@@ -61,6 +65,15 @@ public final class Main implements Callable<Integer> {
             description = "error, warn, info or debug (default ${DEFAULT-VALUE}).")
     String logLevel;
 
+    @Option(names = Limits.JOBS_OPTION, paramLabel = "N", defaultValue = "" + Defaults.MAX_JOBS_PER_USER,
+            description = "Jobs one non-root user may have, in any state (default ${DEFAULT-VALUE}); root is not limited.")
+    int maxJobsPerUser;
+
+    @Option(names = Limits.STARTS_OPTION, paramLabel = "N", defaultValue = "" + Defaults.MAX_STARTS_PER_USER,
+            description = "Starts one non-root user may have waiting for readiness at once (default ${DEFAULT-VALUE});"
+                    + " a start past it is refused, a restart past it waits its turn; root is not limited.")
+    int maxStartsPerUser;
+
     static final class VersionProvider implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
@@ -81,6 +94,13 @@ public final class Main implements Callable<Integer> {
             log.error("fatal: thread " + thread.getName() + " died: " + error);
             Runtime.getRuntime().halt(EXIT_INTERNAL);
         });
+        Limits limits;
+        try {
+            limits = new Limits(maxJobsPerUser, maxStartsPerUser);
+        } catch (IllegalArgumentException e) {
+            log.error(e.getMessage());
+            return EXIT_USAGE;
+        }
         NativeOs os = new NativeOs();
         Map<String, String> env = System.getenv();
         int euid = os.posix().geteuid();
@@ -100,7 +120,7 @@ public final class Main implements Callable<Integer> {
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver);
         ObjectMapper mapper = ProtocolJson.newMapper();
-        Supervisor supervisor = new Supervisor(launcher, reaper, os, log, Clock.systemUTC(), euid);
+        Supervisor supervisor = new Supervisor(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
         ControlServer server;
         try {
             server = new ControlServer(socketPath, os, log, supervisor,
@@ -137,6 +157,7 @@ public final class Main implements Callable<Integer> {
         java.util.List<dev.blivet.daemon.supervisor.JobSnapshot> last = supervisor.stopAll().get();
         new StateFile(state).write(mapper, last, log);
         supervisor.close();
+        launcher.close();
         reaper.close();
         return 0;
     }

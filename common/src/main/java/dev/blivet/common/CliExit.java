@@ -56,7 +56,7 @@ public enum CliExit {
             case BAD_REQUEST, LINE_TOO_LONG -> USAGE;
             case INVALID_SPEC -> INVALID_SPEC;
             case NOT_FOUND -> NOT_FOUND;
-            case CONFLICT, START_FAILED -> NOT_RUNNING;
+            case CONFLICT, START_FAILED, LIMIT_EXCEEDED -> NOT_RUNNING;
             case PERMISSION_DENIED -> PERMISSION_DENIED;
             case TIMEOUT -> TIMEOUT;
             case TOO_MANY_CLIENTS, SHUTTING_DOWN -> UNREACHABLE;

@@ -31,4 +31,20 @@ public final class Defaults {
 
     /** Highest fd number a job may ask for its notify fd: keeps the helper's fd layout small. */
     public static final int MAX_NOTIFY_FD = 255;
+
+    /**
+     * Jobs (of any state) one non-root uid may have in blivetd at once (blivetd
+     * --max-jobs-per-user). Each costs a few KiB and, while it runs, up to 2 fds in blivetd;
+     * 256 is far more than any one user's daemons, and 256 per user keeps a hostile user from
+     * growing blivetd's heap and fd table without bound. Root and blivetd's own user are exempt.
+     */
+    public static final int MAX_JOBS_PER_USER = 256;
+    /**
+     * Starts (STARTING: spawned, not yet ready) one non-root uid may have pending at once
+     * (blivetd --max-starts-per-user). Each holds up to 3 fds and a slot in the launch loop's
+     * poll set until ready or ready_timeout (up to a day); 16 lets a user start a whole stack
+     * at once and keeps a user's never-ready jobs from filling blivetd's fd table. A start
+     * request past it is refused; a restart past it waits its turn. Root is exempt.
+     */
+    public static final int MAX_STARTS_PER_USER = 16;
 }

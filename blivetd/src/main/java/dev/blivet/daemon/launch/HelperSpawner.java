@@ -25,6 +25,7 @@ final class HelperSpawner {
     private static final int FILE_ACTIONS_SIZE = 256;
     private static final int O_RDONLY = 0;
     private static final int O_WRONLY = 1;
+    private static final int F_SETFL = 4;
 
     /** The helper's pid and the read ends of its pipes (readyFd is -1 unless asked for). */
     record Spawned(int pid, int reportFd, int readyFd) {
@@ -74,6 +75,13 @@ final class HelperSpawner {
             if (readyPipe) {
                 ready = pipe();
                 liftPair(ready);
+            }
+            // Only blivetd's read ends: the launch loop reads them without ever blocking, while the
+            // job's write end of its notify pipe keeps the ordinary blocking semantics. Before the
+            // spawn, so that nothing after it can fail and leave a helper nobody watches.
+            nonBlocking(report[0]);
+            if (readyPipe) {
+                nonBlocking(ready[0]);
             }
             int pid = spawnHelper(jobName, planFd, report[1], ready[1]);
             int reportRead = report[0];
@@ -134,6 +142,12 @@ final class HelperSpawner {
             written += (int) Math.max(n, 0);
         }
         return fd;
+    }
+
+    private void nonBlocking(int fd) throws LaunchException {
+        if (os.libc().fcntl(fd, F_SETFL, LinuxLibC.O_NONBLOCK) != 0) {
+            throw osError("fcntl(F_SETFL)");
+        }
     }
 
     private int[] pipe() throws LaunchException {

@@ -6,7 +6,6 @@ import dev.blivet.common.Readiness;
 import dev.blivet.common.ResolvedJob;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -15,9 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Starts one resolved job as a daemon and reports whether it became ready: spawns blivet-spawn,
@@ -25,10 +22,11 @@ import java.util.concurrent.TimeoutException;
  * all within the job's ready_timeout. A failed start leaves nothing behind: the job's process
  * group is killed and reaped, the pidfile it wrote is removed, its lock dies with it.
  *
- * <p>Thread-safe: each call works on its own {@link Attempt}; the supervisor may launch several
- * jobs at once.
+ * <p>Every start runs as a small state machine on one {@link LaunchLoop} thread: waiting, for
+ * the report, readiness, the grace period or the reaper after a kill, costs no thread, and no
+ * thread is created per start (see docs/architecture.md, Rule 5: no wait holds a thread).
  */
-public final class Launcher {
+public final class Launcher implements AutoCloseable {
     private static final int SIGKILL = 9;
     /** How long to wait for the reaper after a SIGKILL: it only has to notice an exit. */
     private static final Duration REAP_WAIT = Duration.ofSeconds(5);
@@ -40,8 +38,11 @@ public final class Launcher {
     private final LockHolders lockHolders = new LockHolders(Path.of("/proc/locks"));
     private final Path notifyDir;
     private final ProcessGroups groups;
+    private final LaunchLoop loop;
+    /** Read buffer shared by all attempts: they only read on the loop thread. */
+    private final byte[] buffer = new byte[4096];
     /** Each launch gets its own notify socket path: a late close of the last one cannot unlink it. */
-    private final java.util.concurrent.atomic.AtomicLong notifySequence = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong notifySequence = new AtomicLong();
 
     /**
      * @param notifyDir where sd-notify sockets are made, created if missing; made 0711 so jobs of
@@ -57,6 +58,7 @@ public final class Launcher {
         this.spawner = new HelperSpawner(os, helper);
         this.notifyDir = notifyDir;
         this.groups = new ProcessGroups(os, reaper);
+        this.loop = new LaunchLoop(os);
     }
 
     /** The helper that {@link HelperSpawner#locateHelper()} finds. */
@@ -64,102 +66,173 @@ public final class Launcher {
         return HelperSpawner.locateHelper();
     }
 
+    /**
+     * Starts {@code job}; the future completes (on the launch thread: keep dependents short) once
+     * it is ready or its start has failed and been cleaned up. {@code cancel} cuts the wait short
+     * (a stop while the job is starting). Never blocks; never throws for a failed start.
+     */
+    public CompletableFuture<LaunchResult> launch(ResolvedJob job, LaunchCancel cancel) {
+        CompletableFuture<LaunchResult> result = new CompletableFuture<>();
+        loop.submit(new Attempt(job, cancel, result));
+        return result;
+    }
+
+    /** Starts {@code job} and blocks the calling thread until it is ready or failed: for tools and tests. */
     public LaunchResult launch(ResolvedJob job) {
-        try (LaunchCancel never = new LaunchCancel(os)) {
-            return launch(job, never);
-        }
+        return launch(job, new LaunchCancel()).join();
     }
 
-    /** A launch that {@code cancel} can cut short (a stop while the job is starting). */
-    public LaunchResult launch(ResolvedJob job, LaunchCancel cancel) {
-        return new Attempt(job, cancel).run();
+    @Override
+    public void close() {
+        loop.close();
     }
 
-    /** One start, from spawn to ready or to a clean failure. */
-    private final class Attempt {
+    private enum Phase {
+        /** Not spawned yet. */
+        SPAWN,
+        /** Reading blivet-spawn's report until EOF. */
+        REPORT,
+        /** Waiting for the notify-fd newline or sd-notify READY=1. */
+        READY,
+        /** Ready; waiting out start_grace. */
+        GRACE,
+        /** EOF without the positive report: waiting (bounded) to learn how the process ended. */
+        DEATH,
+        /** Failed: helper sent SIGKILL, waiting (bounded) for its reap. */
+        KILL_HELPER,
+        /** Failed: group sent SIGKILL, waiting (bounded) for the daemon's reap. */
+        KILL_DAEMON,
+        DONE
+    }
+
+    /** One start, from spawn to ready or to a clean failure; touched on the loop thread only. */
+    private final class Attempt implements LaunchLoop.Task {
         private final ResolvedJob job;
         private final LaunchCancel cancel;
+        private final CompletableFuture<LaunchResult> result;
         private final long deadline;
         private final Instant startedAt = Instant.now();
-        private final byte[] buffer = new byte[4096];
+        private final ReportParser report = new ReportParser();
+        private Phase phase = Phase.SPAWN;
+        /** End of the current bounded wait (GRACE, DEATH, KILL_*). */
+        private long phaseEnd;
         private long spawnedAt;
+        private long execAt;
+        private Instant readyAt;
         private HelperSpawner.Spawned helper;
+        private int reportFd = -1;
+        private int readyFd = -1;
         private CompletableFuture<ExitStatus> helperExit;
         private int daemonPid = -1;
-        private int daemonPidfd = -1;
         private CompletableFuture<ExitStatus> daemonExit;
         private SdNotifySocket notifySocket;
         private ExitStatus jobExit;
-        private final ReportParser report = new ReportParser();
+        private LaunchException failure;
 
-        Attempt(ResolvedJob job, LaunchCancel cancel) {
+        Attempt(ResolvedJob job, LaunchCancel cancel, CompletableFuture<LaunchResult> result) {
             this.job = job;
             this.cancel = cancel;
+            this.result = result;
             this.deadline = System.nanoTime() + job.readyTimeout().toNanos();
         }
 
-        LaunchResult run() {
-            boolean started = false;
-            try {
-                List<String> env = new ArrayList<>(job.env());
-                if (job.readiness() == Readiness.SD_NOTIFY) {
-                    notifySocket = SdNotifySocket.open(os, notifyDir.resolve(job.name() + "." + notifySequence.incrementAndGet()
-                            + ".notify"), job.identity());
-                    env.add(Defaults.NOTIFY_SOCKET_ENV + "=" + notifySocket.path());
-                }
-                byte[] plan = encoder.encode(job, env);
-                spawnedAt = System.nanoTime();
-                helper = spawner.spawn(job.name(), plan, job.readiness() == Readiness.NOTIFY_FD);
-                reaper.childSpawned();
-                helperExit = reaper.claim(helper.pid(), spawnedAt);
-                long execAt = readReport();
-                awaitReadiness();
-                Instant readyAt = Instant.now();
-                awaitGrace(execAt);
-                started = true;
-                // The pidfd only watched the start. Kept for the job's life it would cost nothing
-                // here, but every later spawn copies blivetd's fd table and the helper closes it
-                // again: with 1000 running jobs that was 1000 fds per start. Signals reach the job
-                // through the reaper's knowledge of its unreaped children (ProcessGroups).
-                return new LaunchResult.Started(daemonPid, helper.pid(), helper.readyFd(), startedAt, readyAt,
-                        notifySocket, daemonExit, report.pidfileId()); // the notify pipe and socket are the caller's now
-            } catch (LaunchException e) {
-                cleanUp();
-                return new LaunchResult.Failed(e.code(), e.getMessage(), jobExit);
-            } catch (RuntimeException | LinkageError e) {
-                // A bug or a missing libc symbol must still leave nothing behind.
-                cleanUp();
-                return new LaunchResult.Failed(ExitCode.SOFTWARE, "internal error: " + e, jobExit);
-            } finally {
-                if (helper != null) {
-                    os.close(helper.reportFd());
-                    if (!started) {
-                        os.close(helper.readyFd());
-                    }
-                }
-                os.close(daemonPidfd);
-                if (!started && notifySocket != null) {
-                    notifySocket.close();
-                }
-            }
+        @Override
+        public int[] fds() {
+            return switch (phase) {
+                case REPORT -> new int[] {reportFd};
+                case READY -> new int[] {notifySocket != null ? notifySocket.fd() : readyFd};
+                default -> new int[0];
+            };
         }
 
-        /** Reads the helper's report until EOF; returns when execve happened (nanoTime). */
-        private long readReport() throws LaunchException {
-            Poller poller = new Poller(os, helper.reportFd(), cancel.fd());
-            while (true) {
-                if (!poller.await(deadline)) {
-                    throw timeout("blivet-spawn did not finish setting up the job");
+        @Override
+        public long wakeAt() {
+            return switch (phase) {
+                case REPORT, READY -> deadline;
+                case GRACE, DEATH, KILL_HELPER, KILL_DAEMON -> phaseEnd;
+                default -> Long.MAX_VALUE;
+            };
+        }
+
+        @Override
+        public boolean step() {
+            try {
+                advance();
+            } catch (LaunchException e) {
+                fail(e);
+            }
+            return phase == Phase.DONE;
+        }
+
+        @Override
+        public boolean crashed(Throwable error) {
+            // Out of memory or threads is the machine's state, not a bug: the start fails as an OS error.
+            LaunchException e = error instanceof VirtualMachineError
+                    ? new LaunchException(ExitCode.OS_ERROR, "os error: out of resources while starting job " + job.name()
+                            + ": " + error)
+                    : new LaunchException(ExitCode.SOFTWARE, "internal error: " + error);
+            if (failure == null) {
+                fail(e);
+            } else {
+                finishFailure(); // the cleanup itself failed: release what can be released and answer
+            }
+            return phase == Phase.DONE;
+        }
+
+        /** Moves through as many phases as the current state allows. */
+        private void advance() throws LaunchException {
+            Phase before;
+            do {
+                before = phase;
+                switch (phase) {
+                    case SPAWN -> spawn();
+                    case REPORT -> readReport();
+                    case READY -> awaitReadiness();
+                    case GRACE -> awaitGrace();
+                    case DEATH -> awaitDeath();
+                    case KILL_HELPER -> afterHelperKilled();
+                    case KILL_DAEMON -> afterDaemonKilled();
+                    case DONE -> {
+                    }
                 }
-                failIfCancelled();
-                long n = os.libc().read(helper.reportFd(), buffer, buffer.length);
+            } while (phase != before);
+        }
+
+        private void spawn() throws LaunchException {
+            cancel.onCancel(() -> loop.poke(this));
+            List<String> env = new ArrayList<>(job.env());
+            if (job.readiness() == Readiness.SD_NOTIFY) {
+                notifySocket = SdNotifySocket.open(os, notifyDir.resolve(job.name() + "." + notifySequence.incrementAndGet()
+                        + ".notify"), job.identity());
+                env.add(Defaults.NOTIFY_SOCKET_ENV + "=" + notifySocket.path());
+            }
+            byte[] plan = encoder.encode(job, env);
+            spawnedAt = System.nanoTime();
+            helper = spawner.spawn(job.name(), plan, job.readiness() == Readiness.NOTIFY_FD);
+            reportFd = helper.reportFd();
+            readyFd = helper.readyFd();
+            reaper.childSpawned();
+            helperExit = reaper.claim(helper.pid(), spawnedAt);
+            helperExit.whenComplete((exit, error) -> loop.poke(this));
+            phase = Phase.REPORT;
+        }
+
+        /** Reads what the report pipe holds; at EOF decides between failure and readiness. */
+        private void readReport() throws LaunchException {
+            failIfCancelled();
+            while (true) {
+                long n = os.libc().read(reportFd, buffer, buffer.length);
                 if (n == 0) {
-                    break;
+                    reportEnded();
+                    return;
                 }
                 if (n < 0) {
                     int errno = os.errno();
-                    if (errno == LinuxLibC.EINTR || errno == LinuxLibC.EAGAIN) {
+                    if (errno == LinuxLibC.EINTR) {
                         continue;
+                    }
+                    if (errno == LinuxLibC.EAGAIN) {
+                        break;
                     }
                     throw new LaunchException(ExitCode.OS_ERROR, "os error: reading the report pipe: " + os.strerror(errno));
                 }
@@ -168,7 +241,21 @@ public final class Launcher {
                     daemonForked(report.forkedPid());
                 }
             }
-            long execAt = System.nanoTime();
+            if (System.nanoTime() - deadline >= 0) {
+                throw timeout("blivet-spawn did not finish setting up the job");
+            }
+        }
+
+        private void daemonForked(int pid) {
+            daemonPid = pid;
+            daemonExit = reaper.claim(pid, spawnedAt);
+            daemonExit.whenComplete((exit, error) -> loop.poke(this));
+        }
+
+        private void reportEnded() throws LaunchException {
+            execAt = System.nanoTime();
+            os.close(reportFd);
+            reportFd = -1;
             if (report.failed()) {
                 ExitCode code = ExitCode.fromCode(report.errorCode());
                 throw new LaunchException(code, code == ExitCode.UNAVAILABLE ? nameLockHolder(report.errorMessage())
@@ -176,84 +263,88 @@ public final class Launcher {
             }
             if (report.execPid() <= 0 || report.execPid() != daemonPid) {
                 // EOF without the positive report: the helper or the daemon died on the way.
-                ExitStatus died = daemonExit != null ? awaitExit(daemonExit) : awaitExit(helperExit);
-                String who = daemonExit != null ? "the job's process (pid " + daemonPid + ")" : "blivet-spawn (pid "
-                        + helper.pid() + ")";
-                throw new LaunchException(ExitCode.JOB_EXITED, "start failed: " + who + " ended before it reported"
-                        + " exec" + (died == null ? "" : ": " + died.describe()));
+                phase = Phase.DEATH;
+                phaseEnd = System.nanoTime() + REAP_WAIT.toNanos();
+                return;
             }
-            return execAt;
+            if (job.readiness() == Readiness.EXEC) {
+                ready(); // execve succeeded: that is the readiness
+            } else {
+                phase = Phase.READY;
+            }
         }
 
-        private void daemonForked(int pid) {
-            daemonPid = pid;
-            daemonExit = reaper.claim(pid, spawnedAt);
-            // -1 when it is already gone: daemonExit then tells how it ended. A pidfd opened after
-            // the reaper took the pid could name a stranger that reused it, so it is dropped then.
-            daemonPidfd = os.libc().pidfd_open(pid, 0);
-            if (daemonPidfd >= 0 && daemonExit.isDone()) {
-                os.close(daemonPidfd);
-                daemonPidfd = -1;
+        /** How the process that should have reported ended, once the reaper knows (or after REAP_WAIT). */
+        private void awaitDeath() throws LaunchException {
+            CompletableFuture<ExitStatus> exit = daemonExit != null ? daemonExit : helperExit;
+            if (!exit.isDone() && System.nanoTime() - phaseEnd < 0) {
+                return;
             }
+            ExitStatus died = exit.getNow(null);
+            String who = daemonExit != null ? "the job's process (pid " + daemonPid + ")" : "blivet-spawn (pid "
+                    + helper.pid() + ")";
+            throw new LaunchException(ExitCode.JOB_EXITED, "start failed: " + who + " ended before it reported"
+                    + " exec" + (died == null ? "" : ": " + died.describe()));
         }
 
         private void awaitReadiness() throws LaunchException {
-            switch (job.readiness()) {
-                case EXEC -> {
-                    // execve succeeded: that is the readiness.
-                }
-                case NOTIFY_FD -> awaitNotifyFd();
-                case SD_NOTIFY -> awaitSdNotify();
-            }
-        }
-
-        private void awaitNotifyFd() throws LaunchException {
-            Poller poller = new Poller(os, helper.readyFd(), daemonPidfd, cancel.fd());
-            while (true) {
-                failIfCancelled();
-                failIfExited("before it wrote its readiness newline to fd " + job.notifyFd());
-                if (!poller.await(deadline)) {
-                    throw timeout("no newline on fd " + job.notifyFd());
-                }
-                if (poller.isReady(0)) {
-                    long n = os.libc().read(helper.readyFd(), buffer, buffer.length);
-                    if (n == 0) {
-                        failIfExited("after it closed fd " + job.notifyFd() + " without a readiness newline");
-                        throw new LaunchException(ExitCode.JOB_EXITED, "start failed: job " + job.name()
-                                + " closed fd " + job.notifyFd() + " without writing its readiness newline");
-                    }
-                    for (int i = 0; i < n; i++) {
-                        if (buffer[i] == '\n') {
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-
-        private void awaitSdNotify() throws LaunchException {
-            Poller poller = new Poller(os, notifySocket.fd(), daemonPidfd, cancel.fd());
-            while (true) {
-                failIfCancelled();
-                notifySocket.drain();
-                if (notifySocket.ready()) {
-                    return;
-                }
-                failIfExited("before it sent READY=1");
-                if (!poller.await(deadline)) {
-                    throw timeout("no READY=1 on " + notifySocket.path());
-                }
-            }
-        }
-
-        private void awaitGrace(long execAt) throws LaunchException {
-            long graceEnd = execAt + job.startGrace().toNanos();
-            if (job.startGrace().isZero()) {
+            failIfCancelled();
+            boolean isReady = job.readiness() == Readiness.SD_NOTIFY ? sdNotifyReady() : newlineOnNotifyFd();
+            if (isReady) {
+                ready();
                 return;
             }
-            new Poller(os, daemonPidfd, cancel.fd()).await(graceEnd);
+            failIfExited(job.readiness() == Readiness.SD_NOTIFY ? "before it sent READY=1"
+                    : "before it wrote its readiness newline to fd " + job.notifyFd());
+            if (System.nanoTime() - deadline >= 0) {
+                throw timeout(job.readiness() == Readiness.SD_NOTIFY ? "no READY=1 on " + notifySocket.path()
+                        : "no newline on fd " + job.notifyFd());
+            }
+        }
+
+        private boolean sdNotifyReady() {
+            notifySocket.drain();
+            return notifySocket.ready();
+        }
+
+        private boolean newlineOnNotifyFd() throws LaunchException {
+            while (true) {
+                long n = os.libc().read(readyFd, buffer, buffer.length);
+                if (n == 0) {
+                    failIfExited("after it closed fd " + job.notifyFd() + " without a readiness newline");
+                    throw new LaunchException(ExitCode.JOB_EXITED, "start failed: job " + job.name()
+                            + " closed fd " + job.notifyFd() + " without writing its readiness newline");
+                }
+                if (n < 0) {
+                    return false; // EAGAIN: nothing more yet (the pipe's read end is non-blocking)
+                }
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] == '\n') {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        private void ready() throws LaunchException {
+            readyAt = Instant.now();
+            phase = Phase.GRACE;
+            phaseEnd = execAt + job.startGrace().toNanos();
+            awaitGrace();
+        }
+
+        private void awaitGrace() throws LaunchException {
             failIfCancelled();
-            failIfExited("within its start grace period of " + seconds(job.startGrace()));
+            if (!job.startGrace().isZero()) {
+                failIfExited("within its start grace period of " + seconds(job.startGrace()));
+            }
+            if (System.nanoTime() - phaseEnd < 0) {
+                return;
+            }
+            // The notify pipe and socket are the caller's now.
+            phase = Phase.DONE;
+            result.complete(new LaunchResult.Started(daemonPid, helper.pid(), readyFd, startedAt, readyAt,
+                    notifySocket, daemonExit, report.pidfileId()));
         }
 
         private void failIfCancelled() throws LaunchException {
@@ -263,19 +354,14 @@ public final class Launcher {
             }
         }
 
-        /** Fails the start if the daemon has exited, with how it ended. */
+        /** Fails the start if the reaper has collected the daemon, with how it ended. */
         private void failIfExited(String when) throws LaunchException {
-            boolean gone = daemonPidfd < 0 ? daemonExit.isDone() : isReadable(daemonPidfd);
-            if (!gone) {
+            if (daemonExit == null || !daemonExit.isDone()) {
                 return;
             }
-            jobExit = awaitExit(daemonExit);
+            jobExit = daemonExit.getNow(null);
             throw new LaunchException(ExitCode.JOB_EXITED, "start failed: job " + job.name() + " exited " + when
                     + (jobExit == null ? "" : ": " + jobExit.describe()));
-        }
-
-        private boolean isReadable(int fd) {
-            return new Poller(os, fd).await(System.nanoTime());
         }
 
         private LaunchException timeout(String what) {
@@ -288,36 +374,67 @@ public final class Launcher {
             return holder.isPresent() ? "lock conflict: " + job.lockfile() + " is held by pid " + holder.getAsInt() : message;
         }
 
-        /** Kills whatever this start left running, reaps it, and removes the pidfile it wrote. */
-        private void cleanUp() {
+        /**
+         * Starts the cleanup: the helper first, since once it is gone the daemon is our child and
+         * can anchor its group. Each reap is waited for on the loop, bounded by REAP_WAIT.
+         */
+        private void fail(LaunchException e) {
+            if (failure != null) {
+                return; // already cleaning up
+            }
+            failure = e;
             if (helper == null) {
+                finishFailure();
                 return;
             }
-            // The helper first: once it is gone the daemon is our child, and can anchor its group.
             groups.signalProcess(helper.pid(), SIGKILL);
-            awaitExit(helperExit);
-            // The helper's setsid made its pid the job's process group: the daemon and whatever it forked.
-            groups.signalGroup(helper.pid(), daemonPid, SIGKILL);
-            if (daemonExit != null) {
-                ExitStatus exit = awaitExit(daemonExit);
-                if (jobExit == null && exit != null && exit.signal() != SIGKILL) {
-                    jobExit = exit;
-                }
-            }
-            Pidfiles.removeIfOurs(job.pidfile(), report.pidfileId(), daemonPid, true);
+            phase = Phase.KILL_HELPER;
+            phaseEnd = System.nanoTime() + REAP_WAIT.toNanos();
+            afterHelperKilled();
         }
 
-        private ExitStatus awaitExit(CompletableFuture<ExitStatus> exit) {
-            if (exit == null) {
-                return null;
+        private void afterHelperKilled() {
+            if (helperExit != null && !helperExit.isDone() && System.nanoTime() - phaseEnd < 0) {
+                return;
             }
+            // The helper's setsid made its pid the job's process group: the daemon and whatever it forked.
+            groups.signalGroup(helper.pid(), daemonPid, SIGKILL);
+            if (daemonExit == null) {
+                finishFailure();
+                return;
+            }
+            phase = Phase.KILL_DAEMON;
+            phaseEnd = System.nanoTime() + REAP_WAIT.toNanos();
+            afterDaemonKilled();
+        }
+
+        private void afterDaemonKilled() {
+            if (!daemonExit.isDone() && System.nanoTime() - phaseEnd < 0) {
+                return;
+            }
+            ExitStatus exit = daemonExit.getNow(null);
+            if (jobExit == null && exit != null && exit.signal() != SIGKILL) {
+                jobExit = exit;
+            }
+            finishFailure();
+        }
+
+        /** Removes the pidfile this start wrote, closes what it opened, and answers. */
+        private void finishFailure() {
+            phase = Phase.DONE;
             try {
-                return exit.get(REAP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                return null;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
+                Pidfiles.removeIfOurs(job.pidfile(), report.pidfileId(), daemonPid, true);
+            } finally {
+                os.close(reportFd);
+                os.close(readyFd);
+                reportFd = -1;
+                readyFd = -1;
+                if (notifySocket != null) {
+                    notifySocket.close();
+                }
+                LaunchException e = failure != null ? failure
+                        : new LaunchException(ExitCode.SOFTWARE, "internal error: start of " + job.name() + " abandoned");
+                result.complete(new LaunchResult.Failed(e.code(), e.getMessage(), jobExit));
             }
         }
     }

@@ -39,6 +39,10 @@ final class Job {
     SdNotifySocket notifySocket;
     /** Cuts the current launch short when a stop comes while the job is starting. */
     LaunchCancel launchCancel;
+    /** Launches handed to the launcher whose result the loop has not handled yet (0 or 1). */
+    int launchesInFlight;
+    /** A restart waiting in its owner's queue for the owner's pending starts to drop below the limit. */
+    boolean waitingToStart;
     /** A notify-fd job's pipe, drained for the job's life. */
     DrainedPipe notifyPipe;
     String notifyStatus;

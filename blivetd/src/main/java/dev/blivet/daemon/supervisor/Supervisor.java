@@ -30,27 +30,31 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * The one owner of all job state (ARCHITECTURE.md, Rule 3): a single loop thread runs every
  * request, launch result, exit and timer as a task from its inbox; nothing else touches a
- * {@link Job}. Launches block, so they run on worker threads and post their result back; the
+ * {@link Job}. Launches run on the launcher's one loop thread and post their result back; the
  * reaper's exits and the timers post too. An idle supervisor waits on its inbox: no polling.
+ *
+ * <p>Per-uid {@link Limits} keep one user from crowding out another: a non-root uid may hold
+ * only so many jobs and so many pending starts. A start request past the pending-start limit is
+ * refused; a restart (by restart policy) past it waits in that user's queue, at most one entry
+ * per job, until one of the user's own starts ends: refusing it would leave a job down for
+ * good after a burst, and letting it through would let a user exceed the limit by making its
+ * jobs crash. Nobody else's start or restart ever waits for it.
  *
  * <p>Authorization is by uid: root (0) sees and acts on every job, any other uid only on the jobs
  * it owns.
  */
 public final class Supervisor implements AutoCloseable {
     private static final int SIGKILL = 9;
-    private static final int MAX_LAUNCH_THREADS = 64;
 
     /** Receives state changes; returns false to unsubscribe (e.g. its client is gone or too slow). */
     public interface Subscriber {
@@ -77,7 +81,9 @@ public final class Supervisor implements AutoCloseable {
     private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread loop;
     private final ScheduledExecutorService timers;
-    private final ExecutorService launches;
+    private final Limits limits;
+    /** Restarts of a user at its pending-start limit, in order; loop thread only. */
+    private final Map<Integer, java.util.ArrayDeque<Job>> waitingStarts = new java.util.HashMap<>();
     private final Map<String, Job> jobs = new TreeMap<>();
     private final PublishedJobs published = new PublishedJobs();
     private final List<StateWaiter> stateWaiters = new ArrayList<>();
@@ -89,7 +95,16 @@ public final class Supervisor implements AutoCloseable {
      * @param daemonUid blivetd's own uid: the owner of the jobs from the jobs directory
      */
     public Supervisor(Launcher launcher, Reaper reaper, NativeOs os, Log log, Clock clock, int daemonUid) {
+        this(launcher, reaper, os, log, clock, daemonUid, Limits.defaults());
+    }
+
+    /**
+     * @param daemonUid blivetd's own uid: the owner of the jobs from the jobs directory
+     * @param limits what each non-root uid may hold
+     */
+    public Supervisor(Launcher launcher, Reaper reaper, NativeOs os, Log log, Clock clock, int daemonUid, Limits limits) {
         this.daemonUid = daemonUid;
+        this.limits = limits;
         this.reaper = reaper;
         this.groups = new ProcessGroups(os, reaper);
         this.launcher = launcher;
@@ -98,13 +113,9 @@ public final class Supervisor implements AutoCloseable {
         this.clock = clock;
         ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, daemonThreads("blivet-timer"));
         timerPool.setRemoveOnCancelPolicy(true); // a cancelled kill timer must not linger for 10 s
+        // Its one thread is made now: made lazily, the first stop timer could meet the task limit.
+        timerPool.prestartAllCoreThreads();
         this.timers = timerPool;
-        // Launches past the thread cap wait their turn; none ever runs on the loop thread, where a
-        // slow readiness would freeze every other job and client.
-        ThreadPoolExecutor launchPool = new ThreadPoolExecutor(MAX_LAUNCH_THREADS, MAX_LAUNCH_THREADS, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), daemonThreads("blivet-launch"));
-        launchPool.allowCoreThreadTimeOut(true);
-        this.launches = launchPool;
         this.notifyWatcher = new NotifyWatcher(os, socket -> post(() -> notifyStatusChanged(socket)));
         this.loop = new Thread(this::runLoop, "blivet-supervisor");
         loop.start();
@@ -127,8 +138,8 @@ public final class Supervisor implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException | LinkageError e) {
-                // One bad event must not take the daemon down with it.
+            } catch (RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
+                // One bad event, or an allocation that failed, must not take the daemon down with it.
                 log.error("supervisor: " + e);
             }
         }
@@ -152,6 +163,9 @@ public final class Supervisor implements AutoCloseable {
                 });
             } catch (RuntimeException e) {
                 reply.completeExceptionally(e);
+            } catch (OutOfMemoryError | StackOverflowError e) {
+                reply.completeExceptionally(new RequestException(ErrorCode.INTERNAL, "internal error: blivetd ran out of"
+                        + " resources for this request (" + e + "); nothing was changed by it, try again"));
             }
         });
         return reply;
@@ -187,23 +201,34 @@ public final class Supervisor implements AutoCloseable {
                             + " with a different spec: stop it first");
                 }
             } else {
+                checkJobLimit(uid);
+                checkStartLimit(uid); // before the job exists, so a refusal leaves nothing behind
                 job = new Job(spec.name(), uid, new JobLifecycle(resolved.supervision(), ThreadLocalRandom.current()::nextDouble));
                 job.source = "client";
                 jobs.put(job.name, job);
             }
+            if (!job.state().hasProcess()) {
+                checkStartLimit(uid); // before the new spec replaces the old one
+            }
             setSpec(job, spec, resolved);
-            return startJob(job, wait);
+            return startJob(job, uid, wait);
         });
     }
 
     /** Starts a job blivetd already knows. */
     public CompletableFuture<JobSnapshot> start(String name, int uid, boolean wait) {
-        return call(() -> startJob(find(name, uid), wait));
+        return call(() -> {
+            Job job = find(name, uid);
+            return startJob(job, uid, wait);
+        });
     }
 
-    private CompletableFuture<JobSnapshot> startJob(Job job, boolean wait) {
+    private CompletableFuture<JobSnapshot> startJob(Job job, int uid, boolean wait) {
         if (job.state() == JobState.STOPPING) {
             throw new RequestException(ErrorCode.CONFLICT, "job " + job.name + " is stopping: wait for it to stop first");
+        }
+        if (!job.state().hasProcess()) {
+            checkStartLimit(uid);
         }
         boolean alreadyUp = job.state().hasProcess();
         act(job, job.lifecycle.start());
@@ -229,6 +254,12 @@ public final class Supervisor implements AutoCloseable {
         act(job, action, signal, timeout);
         if (wasStarting && job.launchCancel != null) {
             job.launchCancel.cancel(); // the launch kills what it started and reports back
+        }
+        if (wasStarting && job.waitingToStart) {
+            unqueue(job);
+            long run = job.run;
+            post(() -> launched(job, run, new LaunchResult.Failed(dev.blivet.common.ExitCode.JOB_EXITED, "start cancelled: job "
+                    + job.name + " was stopped while it waited for its turn to start", null)));
         }
         if (job.state() != JobState.STOPPING) {
             return CompletableFuture.completedFuture(snapshot(job));
@@ -441,25 +472,112 @@ public final class Supervisor implements AutoCloseable {
         job.pidfileId = null;
         job.lastError = null;
         job.notifyStatus = null;
-        log.info("job " + job.name + ": starting " + resolved.argv());
-        LaunchCancel cancel = new LaunchCancel(os);
-        job.launchCancel = cancel;
-        launches.execute(() -> {
-            LaunchResult result;
+        job.launchCancel = null;
+        if (!exempt(job.owner) && launchesInFlight(job.owner) >= limits.maxStartsPerUser()) {
+            // Only a restart gets here (a start request past the limit was refused): it waits its turn.
             try {
-                result = launcher.launch(resolved, cancel);
-            } catch (RuntimeException | LinkageError e) {
-                // Whatever happens, the loop must hear back, or the job would stay STARTING forever.
-                result = new LaunchResult.Failed(dev.blivet.common.ExitCode.SOFTWARE, "internal error: " + e, null);
+                waitingStarts.computeIfAbsent(job.owner, owner -> new java.util.ArrayDeque<>()).add(job);
+                job.waitingToStart = true;
+                log.info("job " + job.name + ": uid " + job.owner + " has " + limits.maxStartsPerUser() + " starts"
+                        + " pending, the most a user may have (" + Limits.STARTS_OPTION + "): waiting for one to end");
+                return;
+            } catch (OutOfMemoryError e) {
+                unqueue(job); // no room to queue it: it starts now rather than stay STARTING for ever
             }
-            LaunchResult outcome = result;
-            post(() -> launched(job, run, outcome));
-        });
+        }
+        dispatch(job, run, resolved);
+    }
+
+    /** Hands the job to the launcher; its result comes back to the loop as an event. */
+    private void dispatch(Job job, long run, ResolvedJob resolved) {
+        log.info("job " + job.name + ": starting " + resolved.argv());
+        job.launchesInFlight++;
+        CompletableFuture<LaunchResult> launch;
+        try {
+            job.launchCancel = new LaunchCancel();
+            launch = launcher.launch(resolved, job.launchCancel);
+        } catch (RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
+            // Whatever happens, the loop must hear back, or the job would stay STARTING forever.
+            dev.blivet.common.ExitCode code = e instanceof VirtualMachineError ? dev.blivet.common.ExitCode.OS_ERROR
+                    : dev.blivet.common.ExitCode.SOFTWARE;
+            launch = CompletableFuture.completedFuture(new LaunchResult.Failed(code, (code == dev.blivet.common.ExitCode.OS_ERROR
+                    ? "os error: out of resources starting job " + job.name + ": " : "internal error: ") + e, null));
+        }
+        launch.whenComplete((result, error) -> post(() -> {
+            job.launchesInFlight--;
+            launched(job, run, result != null ? result : new LaunchResult.Failed(dev.blivet.common.ExitCode.SOFTWARE,
+                    "internal error: " + error, null));
+            admitWaiting(job.owner);
+        }));
+    }
+
+    /** Root and blivetd's own user run blivetd: they are trusted and not limited. */
+    private boolean exempt(int uid) {
+        return uid == 0 || uid == daemonUid;
+    }
+
+    private int launchesInFlight(int uid) {
+        int n = 0;
+        for (Job job : jobs.values()) {
+            if (job.owner == uid) {
+                n += job.launchesInFlight;
+            }
+        }
+        return n;
+    }
+
+    private void checkStartLimit(int uid) {
+        if (exempt(uid)) {
+            return;
+        }
+        java.util.ArrayDeque<Job> waiting = waitingStarts.get(uid);
+        int pending = launchesInFlight(uid) + (waiting == null ? 0 : waiting.size());
+        if (pending >= limits.maxStartsPerUser()) {
+            throw new RequestException(ErrorCode.LIMIT_EXCEEDED, "uid " + uid + " has " + pending + " starts pending, the"
+                    + " most a user may have (" + limits.maxStartsPerUser() + ", blivetd " + Limits.STARTS_OPTION
+                    + "): start again once one of them is ready or has failed");
+        }
+    }
+
+    private void checkJobLimit(int uid) {
+        if (exempt(uid)) {
+            return;
+        }
+        long owned = jobs.values().stream().filter(job -> job.owner == uid).count();
+        if (owned >= limits.maxJobsPerUser()) {
+            throw new RequestException(ErrorCode.LIMIT_EXCEEDED, "uid " + uid + " has " + owned + " jobs, the most a user"
+                    + " may have (" + limits.maxJobsPerUser() + ", blivetd " + Limits.JOBS_OPTION + "): remove one first");
+        }
+    }
+
+    /** A start of {@code uid} ended: its oldest waiting restart that still wants to start goes next. */
+    private void admitWaiting(int uid) {
+        java.util.ArrayDeque<Job> waiting = waitingStarts.get(uid);
+        while (waiting != null && !waiting.isEmpty() && launchesInFlight(uid) < limits.maxStartsPerUser()) {
+            Job job = waiting.poll();
+            job.waitingToStart = false;
+            if (jobs.get(job.name) == job && job.state() == JobState.STARTING) {
+                dispatch(job, job.run, job.resolved);
+            }
+        }
+        if (waiting != null && waiting.isEmpty()) {
+            waitingStarts.remove(uid);
+        }
+    }
+
+    private void unqueue(Job job) {
+        java.util.ArrayDeque<Job> waiting = waitingStarts.get(job.owner);
+        if (waiting != null) {
+            waiting.remove(job);
+            if (waiting.isEmpty()) {
+                waitingStarts.remove(job.owner);
+            }
+        }
+        job.waitingToStart = false;
     }
 
     private void launched(Job job, long run, LaunchResult result) {
-        if (run == job.run && job.launchCancel != null) {
-            job.launchCancel.close();
+        if (run == job.run) {
             job.launchCancel = null;
         }
         if (jobs.get(job.name) != job || run != job.run) {
@@ -640,7 +758,6 @@ public final class Supervisor implements AutoCloseable {
         running = false;
         post(() -> { });
         timers.shutdownNow();
-        launches.shutdown();
         notifyWatcher.close();
     }
 }

@@ -441,4 +441,62 @@ class LauncherTest {
             }
         }
     }
+
+    @Test
+    void stopDuringReadinessCancelsTheStartAtOnceWithNothingLeft() throws Exception {
+        Path pidfile = tmp.resolve("cancelled.pid");
+        Path lock = tmp.resolve("cancelled.lock");
+        List<String> argv = uniqueSleep();
+        LaunchCancel cancel = new LaunchCancel();
+        CompletableFuture<LaunchResult> launch = LAUNCHER.launch(Fixture.resolve("""
+                {"name": "cancelled", "command": %s, "readiness": "notify-fd", "ready_timeout": 3600,
+                 "pidfile": %s, "lockfile": %s}
+                """.formatted(jsonArray(argv), quote(pidfile), quote(lock))), cancel);
+        Await.until(WAIT, () -> !Proc.findByCmdline(argv).isEmpty() && Files.exists(pidfile), "the job to run, not yet ready");
+        assertFalse(launch.isDone(), "a job that never writes its newline is not ready");
+        cancel.cancel();
+        LaunchResult.Failed result = failed(launch.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertEquals(ExitCode.JOB_EXITED, result.code());
+        assertEquals("start cancelled: job cancelled was stopped while it was starting", result.message());
+        assertNoProcess(argv);
+        assertFalse(Files.exists(pidfile), "no stale pidfile");
+        assertTrue(Fixture.lockIsFree(lock), "no held lock");
+    }
+
+    /** Waiting for readiness costs no thread: a start behind many pending ones is not delayed by them. */
+    @Test
+    void pendingStartsShareOneThreadAndDelayNoOtherStart() throws Exception {
+        List<LaunchCancel> cancels = new java.util.ArrayList<>();
+        List<CompletableFuture<LaunchResult>> pending = new java.util.ArrayList<>();
+        List<List<String>> argvs = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            List<String> argv = uniqueSleep();
+            argvs.add(argv);
+            LaunchCancel cancel = new LaunchCancel();
+            cancels.add(cancel);
+            pending.add(LAUNCHER.launch(Fixture.resolve("""
+                    {"name": "never%d", "command": %s, "readiness": "notify-fd", "ready_timeout": 3600}
+                    """.formatted(i, jsonArray(argv))), cancel));
+        }
+        try {
+            for (List<String> argv : argvs) {
+                Await.until(WAIT, () -> !Proc.findByCmdline(argv).isEmpty(), "never-ready job " + argv + " to run");
+            }
+            LaunchResult.Started quick = started(LAUNCHER.launch(Fixture.resolve(
+                    "{\"name\": \"quick\", \"command\": " + jsonArray(uniqueSleep()) + "}")));
+            stop(quick);
+            assertTrue(pending.stream().noneMatch(CompletableFuture::isDone), "the never-ready starts still wait");
+            long launchThreads = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("blivet-launch")).count();
+            assertEquals(1, launchThreads, "every pending start waits on the one launch thread");
+        } finally {
+            cancels.forEach(LaunchCancel::cancel);
+        }
+        for (CompletableFuture<LaunchResult> launch : pending) {
+            assertEquals(ExitCode.JOB_EXITED, failed(launch.get(WAIT.toSeconds(), TimeUnit.SECONDS)).code());
+        }
+        for (List<String> argv : argvs) {
+            assertNoProcess(argv);
+        }
+    }
 }

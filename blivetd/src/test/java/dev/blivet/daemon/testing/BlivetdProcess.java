@@ -39,16 +39,25 @@ public final class BlivetdProcess implements AutoCloseable {
     }
 
     public static BlivetdProcess start(Path dir, String... extraArgs) throws IOException {
+        return start(dir, List.of(), System.getProperty("java.class.path"), extraArgs);
+    }
+
+    /**
+     * A blivetd whose command line starts with {@code prefix} (e.g. setpriv, to run it as another
+     * user) and whose class path is {@code classPath} (one that user can read).
+     */
+    public static BlivetdProcess start(Path dir, List<String> prefix, String classPath, String... extraArgs)
+            throws IOException {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path socket = dir.resolve("run/blivetd.sock");
         Path jobs = Files.createDirectories(dir.resolve("jobs"));
         Path log = dir.resolve("blivetd.log");
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(prefix);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(productionJvmFlags());
         command.addAll(List.of(
                 "-Dblivet.spawnHelper=" + System.getProperty("blivet.spawnHelper"),
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", classPath,
                 "dev.blivet.daemon.Main", "--socket", socket.toString(), "--jobs-dir", jobs.toString(),
                 "--state-dir", dir.resolve("state").toString(), "--log-level", "debug"));
         command.addAll(List.of(extraArgs));

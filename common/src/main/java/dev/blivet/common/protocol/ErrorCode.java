@@ -19,6 +19,8 @@ public enum ErrorCode {
     START_FAILED("start_failed"),
     TIMEOUT("timeout"),
     TOO_MANY_CLIENTS("too_many_clients"),
+    /** A per-user limit (jobs, pending starts) refused the request; the message names the uid, the limit and its option. */
+    LIMIT_EXCEEDED("limit_exceeded"),
     SHUTTING_DOWN("shutting_down"),
     INTERNAL("internal");
 
