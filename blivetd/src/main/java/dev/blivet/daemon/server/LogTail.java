@@ -1,27 +1,51 @@
 package dev.blivet.daemon.server;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchService;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.function.Predicate;
 
 /**
  * The last lines of a job's output file, and new lines as they are written. Following waits on
  * inotify (the JDK's WatchService), so a follower costs nothing while the job is quiet.
+ *
+ * <p>The file belongs to the job and may be anything: one line of 2 GB without a newline, or a
+ * sparse file of terabytes. So nothing here grows with the file: the last lines come from a
+ * window of at most {@link #TAIL_WINDOW} bytes at the end, following reads at most
+ * {@link #CHUNK} bytes at a time into one buffer, and a line longer than {@link #MAX_LINE} is
+ * sent cut, with {@link #CUT_MARK}, and the rest of it skipped up to its newline.
  */
 final class LogTail {
-    /** Never read more than this from the end to find the last lines. */
-    private static final int MAX_TAIL_BYTES = 1 << 20;
+    /*
+     * The limits, and why these values. A logs request holds at most TAIL_WINDOW + CHUNK +
+     * MAX_LINE bytes of file data (~336 KiB) plus the strings made from the window (at most about
+     * twice the window as chars), under 1 MiB, so the 512 connections ControlServer admits fit
+     * in 512 MiB even if every one of them is a logs request at its worst. 256 KiB of tail holds
+     * thousands of ordinary lines, which is what a person asks for; 64 KiB chunks are the pipe
+     * size a job writes in anyway; 16 KiB is longer than any line a person reads, and a JSON
+     * event carrying it (escaped: at most 6 chars a byte) stays under 100 KiB.
+     */
+    static final int TAIL_WINDOW = 256 * 1024;
+    static final int CHUNK = 64 * 1024;
+    static final int MAX_LINE = 16 * 1024;
+    static final String CUT_MARK = " [cut: line longer than " + MAX_LINE + " bytes]";
 
-    record Tail(List<String> lines, long end) {
+    /**
+     * @param lines the last complete lines, oldest first
+     * @param end where following starts: the start of the first line not in {@code lines}
+     * @param midLine whether {@code end} lies inside a line whose start is beyond the window (a
+     *     follower skips the rest of it)
+     */
+    record Tail(List<String> lines, long end, boolean midLine) {
     }
 
     private final Path file;
@@ -39,65 +63,80 @@ final class LogTail {
     }
 
     Tail lastLines(int count) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            return new Tail(List.of(), 0);
-        }
-        try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
-            long end = in.length();
-            long start = Math.max(0, end - MAX_TAIL_BYTES);
-            byte[] bytes = new byte[(int) (end - start)];
-            in.seek(start);
-            in.readFully(bytes);
-            List<String> lines = new ArrayList<>(List.of(new String(bytes, StandardCharsets.UTF_8).split("\n", -1)));
-            lines.remove(lines.size() - 1); // after the last newline: empty, or a line still being written
-            if (start > 0 && !lines.isEmpty()) {
-                lines.remove(0); // cut in the middle
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            long end = in.size();
+            long start = Math.max(0, end - TAIL_WINDOW);
+            ByteBuffer window = ByteBuffer.allocate((int) (end - start));
+            while (window.hasRemaining() && in.read(window, start + window.position()) > 0) {
+                // positional reads until the window is full or the file shrank
             }
-            return new Tail(List.copyOf(lines.subList(Math.max(0, lines.size() - count), lines.size())), end - trailing(bytes));
+            byte[] bytes = window.array();
+            int length = window.position();
+            int lastNewline = length - 1;
+            while (lastNewline >= 0 && bytes[lastNewline] != '\n') {
+                lastNewline--;
+            }
+            if (lastNewline < 0 && start > 0) {
+                return new Tail(List.of(), start + length, true); // one line wider than the window
+            }
+            // A line cut by the window's start is incomplete: it is dropped, unless the window is the file.
+            int from = 0;
+            if (start > 0) {
+                while (bytes[from] != '\n') {
+                    from++;
+                }
+                from++;
+            }
+            Deque<String> lines = new ArrayDeque<>();
+            for (int lineStart = from; lineStart <= lastNewline && count > 0; ) {
+                int newline = lineStart;
+                while (bytes[newline] != '\n') {
+                    newline++;
+                }
+                lines.addLast(text(bytes, lineStart, newline - lineStart));
+                if (lines.size() > count) {
+                    lines.removeFirst();
+                }
+                lineStart = newline + 1;
+            }
+            // After the last newline: a line still being written, which follow() sends whole.
+            return new Tail(List.copyOf(lines), start + lastNewline + 1, false);
         }
     }
 
-    /** Bytes after the last newline: they belong to the next line, which follow() will send whole. */
-    private static int trailing(byte[] bytes) {
-        int n = 0;
-        for (int i = bytes.length - 1; i >= 0 && bytes[i] != '\n'; i--) {
-            n++;
+    /** A line as sent: at most {@link #MAX_LINE} bytes of it, marked when cut. */
+    private static String text(byte[] bytes, int offset, int length) {
+        if (length <= MAX_LINE) {
+            return new String(bytes, offset, length, StandardCharsets.UTF_8);
         }
-        return n == bytes.length ? 0 : n;
+        return new String(bytes, offset, MAX_LINE, StandardCharsets.UTF_8) + CUT_MARK;
     }
 
     /** Sends each new complete line to {@code sink} until it returns false or {@link #cancel()}. */
-    void follow(long from, Predicate<String> sink) throws IOException, InterruptedException {
-        Path dir = watchDir;
-        try (WatchService service = dir.getFileSystem().newWatchService()) {
+    void follow(Tail from, Predicate<String> sink) throws IOException, InterruptedException {
+        try (WatchService service = watchDir.getFileSystem().newWatchService();
+                FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             watch = service;
             if (cancelled) {
                 return;
             }
-            dir.register(service, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
-            long position = from;
-            ByteArrayOutputStream partial = new ByteArrayOutputStream();
-            while (true) {
-                long size = Files.isRegularFile(file) ? Files.size(file) : 0;
+            watchDir.register(service, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
+            Lines lines = new Lines(sink, from.midLine());
+            long position = from.end();
+            ByteBuffer chunk = ByteBuffer.allocate(CHUNK);
+            while (!cancelled) {
+                long size = in.size();
                 if (size < position) {
                     position = 0; // truncated (a restart without append): start over
-                    partial.reset();
+                    lines.restart();
                 }
                 if (size > position) {
-                    try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
-                        in.seek(position);
-                        byte[] bytes = new byte[(int) Math.min(size - position, MAX_TAIL_BYTES)];
-                        in.readFully(bytes);
-                        position += bytes.length;
-                        for (byte b : bytes) {
-                            if (b == '\n') {
-                                if (!sink.test(partial.toString(StandardCharsets.UTF_8))) {
-                                    return;
-                                }
-                                partial.reset();
-                            } else {
-                                partial.write(b);
-                            }
+                    chunk.clear();
+                    int n = in.read(chunk, position);
+                    if (n > 0) {
+                        position += n;
+                        if (!lines.accept(chunk.array(), n)) {
+                            return;
                         }
                     }
                     continue; // more may have come while we sent
@@ -108,6 +147,52 @@ final class LogTail {
                     return;
                 }
             }
+        }
+    }
+
+    /** Splits bytes into lines in one fixed buffer, cutting and skipping the over-long ones. */
+    private static final class Lines {
+        private final Predicate<String> sink;
+        private final byte[] line = new byte[MAX_LINE];
+        private int length;
+        private boolean skipping;
+
+        Lines(Predicate<String> sink, boolean skipping) {
+            this.sink = sink;
+            this.skipping = skipping;
+        }
+
+        void restart() {
+            length = 0;
+            skipping = false;
+        }
+
+        /** False once the sink wants no more. */
+        boolean accept(byte[] bytes, int count) {
+            for (int i = 0; i < count; i++) {
+                byte b = bytes[i];
+                if (b == '\n') {
+                    boolean wasSkipping = skipping;
+                    skipping = false;
+                    int n = length;
+                    length = 0;
+                    if (!wasSkipping && !sink.test(new String(line, 0, n, StandardCharsets.UTF_8))) {
+                        return false;
+                    }
+                } else if (skipping) {
+                    continue;
+                } else if (length < MAX_LINE) {
+                    line[length++] = b;
+                } else {
+                    skipping = true;
+                    int n = length;
+                    length = 0;
+                    if (!sink.test(new String(line, 0, n, StandardCharsets.UTF_8) + CUT_MARK)) {
+                        return false;
+                    }
+                }
+            }
+            return true;
         }
     }
 
