@@ -49,11 +49,10 @@ public final class Pidfiles {
         int dir = -1;
         int fd = -1;
         try {
-            TrustedPath.checkFile(pidfile);
+            dir = paths.openParent(pidfile);
             java.nio.file.Path path = java.nio.file.Path.of(pidfile);
             String dirPath = path.getParent().toString();
             String name = path.getFileName().toString();
-            dir = paths.openDirectory(dirPath);
             fd = paths.openIn(dir, dirPath, name, READ_FLAGS);
             FileStat stat = os.posix().fstat(fd);
             if (!stat.isFile() || stat.dev() != written.dev() || stat.ino() != written.ino()) {

@@ -97,17 +97,32 @@ public final class TrustedPath {
      */
     public int openDirectory(String path) throws Refused {
         checkForm(path);
+        return open(path, path);
+    }
+
+    /**
+     * Opens the directory that holds the file {@code path} by the rule; a refusal names the file.
+     *
+     * @return an O_PATH | O_DIRECTORY | O_CLOEXEC fd; the caller closes it
+     */
+    public int openParent(String path) throws Refused {
+        checkFile(path);
+        return open(Path.of(path).getParent().toString(), path);
+    }
+
+    /** @param subject what the caller asked for, which every refusal names first */
+    private int open(String dir, String subject) throws Refused {
         if (tryOpenat2) {
-            int fd = openat2(path);
+            int fd = openat2(dir);
             if (fd >= 0) {
                 return fd;
             }
             int errno = os.errno();
             if (errno != LinuxLibC.ENOSYS) {
-                throw refusal(path, path, errno);
+                throw refusal(subject, subject, errno);
             }
         }
-        return walk(path);
+        return walk(dir, subject);
     }
 
     /**
@@ -117,9 +132,8 @@ public final class TrustedPath {
      * @return the fd; the caller closes it and checks what it is with fstat
      */
     public int openFile(String path, int flags) throws Refused {
-        checkFile(path);
         Path p = Path.of(path);
-        int dir = openDirectory(p.getParent().toString());
+        int dir = openParent(path);
         try {
             return openIn(dir, p.getParent().toString(), p.getFileName().toString(), flags);
         } finally {
@@ -171,10 +185,10 @@ public final class TrustedPath {
                 LinuxLibC.OPEN_HOW_SIZE);
     }
 
-    private int walk(String path) throws Refused {
+    private int walk(String path, String subject) throws Refused {
         int fd = os.libc().openat(LinuxLibC.AT_FDCWD, "/", DIRECTORY_FLAGS, 0);
         if (fd < 0) {
-            throw refusal(path, "/", os.errno());
+            throw refusal(subject, "/", os.errno());
         }
         StringBuilder reached = new StringBuilder();
         for (Path component : Path.of(path)) {
@@ -183,13 +197,13 @@ public final class TrustedPath {
             int errno = os.errno();
             os.close(fd);
             if (next < 0) {
-                throw refusal(path, reached.toString(), errno);
+                throw refusal(subject, reached.toString(), errno);
             }
             // O_PATH | O_NOFOLLOW opens a symlink itself rather than failing: look at what came.
             FileStat stat = os.posix().fstat(next);
             if (!stat.isDirectory()) {
                 os.close(next);
-                throw refusal(path, reached.toString(), stat.isSymlink() ? LinuxLibC.ELOOP : LinuxLibC.ENOTDIR);
+                throw refusal(subject, reached.toString(), stat.isSymlink() ? LinuxLibC.ELOOP : LinuxLibC.ENOTDIR);
             }
             fd = next;
         }

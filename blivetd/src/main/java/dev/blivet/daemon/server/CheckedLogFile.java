@@ -36,9 +36,8 @@ final class CheckedLogFile implements AutoCloseable {
         int dir = -1;
         int fd = -1;
         try {
-            TrustedPath.checkFile(path);
+            dir = paths.openParent(path);
             Path file = Path.of(path);
-            dir = paths.openDirectory(file.getParent().toString());
             fd = paths.openIn(dir, file.getParent().toString(), file.getFileName().toString(), READ_FLAGS);
             FileStat stat = os.posix().fstat(fd);
             if (!stat.isFile()) {
