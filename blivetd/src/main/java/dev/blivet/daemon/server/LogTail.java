@@ -26,15 +26,18 @@ import java.util.function.Predicate;
  */
 final class LogTail {
     /*
-     * The limits, and why these values. A logs request holds at most TAIL_WINDOW + CHUNK +
-     * MAX_LINE bytes of file data (~336 KiB) plus the strings made from the window (at most about
-     * twice the window as chars), under 1 MiB, so the 512 connections ControlServer admits fit
-     * in 512 MiB even if every one of them is a logs request at its worst. 256 KiB of tail holds
-     * thousands of ordinary lines, which is what a person asks for; 64 KiB chunks are the pipe
-     * size a job writes in anyway; 16 KiB is longer than any line a person reads, and a JSON
-     * event carrying it (escaped: at most 6 chars a byte) stays under 100 KiB.
+     * The limits, and why these values. Worst case per logs request (every byte a control
+     * character, which JSON escapes as 6 chars): the first answer holds the window (64 KiB), its
+     * lines as strings (at most 128 KiB) and the response text (at most TAIL_JSON_BUDGET, twice:
+     * as a string and as bytes), about 320 KiB and only while it is written; a follower holds one
+     * CHUNK, one MAX_LINE buffer and one event (at most 6 x 16 KiB, twice), about 272 KiB. So 512
+     * connections (ControlServer's limit), every one a logs request at its worst, need at most
+     * 160 MiB. 64 KiB of tail is hundreds of ordinary lines, more than a person reads at once;
+     * 64 KiB is the pipe size a job writes in anyway; 16 KiB is longer than any line a person
+     * reads.
      */
-    static final int TAIL_WINDOW = 256 * 1024;
+    static final int TAIL_WINDOW = 64 * 1024;
+    static final int TAIL_JSON_BUDGET = 64 * 1024;
     static final int CHUNK = 64 * 1024;
     static final int MAX_LINE = 16 * 1024;
     static final String CUT_MARK = " [cut: line longer than " + MAX_LINE + " bytes]";
@@ -80,6 +83,7 @@ final class LogTail {
                 return new Tail(List.of(), start + length, true); // one line wider than the window
             }
             // A line cut by the window's start is incomplete: it is dropped, unless the window is the file.
+            // (That first newline exists: lastNewline >= 0 here whenever start > 0.)
             int from = 0;
             if (start > 0) {
                 while (bytes[from] != '\n') {
@@ -87,21 +91,41 @@ final class LogTail {
                 }
                 from++;
             }
+            // Newest first, until the count or the budget of the answer's JSON text is reached.
             Deque<String> lines = new ArrayDeque<>();
-            for (int lineStart = from; lineStart <= lastNewline && count > 0; ) {
-                int newline = lineStart;
-                while (bytes[newline] != '\n') {
-                    newline++;
+            long json = 0;
+            for (int lineEnd = lastNewline; lineEnd >= from && lines.size() < count; ) {
+                int lineStart = lineEnd;
+                while (lineStart > from && bytes[lineStart - 1] != '\n') {
+                    lineStart--;
                 }
-                lines.addLast(text(bytes, lineStart, newline - lineStart));
-                if (lines.size() > count) {
-                    lines.removeFirst();
+                String line = text(bytes, lineStart, lineEnd - lineStart);
+                json += jsonLength(line);
+                if (json > TAIL_JSON_BUDGET) {
+                    break;
                 }
-                lineStart = newline + 1;
+                lines.addFirst(line);
+                lineEnd = lineStart - 1;
             }
             // After the last newline: a line still being written, which follow() sends whole.
             return new Tail(List.copyOf(lines), start + lastNewline + 1, false);
         }
+    }
+
+    /** The length of {@code line} as a JSON string in an array: quotes, comma and escapes included. */
+    private static long jsonLength(String line) {
+        long length = 3;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f') {
+                length += 2;
+            } else if (c < 0x20) {
+                length += 6;
+            } else {
+                length += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3;
+            }
+        }
+        return length;
     }
 
     /** A line as sent: at most {@link #MAX_LINE} bytes of it, marked when cut. */

@@ -94,7 +94,7 @@ class LogsAttackTest {
             Files.writeString(go, "go\n");
             assertEquals("after", follower.read().get("line").asText(), "the rest of the wide line is skipped");
         }
-        // The window (256 KiB) now starts inside the wide line: that part is not a line, "after" is.
+        // The window (64 KiB) now starts inside the wide line: that part is not a line, "after" is.
         assertEquals("[\"after\"]", client.ok("logs", "\"name\":\"wide\",\"lines\":10").get("lines").toString());
         client.ok("stop", "\"name\":\"wide\"");
     }
