@@ -132,8 +132,8 @@ public final class TrustedPath {
      * @return the fd; the caller closes it and checks what it is with fstat
      */
     public int openFile(String path, int flags) throws Refused {
-        Path p = Path.of(path);
         int dir = openParent(path);
+        Path p = Path.of(path);
         try {
             return openIn(dir, p.getParent().toString(), p.getFileName().toString(), flags);
         } finally {
@@ -143,6 +143,9 @@ public final class TrustedPath {
 
     /** Opens {@code name} inside the directory fd {@code dir} (which {@code dirPath} names, for messages). */
     public int openIn(int dir, String dirPath, String name, int flags) throws Refused {
+        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) {
+            throw new Refused(dirPath + ": " + name + " is not a file name", 0);
+        }
         int fd = os.libc().openat(dir, name, flags | O_NOFOLLOW | LinuxLibC.O_CLOEXEC, 0);
         if (fd < 0) {
             String full = dirPath.endsWith("/") ? dirPath + name : dirPath + "/" + name;

@@ -1,6 +1,7 @@
 package dev.blivet.daemon.security;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -60,6 +61,7 @@ class LogsAttackTest {
             assertEquals(0, first.get("lines").size(), "no complete line yet: " + first);
             Files.writeString(go, "go\n"); // the job grows its line to 2 GB (sparse), then ends it
             JsonNode cut = follower.read();
+            assertNotNull(cut, "blivetd hung up instead of sending the cut line; alive: " + daemon.process().isAlive());
             assertEquals("log", cut.get("event").asText(), cut.toString());
             String line = cut.get("line").asText();
             assertTrue(line.startsWith("x\0") && line.endsWith(CUT_MARK), line.substring(0, 20));

@@ -103,8 +103,8 @@ class PidfileRaceTest {
             assertTrue(started > 0 && exchanges > 0, "the race ran: " + started + " starts, " + exchanges + " swaps\n"
                     + starterOutput);
 
-            assertTrue(Files.isRegularFile(victim), "root's file in a 0700 directory must survive " + started + " starts and " + exchanges
-                    + " swaps");
+            assertTrue(Files.isRegularFile(victim),
+                    "root's file in a 0700 directory must survive " + started + " starts and " + exchanges + " swaps");
             assertEquals("root's\n", Files.readString(victim));
             assertEquals(0, (int) Files.getAttribute(victim, "unix:uid"));
             assertFalse(Files.isSymbolicLink(sub), "the swapper ends as it began");
