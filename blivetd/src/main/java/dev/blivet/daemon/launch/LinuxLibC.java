@@ -1,6 +1,8 @@
 package dev.blivet.daemon.launch;
 
 import jnr.ffi.Pointer;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
 import jnr.ffi.byref.IntByReference;
 
 /**
@@ -33,6 +35,25 @@ public interface LinuxLibC {
     /** sizeof(siginfo_t); si_pid sits at offset 16 on 64-bit Linux. */
     int SIGINFO_SIZE = 128;
     int SIGINFO_PID_OFFSET = 16;
+    /** The same value on x86-64 and aarch64 (O_DIRECTORY and O_NOFOLLOW differ: take jnr-constants'). */
+    int O_PATH = 010000000;
+    int AT_FDCWD = -100;
+    int AT_SYMLINK_NOFOLLOW = 0x100;
+    int ENOENT = 2;
+    int ENOTDIR = 20;
+    int ENOSYS = 38;
+    int ELOOP = 40;
+    /** openat2(2): one number on every architecture that has it (the unified table from 424 on). */
+    long SYS_OPENAT2 = 437;
+    long RESOLVE_NO_MAGICLINKS = 0x02;
+    long RESOLVE_NO_SYMLINKS = 0x04;
+    /** sizeof(struct open_how): flags, mode, resolve, each a u64. */
+    int OPEN_HOW_SIZE = 24;
+    /**
+     * Enough for struct stat on every 64-bit Linux (144 bytes on x86-64, 128 on aarch64); st_dev
+     * and st_ino are the first two u64 on both, which is all fstatat's callers read.
+     */
+    int STAT_BUFFER_SIZE = 256;
 
     int pipe2(int[] fds, int flags);
 
@@ -71,4 +92,13 @@ public interface LinuxLibC {
     int kill(int pid, int signal);
 
     int posix_spawn_file_actions_addclosefrom_np(Pointer actions, int from);
+
+    /** For openat2, which glibc 2.36 does not wrap: {@code syscall(SYS_OPENAT2, dirfd, path, &how, size)}. */
+    long syscall(long number, int dirfd, String path, @In byte[] how, long size);
+
+    int openat(int dirfd, String path, int flags, int mode);
+
+    int fstatat(int dirfd, String path, @Out byte[] stat, int flags);
+
+    int unlinkat(int dirfd, String path, int flags);
 }

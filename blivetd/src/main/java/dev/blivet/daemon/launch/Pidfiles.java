@@ -1,38 +1,95 @@
 package dev.blivet.daemon.launch;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
+import jnr.constants.platform.OpenFlags;
+import jnr.posix.FileStat;
 
-/** Removing a job's pidfile without ever removing another file. */
+/**
+ * Removing a job's pidfile without ever removing another file.
+ *
+ * <p>Why this cannot be turned against root: the pidfile's directory is reached by the
+ * {@link TrustedPath} rule (no symlink in any component) and stays pinned by its fd for the whole
+ * removal, so root can only ever remove an entry of that very directory, whatever is renamed
+ * meanwhile. Within it, the name is opened without following it and the open file must be the
+ * very file blivet-spawn wrote (same st_dev and st_ino), a regular file naming the job's pid.
+ * Just before unlinkat, fstatat checks that the name still refers to that file. In the residual
+ * window between that fstatat and unlinkat, only someone who may write that directory can put
+ * another entry under the name (in a sticky directory, only that entry's owner), so root never
+ * removes anything that the renamer could not have removed itself.
+ */
 public final class Pidfiles {
+    /** A pid is at most 7 digits (pid_max is at most 2^22) plus a newline: more is not ours. */
+    private static final int MAX_CONTENT = 16;
+    private static final int READ_FLAGS = OpenFlags.O_RDONLY.intValue() | OpenFlags.O_NONBLOCK.intValue();
+
     private Pidfiles() {
+    }
+
+    /** As {@link #removeIfOurs(NativeOs, String, FileId, int, boolean)} with {@link TrustedPath#shared()}. */
+    public static void removeIfOurs(String pidfile, FileId written, int pid, boolean emptyIsOurs) {
+        removeIfOurs(TrustedPath.shared(), pidfile, written, pid, emptyIsOurs);
     }
 
     /**
      * Removes the pidfile only if its name still refers to {@code written}, the very file
      * blivet-spawn opened, and it names {@code pid} (or is empty and {@code emptyIsOurs}: a start
      * that opened it died before writing). Without {@code written} nothing is removed.
+     *
+     * @return whether it was removed (anything else, including errors, leaves the name alone)
      */
-    public static void removeIfOurs(String pidfile, FileId written, int pid, boolean emptyIsOurs) {
+    public static boolean removeIfOurs(NativeOs os, String pidfile, FileId written, int pid, boolean emptyIsOurs) {
+        return removeIfOurs(TrustedPath.of(os), pidfile, written, pid, emptyIsOurs);
+    }
+
+    static boolean removeIfOurs(TrustedPath paths, String pidfile, FileId written, int pid, boolean emptyIsOurs) {
         if (pidfile == null || written == null) {
-            return;
+            return false;
         }
-        Path path = Path.of(pidfile);
+        NativeOs os = paths.os();
+        int dir = -1;
+        int fd = -1;
         try {
-            if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)
-                    || ((Number) Files.getAttribute(path, "unix:dev", LinkOption.NOFOLLOW_LINKS)).longValue() != written.dev()
-                    || ((Number) Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS)).longValue() != written.ino()) {
-                return;
+            dir = paths.openParent(pidfile);
+            java.nio.file.Path path = java.nio.file.Path.of(pidfile);
+            String dirPath = path.getParent().toString();
+            String name = path.getFileName().toString();
+            fd = paths.openIn(dir, dirPath, name, READ_FLAGS);
+            FileStat stat = os.posix().fstat(fd);
+            if (!stat.isFile() || stat.dev() != written.dev() || stat.ino() != written.ino()) {
+                return false;
             }
-            String content = Files.readString(path, StandardCharsets.US_ASCII).trim();
-            if (content.equals(Integer.toString(pid)) || (content.isEmpty() && emptyIsOurs)) {
-                Files.delete(path);
+            String content = readSmall(os, fd).trim();
+            if (!content.equals(Integer.toString(pid)) && !(content.isEmpty() && emptyIsOurs)) {
+                return false;
             }
-        } catch (IOException e) {
-            // unreadable or already gone: not ours to remove
+            if (!written.equals(paths.idAt(dir, name))) {
+                return false; // renamed since we opened it: the name is someone else's now
+            }
+            return os.libc().unlinkat(dir, name, 0) == 0;
+        } catch (TrustedPath.Refused e) {
+            return false; // unreachable by the rule or already gone: not ours to remove
+        } finally {
+            os.close(fd);
+            os.close(dir);
         }
+    }
+
+    /** At most {@link #MAX_CONTENT} bytes: a pidfile grown large is not the one we wrote. */
+    private static String readSmall(NativeOs os, int fd) {
+        byte[] buffer = new byte[MAX_CONTENT + 1];
+        int filled = 0;
+        while (filled < buffer.length) {
+            byte[] chunk = new byte[buffer.length - filled];
+            long n = os.libc().read(fd, chunk, chunk.length);
+            if (n < 0 && os.errno() == LinuxLibC.EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                break;
+            }
+            System.arraycopy(chunk, 0, buffer, filled, (int) n);
+            filled += (int) n;
+        }
+        return filled > MAX_CONTENT ? "(too long)" : new String(buffer, 0, filled, StandardCharsets.US_ASCII);
     }
 }

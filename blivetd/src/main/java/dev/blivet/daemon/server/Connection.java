@@ -16,7 +16,6 @@ import dev.blivet.daemon.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionException;
@@ -201,7 +200,7 @@ final class Connection implements Runnable {
             write(ok(id, mapper.createObjectNode().put("file", file).set("lines", mapper.createArrayNode())));
             return true; // nothing written yet; following a file that does not exist is not offered
         }
-        LogTail tail = new LogTail(checked.readablePath(), Path.of(file).getParent());
+        LogTail tail = new LogTail(checked.readablePath(), checked.directoryPath());
         LogTail.Tail last = tail.lastLines(count);
         ObjectNode result = mapper.createObjectNode().put("file", file);
         var array = result.putArray("lines");
@@ -212,7 +211,7 @@ final class Connection implements Runnable {
         }
         Thread hangup = watchForHangup(tail::cancel);
         try {
-            tail.follow(last.end(), text -> {
+            tail.follow(last, text -> {
                 try {
                     write(mapper.createObjectNode().put("event", "log").put("line", text));
                     return true;

@@ -403,7 +403,8 @@ public final class Supervisor implements AutoCloseable {
                     changed.add(job.name);
                 }
             }
-            for (Job job : List.copyOf(jobs.values())) {
+            // An incomplete scan (the directory refused or unreadable) says nothing of what is gone.
+            for (Job job : scan.complete() ? List.copyOf(jobs.values()) : List.<Job>of()) {
                 if (JobsDirectory.SOURCE.equals(job.source) && !scan.jobs().containsKey(job.name)) {
                     removed.add(job.name);
                     if (job.state().hasProcess()) {
