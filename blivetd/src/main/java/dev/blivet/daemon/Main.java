@@ -10,6 +10,7 @@ import dev.blivet.common.protocol.ProtocolJson;
 import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.Reaper;
+import dev.blivet.daemon.launch.TrustedPath;
 import dev.blivet.daemon.server.ControlServer;
 import dev.blivet.daemon.server.RequestHandler;
 import dev.blivet.daemon.supervisor.JobsDirectory;
@@ -118,7 +119,7 @@ public final class Main implements Callable<Integer> {
         Reaper reaper = new Reaper(os, (pid, exit) -> log.debug("reaped pid " + pid + " (" + exit.describe() + ")"));
         Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"));
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
-        JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver);
+        JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
         Supervisor supervisor = new Supervisor(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
         ControlServer server;

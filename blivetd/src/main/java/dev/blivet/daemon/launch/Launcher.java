@@ -32,6 +32,7 @@ public final class Launcher implements AutoCloseable {
     private static final Duration REAP_WAIT = Duration.ofSeconds(5);
 
     private final NativeOs os;
+    private final TrustedPath paths;
     private final Reaper reaper;
     private final HelperSpawner spawner;
     private final PlanEncoder encoder = new PlanEncoder();
@@ -59,6 +60,7 @@ public final class Launcher implements AutoCloseable {
         this.notifyDir = notifyDir;
         this.groups = new ProcessGroups(os, reaper);
         this.loop = new LaunchLoop(os);
+        this.paths = TrustedPath.of(os);
     }
 
     /** The helper that {@link HelperSpawner#locateHelper()} finds. */
@@ -423,7 +425,7 @@ public final class Launcher implements AutoCloseable {
         private void finishFailure() {
             phase = Phase.DONE;
             try {
-                Pidfiles.removeIfOurs(job.pidfile(), report.pidfileId(), daemonPid, true);
+                Pidfiles.removeIfOurs(paths, job.pidfile(), report.pidfileId(), daemonPid, true);
             } finally {
                 os.close(reportFd);
                 os.close(readyFd);

@@ -25,11 +25,6 @@ public final class Pidfiles {
     private Pidfiles() {
     }
 
-    /** As {@link #removeIfOurs(NativeOs, String, FileId, int, boolean)} with {@link TrustedPath#shared()}. */
-    public static void removeIfOurs(String pidfile, FileId written, int pid, boolean emptyIsOurs) {
-        removeIfOurs(TrustedPath.shared(), pidfile, written, pid, emptyIsOurs);
-    }
-
     /**
      * Removes the pidfile only if its name still refers to {@code written}, the very file
      * blivet-spawn opened, and it names {@code pid} (or is empty and {@code emptyIsOurs}: a start
@@ -37,11 +32,7 @@ public final class Pidfiles {
      *
      * @return whether it was removed (anything else, including errors, leaves the name alone)
      */
-    public static boolean removeIfOurs(NativeOs os, String pidfile, FileId written, int pid, boolean emptyIsOurs) {
-        return removeIfOurs(TrustedPath.of(os), pidfile, written, pid, emptyIsOurs);
-    }
-
-    static boolean removeIfOurs(TrustedPath paths, String pidfile, FileId written, int pid, boolean emptyIsOurs) {
+    public static boolean removeIfOurs(TrustedPath paths, String pidfile, FileId written, int pid, boolean emptyIsOurs) {
         if (pidfile == null || written == null) {
             return false;
         }

@@ -67,15 +67,6 @@ public final class TrustedPath {
         return new TrustedPath(os, true);
     }
 
-    /** For code that is not handed blivetd's NativeOs: one binding, loaded on first use. */
-    public static TrustedPath shared() {
-        return Shared.PATHS;
-    }
-
-    private static final class Shared {
-        static final TrustedPath PATHS = TrustedPath.of(new NativeOs());
-    }
-
     /** Tests only: always the walk, so that the fallback is tested on a kernel with openat2. */
     static TrustedPath walkOnly(NativeOs os) {
         return new TrustedPath(os, false);

@@ -64,11 +64,6 @@ public final class JobsDirectory {
     private final TrustedPath paths;
     private final int trustedUid;
 
-    /** With {@link TrustedPath#shared()}, trusting files of this process's euid. */
-    public JobsDirectory(Path dir, JobSpecResolver resolver) {
-        this(dir, resolver, TrustedPath.shared());
-    }
-
     public JobsDirectory(Path dir, JobSpecResolver resolver, TrustedPath paths) {
         this.dir = dir.toAbsolutePath().normalize();
         this.resolver = resolver;

@@ -18,6 +18,7 @@ import dev.blivet.daemon.launch.ProcessGroups;
 import dev.blivet.daemon.launch.Reaper;
 import dev.blivet.daemon.launch.SdNotifySocket;
 import dev.blivet.daemon.launch.Pidfiles;
+import dev.blivet.daemon.launch.TrustedPath;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,6 +77,7 @@ public final class Supervisor implements AutoCloseable {
     private final ProcessGroups groups;
     private final Launcher launcher;
     private final NativeOs os;
+    private final TrustedPath paths;
     private final Log log;
     private final Clock clock;
     private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
@@ -109,6 +111,7 @@ public final class Supervisor implements AutoCloseable {
         this.groups = new ProcessGroups(os, reaper);
         this.launcher = launcher;
         this.os = os;
+        this.paths = TrustedPath.of(os);
         this.log = log;
         this.clock = clock;
         ScheduledThreadPoolExecutor timerPool = new ScheduledThreadPoolExecutor(1, daemonThreads("blivet-timer"));
@@ -645,7 +648,7 @@ public final class Supervisor implements AutoCloseable {
             notifyWatcher.release(job.notifySocket);
             job.notifySocket = null;
         }
-        Pidfiles.removeIfOurs(job.resolved.pidfile(), job.pidfileId, job.pid, false);
+        Pidfiles.removeIfOurs(paths, job.resolved.pidfile(), job.pidfileId, job.pid, false);
         log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
         job.pid = null; // reaped: the number may already be another job's
         job.pgid = null;

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.blivet.common.JobSpecResolver;
 import dev.blivet.common.NativeAccounts;
+import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.launch.TrustedPath;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -19,13 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
  * it trusts only what blivetd's own euid owns and nobody else can write (sshd's StrictModes).
  */
 class JobsDirectoryTest {
+    private static final TrustedPath PATHS = TrustedPath.of(new NativeOs());
     private static final String GOOD = "{\"name\":\"%s\",\"command\":[\"/bin/true\"]}";
 
     @TempDir
     Path dir;
 
     private JobsDirectory jobs(Path where) {
-        return new JobsDirectory(where, new JobSpecResolver(new NativeAccounts(), Map.of()));
+        return new JobsDirectory(where, new JobSpecResolver(new NativeAccounts(), Map.of()), PATHS);
     }
 
     private static boolean root() {
@@ -97,7 +100,7 @@ class JobsDirectoryTest {
 
     @Test
     void everyGoodFileLoadsAndEveryBadOneIsNamedTheSameWayEachTime() throws Exception {
-        JobsDirectory jobs = new JobsDirectory(dir, new JobSpecResolver(new NativeAccounts(), Map.of()));
+        JobsDirectory jobs = jobs(dir);
         // Files of blivetd's euid, 0644: trusted.
         for (int i = 0; i < 300; i++) {
             write(dir.resolve("job%03d.json".formatted(i)), GOOD.formatted("job%03d".formatted(i)), "rw-r--r--");
