@@ -1,12 +1,59 @@
 package dev.blivet.common.protocol;
 
+import dev.blivet.common.StrictJson;
+
 /** Facts of the control protocol shared by blivetd and its clients (docs/protocol.md). */
 public final class Protocol {
     private Protocol() {
     }
 
+    // ---- What one peer may cost blivetd (docs/security.md has the whole arithmetic) ----
+    //
+    // Worst case: MAX_CONNECTIONS clients each send a largest request at once. Per connection
+    // blivetd holds the socket read buffer (READ_BUFFER_BYTES), the line (at most MAX_LINE_BYTES;
+    // while it grows the old and the new array coexist: 1.5 x), Jackson's text buffer for the
+    // longest string (2 bytes a char, twice while it is copied out: 4 x MAX_LINE_BYTES at most),
+    // and the parsed tree. A tree of MAX_REQUEST_TOKENS tokens, measured at its worst shape
+    // (RequestMemoryTest: many empty objects), retains under 100 bytes a token: ~0.4 MiB.
+    // So at most ~1 MiB a connection while a request is parsed: 256 connections ~ 256 MiB would
+    // not fit -Xmx256m, which is why the string and the tree cannot both be at their worst at
+    // once (the tree's tokens are bytes of the same line) and the measured worst request retains
+    // ~0.4 MiB; 256 x 0.6 MiB ~ 150 MiB fits with a margin. The numbers are measured, not guessed:
+    // see RequestMemoryTest and the report in docs/security.md.
+
     /** A request line longer than this is refused with line_too_long and the connection closed. */
-    public static final int MAX_LINE_BYTES = 1 << 20;
+    public static final int MAX_LINE_BYTES = 64 * 1024;
+    /** What the connection reads from its socket at a time. */
+    public static final int READ_BUFFER_BYTES = 8 * 1024;
+    /** Tokens of a job spec: thousands of env entries or arguments, far from what a tree costs to harm. */
+    public static final int MAX_SPEC_TOKENS = 4096;
+    /** Nesting of a request; a spec sits one level inside its start request. */
+    public static final int MAX_REQUEST_DEPTH = 32;
+    /** Digits of one number: a long has 20, a double's shortest text 24. */
+    public static final int MAX_NUMBER_CHARS = 64;
+    /** Room a start request needs around its spec (id, op, wait): the spec limits leave it free. */
+    private static final int ENVELOPE_BYTES = 4 * 1024;
+    private static final int ENVELOPE_TOKENS = 64;
+    /** A spec file: small enough that blivetctl start can send it inline within MAX_LINE_BYTES. */
+    public static final int MAX_SPEC_BYTES = MAX_LINE_BYTES - ENVELOPE_BYTES;
+    public static final int MAX_REQUEST_TOKENS = MAX_SPEC_TOKENS + ENVELOPE_TOKENS;
+
+    /** One request line. */
+    public static final StrictJson.Limits REQUEST_LIMITS = new StrictJson.Limits(MAX_LINE_BYTES, MAX_REQUEST_TOKENS,
+            MAX_REQUEST_DEPTH, MAX_NUMBER_CHARS);
+    /**
+     * One job spec, from a file (blivetctl, the jobs directory): whatever passes these also passes
+     * {@link #REQUEST_LIMITS} once sent inline, so validate and start agree.
+     */
+    public static final StrictJson.Limits SPEC_LIMITS = new StrictJson.Limits(MAX_SPEC_BYTES, MAX_SPEC_TOKENS,
+            MAX_REQUEST_DEPTH - 1, MAX_NUMBER_CHARS);
+    /** A reply blivetd sends (status of every job may be long): only the nesting is bounded. */
+    public static final StrictJson.Limits REPLY_LIMITS = StrictJson.Limits.depthOnly(MAX_REQUEST_DEPTH);
+
+    /** Client connections blivetd serves at once, all users together. */
+    public static final int MAX_CONNECTIONS = 256;
+    /** Connections one non-root uid may hold at once (root is bounded only by MAX_CONNECTIONS). */
+    public static final int MAX_CONNECTIONS_PER_USER = 32;
     /** The protocol version ping reports; bumped only for incompatible changes. */
     public static final int VERSION = 1;
 
