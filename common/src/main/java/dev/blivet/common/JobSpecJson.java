@@ -65,6 +65,7 @@ public final class JobSpecJson {
             throw new SpecException(ExitCode.USAGE, "the spec: wrong type, expected a JSON object, not null");
         }
         try {
+            reader.checkTree(tree); // inline, it was read with a request's limits: hold it to a file's
             return mapper.treeToValue(tree, JobSpec.class);
         } catch (UnrecognizedPropertyException e) {
             throw new SpecException(ExitCode.USAGE, "unknown key '" + e.getPropertyName() + "'");

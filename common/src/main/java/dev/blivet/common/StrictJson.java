@@ -121,6 +121,37 @@ public final class StrictJson {
         }
     }
 
+    /**
+     * Checks a tree that came inside a larger document (a spec inside its start request) against
+     * these limits' token count and nesting, so that it passes here exactly when its text would
+     * pass {@link #parse}. Its length in bytes is bounded only by the enclosing document's.
+     */
+    public void checkTree(JsonNode tree) throws LimitException {
+        if (tokens(tree, 1) > limits.maxTokens()) {
+            throw new LimitException("more than " + limits.maxTokens() + " JSON tokens (the limit)");
+        }
+    }
+
+    /** Tokens of the text of {@code node}, which sits at {@code depth} (1 for the top). */
+    private int tokens(JsonNode node, int depth) throws LimitException {
+        if (!node.isContainerNode()) {
+            return 1;
+        }
+        if (depth > limits.maxDepth()) {
+            throw new LimitException(nestedTooDeep());
+        }
+        int count = 2; // its braces or brackets
+        for (var fields = node.fields(); fields.hasNext();) {
+            count += 1 + tokens(fields.next().getValue(), depth + 1);
+        }
+        if (node.isArray()) {
+            for (JsonNode element : node) {
+                count += tokens(element, depth + 1);
+            }
+        }
+        return count;
+    }
+
     private LimitException tooLong() {
         return new LimitException("longer than " + limits.maxBytes() + " bytes (the limit)");
     }

@@ -324,7 +324,8 @@ final class Connection implements Runnable {
         try {
             channel.shutdownOutput();
             ByteBuffer sink = ByteBuffer.allocate(Protocol.READ_BUFFER_BYTES);
-            long budget = 16L * Protocol.MAX_LINE_BYTES;
+            // Costs reads, not memory (one small sink): as much as the old 1 MiB limit allowed.
+            long budget = 16L << 20;
             int n;
             while (budget > 0 && (n = channel.read(sink)) >= 0) {
                 budget -= n;
