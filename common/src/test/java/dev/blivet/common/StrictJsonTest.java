@@ -107,6 +107,26 @@ class StrictJsonTest {
         assertTrue(Protocol.MAX_SPEC_BYTES + 1024 <= Protocol.MAX_LINE_BYTES);
     }
 
+    @Test
+    void aSpecInsideARequestIsHeldToAFilesTokensAndDepth() throws JsonProcessingException {
+        StrictJson specs = new StrictJson(Protocol.SPEC_LIMITS);
+        String atLimit = "{\"command\":" + array(Protocol.MAX_SPEC_TOKENS - 5, "\"a\"") + "}";
+        String over = "{\"command\":" + array(Protocol.MAX_SPEC_TOKENS - 4, "\"a\"") + "}";
+        specs.parse(atLimit);
+        refused(specs, over, "more than " + Protocol.MAX_SPEC_TOKENS);
+        specs.checkTree(requests.parse("{\"spec\":" + atLimit + "}").get("spec"));
+        JsonNode inline = requests.parse("{\"spec\":" + over + "}").get("spec");
+        assertThrows(StrictJson.LimitException.class, () -> specs.checkTree(inline));
+
+        int depth = Protocol.SPEC_LIMITS.maxDepth();
+        JsonNode deepest = requests.parse("{\"spec\":" + "[".repeat(depth) + "]".repeat(depth) + "}").get("spec");
+        specs.checkTree(deepest);
+        // deeper cannot sit inside a request at all; a tree from elsewhere is still checked
+        JsonNode deeper = new StrictJson(StrictJson.Limits.depthOnly(64)).parse("[".repeat(depth + 1) + "]".repeat(depth + 1));
+        StrictJson.LimitException e = assertThrows(StrictJson.LimitException.class, () -> specs.checkTree(deeper));
+        assertTrue(e.getOriginalMessage().contains("nested deeper than " + depth), e::getOriginalMessage);
+    }
+
     private static String array(int items, String item) {
         return "[" + String.join(",", java.util.Collections.nCopies(items, item)) + "]";
     }

@@ -7,19 +7,23 @@ public final class Protocol {
     private Protocol() {
     }
 
-    // ---- What one peer may cost blivetd (docs/security.md has the whole arithmetic) ----
+    // ---- What one peer may cost blivetd (the arithmetic, measured with Jackson 2.17.2, JDK 17) ----
     //
-    // Worst case: MAX_CONNECTIONS clients each send a largest request at once. Per connection
-    // blivetd holds the socket read buffer (READ_BUFFER_BYTES), the line (at most MAX_LINE_BYTES;
-    // while it grows the old and the new array coexist: 1.5 x), Jackson's text buffer for the
-    // longest string (2 bytes a char, twice while it is copied out: 4 x MAX_LINE_BYTES at most),
-    // and the parsed tree. A tree of MAX_REQUEST_TOKENS tokens, measured at its worst shape
-    // (RequestMemoryTest: many empty objects), retains under 100 bytes a token: ~0.4 MiB.
-    // So at most ~1 MiB a connection while a request is parsed: 256 connections ~ 256 MiB would
-    // not fit -Xmx256m, which is why the string and the tree cannot both be at their worst at
-    // once (the tree's tokens are bytes of the same line) and the measured worst request retains
-    // ~0.4 MiB; 256 x 0.6 MiB ~ 150 MiB fits with a margin. The numbers are measured, not guessed:
-    // see RequestMemoryTest and the report in docs/security.md.
+    // Worst case: MAX_CONNECTIONS clients each complete a largest request at once. Per connection:
+    //   read buffer                        8 KiB  READ_BUFFER_BYTES (jnr copies through native memory)
+    //   line array                        64 KiB  MAX_LINE_BYTES (96 KiB for an instant while it
+    //                                             doubles from 32 KiB; never grows past the limit)
+    //   parse, all it allocates         <360 KiB  StrictJson on the line's bytes, no decoded String:
+    //                                             measured at 368,224 B for 4158 short strings
+    //                                             filling 64 KiB (the tree alone retains 316,101 B,
+    //                                             76 B a token, the costliest shape found); one
+    //                                             64 KiB string allocates 320,232 B, [{},...] 215,128 B
+    //   reply of a ping or an error        <2 KiB  (status and list grow with the jobs, not the request)
+    //   => < 440 KiB a connection; 256 x 440 KiB = 110 MiB of the 256 MiB heap (-Xmx256m), leaving
+    //      over 140 MiB beside blivetd's own (4 MiB retained when idle, measured) and its jobs' state.
+    //      One non-root uid: 32 x 440 KiB = 14 MiB.
+    // Thread stacks (-Xss512k) are native memory, not heap. ProtocolEdgeTest sends all of this at
+    // once to a real blivetd.
 
     /** A request line longer than this is refused with line_too_long and the connection closed. */
     public static final int MAX_LINE_BYTES = 64 * 1024;
