@@ -60,9 +60,10 @@ final class Connection implements Runnable {
     public void run() {
         try {
             serveLines();
-        } catch (OutOfMemoryError | StackOverflowError e) {
-            // The request that met the exhaustion fails, with a word if one can still be written;
-            // its tree is garbage by now. The daemon and every other client go on.
+        } catch (VirtualMachineError e) {
+            // Out of heap, of stack, of threads: the request that met the exhaustion fails, with a
+            // word if one can still be written (its tree is garbage by now). Nothing of it reaches
+            // Main's handler, which ends blivetd: the daemon and every other client go on.
             writeQuietly(error(NullNode.instance, ErrorCode.INTERNAL, "blivetd could not serve this request: "
                     + e.getClass().getSimpleName() + " (" + e.getMessage() + "); closing the connection", null));
             try {

@@ -123,28 +123,31 @@ public final class ControlServer implements AutoCloseable {
 
     private void acceptLoop() {
         while (open) {
-            UnixSocketChannel client;
+            UnixSocketChannel client = null;
             try {
                 client = server.accept();
+                if (client == null) {
+                    continue;
+                }
+                setCloexec(client.getFD());
+                admit(client);
             } catch (IOException e) {
                 if (open) {
                     log.error("accept on " + path + ": " + e.getMessage());
-                    // EMFILE and friends persist: pause rather than spin and flood the log.
-                    java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+                    pause(); // EMFILE and friends persist: pause rather than spin and flood the log
                 }
-                continue;
-            }
-            if (client == null) {
-                continue;
-            }
-            setCloexec(client.getFD());
-            try {
-                admit(client);
             } catch (OutOfMemoryError e) {
-                // No heap left even to refuse with words: the client sees the close, the acceptor lives on.
-                closeQuietly(client);
+                // No heap even to refuse with words: the client sees the close, the acceptor lives on.
+                if (client != null) {
+                    closeQuietly(client);
+                }
+                pause();
             }
         }
+    }
+
+    private static void pause() {
+        java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
     }
 
     private void admit(UnixSocketChannel client) {
@@ -197,7 +200,7 @@ public final class ControlServer implements AutoCloseable {
     private static void closeQuietly(UnixSocketChannel client) {
         try {
             client.close();
-        } catch (IOException e) {
+        } catch (IOException | OutOfMemoryError e) {
             // nothing more to do
         }
     }
