@@ -31,7 +31,7 @@ import jnr.unixsocket.UnixSocketChannel;
  */
 final class Connection implements Runnable {
     /** Events a slow subscriber may fall behind by before it is cut off. */
-    private static final int EVENT_BACKLOG = 1024;
+    private static final int EVENT_BACKLOG = Protocol.MAX_EVENT_BACKLOG;
     /** Requests are read by the one strict reader, with the limits that bound a peer's memory. */
     private static final StrictJson REQUESTS = new StrictJson(Protocol.REQUEST_LIMITS);
 

@@ -24,6 +24,11 @@ public final class Protocol {
     //      One non-root uid: 32 x 440 KiB = 14 MiB.
     // Thread stacks (-Xss512k) are native memory, not heap. ProtocolEdgeTest sends all of this at
     // once to a real blivetd.
+    // A connection streaming events sends no requests. Its queue holds at most MAX_EVENT_BACKLOG
+    // snapshots, and since a queue only ever holds the newest events its uid may see, the queues
+    // of one uid share them: at most MAX_EVENT_BACKLOG x ~8.5 KiB (a snapshot with a 4 KiB
+    // sd-notify STATUS= in UTF-16) = 2.2 MiB per subscribing uid, 8 uids at 32 connections each
+    // = 17 MiB, beside 1 KiB of queue array per connection.
 
     /** A request line longer than this is refused with line_too_long and the connection closed. */
     public static final int MAX_LINE_BYTES = 64 * 1024;
@@ -54,6 +59,8 @@ public final class Protocol {
     /** A reply blivetd sends (status of every job may be long): only the nesting is bounded. */
     public static final StrictJson.Limits REPLY_LIMITS = StrictJson.Limits.depthOnly(MAX_REQUEST_DEPTH);
 
+    /** Changes an events subscriber may fall behind by before it is cut off (told so first). */
+    public static final int MAX_EVENT_BACKLOG = 256;
     /** Client connections blivetd serves at once, all users together. */
     public static final int MAX_CONNECTIONS = 256;
     /** Connections one non-root uid may hold at once (root is bounded only by MAX_CONNECTIONS). */
