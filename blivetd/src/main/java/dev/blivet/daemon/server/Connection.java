@@ -64,12 +64,12 @@ final class Connection implements Runnable {
             // Out of heap, of stack, of threads: the request that met the exhaustion fails, with a
             // word if one can still be written (its tree is garbage by now). Nothing of it reaches
             // Main's handler, which ends blivetd: the daemon and every other client go on.
-            writeQuietly(error(NullNode.instance, ErrorCode.INTERNAL, "blivetd could not serve this request: "
-                    + e.getClass().getSimpleName() + " (" + e.getMessage() + "); closing the connection", null));
             try {
+                writeQuietly(error(NullNode.instance, ErrorCode.INTERNAL, "blivetd could not serve this request: "
+                        + e.getClass().getSimpleName() + " (" + e.getMessage() + "); closing the connection", null));
                 log.error("client pid " + peer.pid() + ": " + e + "; its connection is closed");
-            } catch (OutOfMemoryError again) {
-                // nothing more can be said
+            } catch (VirtualMachineError again) {
+                // not even the words could be had: the close says it
             }
         } finally {
             close();
