@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.CliExit;
+import dev.blivet.common.StrictJson;
+import dev.blivet.common.protocol.Protocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,19 +99,23 @@ final class StartCommand extends DaemonCommand {
                 + " --stderr' what it said.";
     }
 
+    /**
+     * The spec file read by the very reader {@code validate} and the jobs directory use, with the
+     * same limits, so that a file one of them refuses the others refuse too; blivetd then checks
+     * keys and types of the parsed tree it receives.
+     */
     private static JsonNode readSpec(Path file) throws CliException {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new CliException(CliExit.USAGE, "cannot read " + file + ": " + e.getMessage(), e);
-        }
+        StrictJson reader = new StrictJson(Protocol.SPEC_LIMITS);
         JsonNode spec;
         try {
-            spec = Json.parse(text);
+            spec = reader.parse(reader.readFile(file));
+        } catch (StrictJson.LimitException e) {
+            throw new CliException(CliExit.INVALID_SPEC, file + ": the spec is too large: " + e.getOriginalMessage(), e);
         } catch (JsonProcessingException e) {
-            throw new CliException(CliExit.INVALID_SPEC, file + ": malformed JSON: " + e.getOriginalMessage()
-                    + " (line " + e.getLocation().getLineNr() + ")", e);
+            String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
+            throw new CliException(CliExit.INVALID_SPEC, file + ": malformed JSON: " + e.getOriginalMessage() + where, e);
+        } catch (IOException e) {
+            throw new CliException(CliExit.USAGE, "cannot read " + file + ": " + e.getMessage(), e);
         }
         if (spec == null || !spec.isObject()) {
             throw new CliException(CliExit.INVALID_SPEC, file + ": a job spec is a JSON object");

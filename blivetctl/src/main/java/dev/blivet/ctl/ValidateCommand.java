@@ -53,7 +53,7 @@ final class ValidateCommand implements Callable<Integer>, Commands.Subcommand {
             ObjectNode result = results.addObject().put("file", file.toString());
             ArrayNode problems = Json.array();
             try {
-                JobSpec spec = json.parse(Files.readString(file));
+                JobSpec spec = json.parseFile(file);
                 result.put("name", spec.name());
                 resolver.resolve(spec);
             } catch (IOException e) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.common.CliExit;
+import dev.blivet.common.protocol.Protocol;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
@@ -444,10 +445,13 @@ class BlivetctlTest {
         ok("start", sleeper(name, "").toString());
         Path classpath = readableClasspath();
 
+        // To nobody, root's job does not exist: the very answer a missing job gets, no owner named.
         Nobody stop = asNobody(classpath, "stop", name);
-        assertEquals(CliExit.PERMISSION_DENIED.code(), stop.code, stop.toString());
-        assertTrue(stop.err.contains("belongs to uid 0"), stop.toString());
-        assertTrue(stop.err.contains("You are uid 65534 (nobody): you may start jobs that run as yourself"), stop.toString());
+        assertEquals(CliExit.NOT_FOUND.code(), stop.code, stop.toString());
+        assertTrue(stop.err.contains("no job named " + name) && !stop.err.contains("uid 0"), stop.toString());
+        assertTrue(stop.err.contains("only your own"), stop.toString());
+        Nobody missing = asNobody(classpath, "stop", name + "x");
+        assertEquals(stop.err.replace(name, "NAME"), missing.err.replace(name + "x", "NAME"));
 
         Nobody reload = asNobody(classpath, "reload", "--json");
         assertEquals(CliExit.PERMISSION_DENIED.code(), reload.code, reload.toString());
@@ -522,5 +526,87 @@ class BlivetctlTest {
             }
         }
         return dir;
+    }
+
+    // ---- one corpus, four readers: validate FILE, start FILE, the start op inline, the jobs directory ----
+
+    /** Good and bad specs; NAME and SLEEP are filled in per reader. */
+    private static List<String> agreementCorpus() {
+        StringBuilder env = new StringBuilder();
+        // {"name":..,"command":[2 strings],"env":{n pairs}} is 12 + 2n tokens: 2042 pairs make 4096, the limit
+        for (int i = 0; i < (Protocol.MAX_SPEC_TOKENS - 12) / 2; i++) {
+            env.append(i == 0 ? "" : ",").append("\"K").append(i).append("\":\"v\"");
+        }
+        String deep = "[".repeat(40) + "]".repeat(40);
+        return List.of(
+                "{\"name\":\"NAME\",\"command\":SLEEP}",
+                "{\"name\":\"NAME\",\"command\":SLEEP,\"umask\":\"027\",\"env\":{\"A\":\"1\"}}",
+                "{\"name\":\"NAME\",\"command\":SLEEP,\"env\":{" + env + "}}",
+                "{\"name\":\"NAME\",\"command\":[\"/bin/sleep\",\"1\",\"1\"],\"env\":{" + env + "}}", // one token more
+                "{\"name\":\"NAME\",\"command\":SLEEP,\"umask\":\"022\",\"umask\":\"077\"}",
+                "{\"name\":\"NAME\",\"command\":SLEEP,\"env\":{\"A\":\"1\",\"A\":\"2\"}}",
+                "{\"name\":\"NAME\",\"command\":SLEEP} {\"name\":\"other\"}",
+                "{\"name\":\"NAME\",\"command\":SLEEP} x",
+                "{\"name\":\"NAME\",\"command\":SLEEP,\"colour\":\"red\"}",
+                "{\"name\":\"NAME\",\"command\":\"/bin/sleep\"}",
+                "{\"name\":\"NAME\",\"command\":SLEEP,\"umask\":22}",
+                "{\"name\":\"NAME\",\"command\":SLEEP,\"rlimits\":{\"nofile\":" + deep + "}}",
+                "[{\"name\":\"NAME\",\"command\":SLEEP}]",
+                "{\"name\":\"NAME\",\"command\":SLEEP,}");
+    }
+
+    @Test
+    void validateStartInlineAndTheJobsDirectoryAgreeOnEverySpec() throws Exception {
+        List<String> corpus = agreementCorpus();
+        List<String> disagreements = new ArrayList<>();
+        int accepted = 0;
+        for (int i = 0; i < corpus.size(); i++) {
+            String text = corpus.get(i);
+            String base = "agree" + i + "-" + UNIQUE.incrementAndGet();
+
+            boolean validate = ctl("validate", specFile(base + "v", text).toString()).code() == 0;
+
+            Cli.Result startResult = ctl("start", specFile(base + "s", text).toString(), "--json");
+            boolean start = startResult.code() == 0;
+            cleanUp(base + "s", start);
+
+            JsonNode inlineReply;
+            try (dev.blivet.daemon.testing.Client raw = daemon.client()) {
+                inlineReply = raw.raw("{\"id\":1,\"op\":\"start\",\"spec\":" + fill(text, base + "i") + "}");
+            }
+            boolean inline = inlineReply.path("ok").asBoolean();
+            cleanUp(base + "i", inline);
+
+            Path dirFile = Files.writeString(daemon.jobsDir().resolve(base + "d.json"), fill(text, base + "d"));
+            JsonNode report = ctl("reload", "--json").json();
+            boolean loaded = report.toString().contains("\"" + base + "d\"");
+            boolean refused = report.path("errors").has(dirFile.toString());
+            assertTrue(loaded != refused, () -> "the jobs directory says one thing: " + report);
+            Files.delete(dirFile);
+            ctl("reload");
+
+            if (!(validate == start && start == inline && inline == loaded)) {
+                disagreements.add("spec " + i + ": validate " + validate + ", start " + start + " (" + startResult
+                        + "), inline " + inline + " (" + inlineReply + "), jobs dir " + loaded + " (" + report + ")");
+            }
+            accepted += validate ? 1 : 0;
+        }
+        assertEquals(List.of(), disagreements);
+        assertEquals(3, accepted, "the corpus has three good specs");
+    }
+
+    private static String fill(String text, String name) {
+        return text.replace("NAME", name).replace("SLEEP", sleepArgv());
+    }
+
+    private static Path specFile(String name, String text) throws IOException {
+        return Files.writeString(tmp.resolve(name + ".json"), fill(text, name));
+    }
+
+    private static void cleanUp(String name, boolean started) {
+        if (started) {
+            ok("stop", name);
+            ok("remove", name);
+        }
     }
 }

@@ -13,18 +13,24 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.blivet.common.protocol.Protocol;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
 
 /** Reads job specs from JSON, turning Jackson's failures into messages that name the key. */
 public final class JobSpecJson {
+    private final StrictJson reader = new StrictJson(Protocol.SPEC_LIMITS);
     private final ObjectMapper mapper = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            // The text itself is read by StrictJson (duplicate keys, trailing content, limits);
+            // these guard write() round trips and any tree from elsewhere.
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // two "user" keys: which one was meant?
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
@@ -35,19 +41,35 @@ public final class JobSpecJson {
                     .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
             .build();
 
+    /** A spec from a file's text: the same strict reading as every other JSON blivet takes in. */
     public JobSpec parse(String json) throws SpecException {
+        return parse(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public JobSpec parse(byte[] json) throws SpecException {
+        JsonNode tree;
         try {
-            JobSpec spec = mapper.readValue(json, JobSpec.class);
-            if (spec == null) {
-                throw new SpecException(ExitCode.USAGE, "the spec: wrong type, expected a JSON object, not null");
-            }
-            return spec;
+            tree = reader.parse(json);
+        } catch (JsonProcessingException e) {
+            throw malformed(e);
+        }
+        return fromTree(tree);
+    }
+
+    /**
+     * A spec already parsed by {@link StrictJson} (inline in a start request): converted from the
+     * tree, never printed and parsed again, so it meets exactly the rules a spec file meets.
+     */
+    public JobSpec fromTree(JsonNode tree) throws SpecException {
+        if (tree == null || tree.isNull()) {
+            throw new SpecException(ExitCode.USAGE, "the spec: wrong type, expected a JSON object, not null");
+        }
+        try {
+            reader.checkTree(tree); // inline, it was read with a request's limits: hold it to a file's
+            return mapper.treeToValue(tree, JobSpec.class);
         } catch (UnrecognizedPropertyException e) {
             throw new SpecException(ExitCode.USAGE, "unknown key '" + e.getPropertyName() + "'");
         } catch (MismatchedInputException e) {
-            if (e.getOriginalMessage().startsWith("Trailing token")) {
-                throw new SpecException(ExitCode.USAGE, "malformed JSON: trailing content after the spec object");
-            }
             throw new SpecException(ExitCode.USAGE, describe(e));
         } catch (JsonMappingException e) {
             if (e.getPath().isEmpty() || !(e.getCause() instanceof InputCoercionException)) {
@@ -56,13 +78,39 @@ public final class JobSpecJson {
             throw new SpecException(ExitCode.USAGE, "'" + e.getPath().get(e.getPath().size() - 1).getFieldName() + "': "
                     + e.getOriginalMessage());
         } catch (JsonProcessingException e) {
-            throw new SpecException(ExitCode.USAGE, "malformed JSON: " + e.getOriginalMessage());
+            throw malformed(e);
         }
     }
 
+    private static SpecException malformed(JsonProcessingException e) {
+        String why = e.getOriginalMessage();
+        if (e instanceof StrictJson.LimitException) {
+            return new SpecException(ExitCode.USAGE, "the spec is too large: " + why);
+        }
+        if (why.startsWith("trailing content")) {
+            return new SpecException(ExitCode.USAGE, "malformed JSON: trailing content after the spec object");
+        }
+        return new SpecException(ExitCode.USAGE, "malformed JSON: " + why);
+    }
+
+    /**
+     * A spec file, read no further than {@link Protocol#MAX_SPEC_BYTES} plus one byte; problems do
+     * not name the file (the caller says which file it was).
+     */
+    public JobSpec parseFile(Path file) throws SpecException, IOException {
+        byte[] bytes;
+        try {
+            bytes = reader.readFile(file);
+        } catch (StrictJson.LimitException e) {
+            throw malformed(e);
+        }
+        return parse(bytes);
+    }
+
+    /** A spec file; every problem names the file. */
     public JobSpec read(Path file) throws SpecException {
         try {
-            return parse(Files.readString(file));
+            return parseFile(file);
         } catch (IOException e) {
             throw new SpecException(ExitCode.NO_SPEC, file + ": " + e.getMessage());
         } catch (SpecException e) {

@@ -23,7 +23,9 @@ import java.util.regex.Pattern;
  * groups (67) and a missing or non-executable program (66). The daemon and {@code blivetctl
  * validate} run exactly this, so an offline check means what a start would say.
  *
- * <p>Every problem is collected, so an author fixes a spec in one pass.
+ * <p>Every problem is collected, so an author fixes a spec in one pass. For a non-root client of a
+ * root blivetd only the rules that need no look at the file system apply: the helper, running as
+ * that client, reports missing or unusable paths and programs at the start.
  */
 public final class JobSpecResolver {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}");
@@ -69,6 +71,17 @@ public final class JobSpecResolver {
         /** A non-root client of a root blivetd: everything it asks for is done with its identity. */
         private boolean unprivilegedClient() {
             return self == 0 && requester != 0;
+        }
+
+        /**
+         * Whether this resolution may look at the file system. Not for a non-root client of a root
+         * blivetd: root's answers (exists, is a directory, is writable, is executable) would tell
+         * the client about places it cannot see. Its paths and program are checked by the helper,
+         * which does that work as the client, and fails the start with the same words a probe
+         * would have given, about what the client itself may know.
+         */
+        private boolean mayProbe() {
+            return !unprivilegedClient();
         }
 
         ResolvedJob run() throws SpecException {
@@ -168,7 +181,7 @@ public final class JobSpecResolver {
         }
 
         private void checkDirectory(String field, String path, String chroot) {
-            if (path == null) {
+            if (path == null || !mayProbe()) {
                 return;
             }
             Path where = inside(chroot, path);
@@ -191,6 +204,9 @@ public final class JobSpecResolver {
                 problem(ExitCode.USAGE, "'" + field + "' names the root directory");
                 return null;
             }
+            if (!mayProbe()) {
+                return path;
+            }
             if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
                 problem(ExitCode.CANT_CREATE, "'" + field + "' is a directory: " + file);
             } else if (Files.isSymbolicLink(file)) {
@@ -207,11 +223,14 @@ public final class JobSpecResolver {
             if (path == null || other == null) {
                 return;
             }
-            boolean same = path.equals(other) || canonical(path).equals(canonical(other));
-            try {
-                same = same || (Files.exists(Path.of(path)) && Files.isSameFile(Path.of(path), Path.of(other)));
-            } catch (IOException e) {
-                // the other file does not exist yet: different paths are different files
+            boolean same = path.equals(other);
+            if (mayProbe()) {
+                same = same || canonical(path).equals(canonical(other));
+                try {
+                    same = same || (Files.exists(Path.of(path)) && Files.isSameFile(Path.of(path), Path.of(other)));
+                } catch (IOException e) {
+                    // the other file does not exist yet: different paths are different files
+                }
             }
             if (same) {
                 problem(ExitCode.USAGE, "'" + field + "' and '" + otherField + "' are the same file: " + path);
@@ -345,12 +364,16 @@ public final class JobSpecResolver {
                     return null;
                 }
                 candidates.add(Path.of(program).normalize().toString());
-            } else {
+            } else if (mayProbe()) {
                 for (String dir : path.split(":")) {
                     if (dir.startsWith("/")) {
                         candidates.add(Path.of(dir, program).normalize().toString());
                     }
                 }
+            }
+            if (!mayProbe()) {
+                // As given: an absolute path, or a bare name the helper looks up in PATH as the client.
+                return candidates.isEmpty() ? program : candidates.get(0);
             }
             String firstNotExecutable = null;
             for (String candidate : candidates) {

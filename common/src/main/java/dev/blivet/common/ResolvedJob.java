@@ -7,7 +7,9 @@ import java.util.List;
  * A job spec after validation: defaults applied, the program found, the user and groups looked
  * up, the environment composed. What the launcher needs and nothing left to decide.
  *
- * @param program the absolute path to execve (inside {@code chroot} when one is set)
+ * @param program the absolute path to execve (inside {@code chroot} when one is set); for a non-root
+ *     client of a root blivetd, the program as the spec gave it (a bare name is looked up in PATH by
+ *     the helper, as the client), since root's look-up would tell the client what it cannot see
  * @param env "KEY=value" entries, exactly the job's environment (blivetd adds NOTIFY_SOCKET)
  * @param identity null when the job keeps blivetd's own identity
  * @param notifyFd the fd number handed to a notify-fd job, or -1

@@ -1212,4 +1212,81 @@ class JobSpecResolverTest {
             assertTrue(e.getMessage().contains("\"root\""), e::getMessage);
         }
     }
+
+    /**
+     * A non-root client of a root blivetd: validation makes no probe of the file system, so what
+     * root could see (a path inside a 0700 root directory exists, is a directory, is writable; a
+     * program exists) never shows in the answer. The helper, as the client, checks at the start.
+     */
+    @Nested
+    class ForANonRootClientOfRoot {
+        private static final int CLIENT = 65534;
+
+        private Path secretDir() throws IOException {
+            Path secret = dir("secret");
+            Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rwx------"));
+            return secret;
+        }
+
+        private String answerFor(Map<String, Object> spec) {
+            try {
+                ResolvedJob job = new JobSpecResolver(ACCOUNTS, DAEMON_ENV).resolve(parse(spec), CLIENT);
+                return "ok " + job.chdir() + " " + job.stdout() + " " + job.pidfile();
+            } catch (SpecException e) {
+                return "rejected " + e.getMessage();
+            }
+        }
+
+        @Test
+        void pathsInARootOnlyDirectoryGiveOneAnswerWhetherTheyExistOrNot() throws IOException {
+            Path secret = secretDir();
+            Files.createDirectory(secret.resolve("sub"));
+            Files.writeString(secret.resolve("out.log"), "root's");
+            for (String field : List.of("chdir", "stdout", "pidfile", "lockfile", "stderr")) {
+                String existing = answerFor(spec(field, secret.resolve(field.equals("chdir") ? "sub" : "out.log").toString()));
+                String missing = answerFor(spec(field, secret.resolve("nothing-here").toString()));
+                assertEquals(existing.startsWith("ok"), missing.startsWith("ok"), field + ": " + existing + " / " + missing);
+                assertTrue(existing.startsWith("ok"), () -> field + ": the helper checks it as the client: " + existing);
+                assertFalse(missing.contains("does not exist") || missing.contains("not a directory")
+                        || missing.contains("not writable"), missing);
+            }
+            // a directory where a file belongs, or a file where a directory belongs: root would see it, the client not
+            assertTrue(answerFor(spec("stdout", secret.resolve("sub").toString())).startsWith("ok"));
+            assertTrue(answerFor(spec("chdir", secret.resolve("out.log").toString())).startsWith("ok"));
+        }
+
+        @Test
+        void theProgramIsPassedAsGivenForTheHelperToFindAsTheClient() throws IOException, SpecException {
+            Path secret = secretDir();
+            Path hidden = Files.writeString(secret.resolve("tool"), "#!/bin/sh\n");
+            Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
+            JobSpecResolver resolver = new JobSpecResolver(ACCOUNTS, DAEMON_ENV);
+            assertEquals(hidden.toString(), resolver.resolve(parse(spec("command", List.of(hidden.toString()))), CLIENT)
+                    .program());
+            assertEquals(secret.resolve("none").toString(), resolver.resolve(parse(spec("command",
+                    List.of(secret.resolve("none").toString()))), CLIENT).program());
+            assertEquals("sh", resolver.resolve(parse(spec("command", List.of("sh"))), CLIENT).program(),
+                    "a bare name stays bare: the helper searches PATH as the client");
+            assertEquals("no-such-program-anywhere", resolver.resolve(parse(spec("command",
+                    List.of("no-such-program-anywhere"))), CLIENT).program());
+        }
+
+        @Test
+        void rulesThatNeedNoProbeStillApply() {
+            String relative = answerFor(spec("stdout", "relative/out.log"));
+            assertTrue(relative.startsWith("rejected") && relative.contains("'stdout'"), relative);
+            String program = answerFor(spec("command", List.of("bin/app")));
+            assertTrue(program.startsWith("rejected") && program.contains("command[0]"), program);
+            String same = answerFor(with(spec("stdout", "/tmp/x.log"), "pidfile", "/tmp/x.log"));
+            assertTrue(same.startsWith("rejected") && same.contains("same file"), same);
+        }
+
+        @Test
+        void rootStillGetsTheProbes() throws IOException {
+            Path secret = secretDir();
+            SpecException e = assertThrows(SpecException.class, () -> new JobSpecResolver(ACCOUNTS, DAEMON_ENV)
+                    .resolve(parse(spec("chdir", secret.resolve("nothing-here").toString())), 0));
+            assertTrue(e.getMessage().contains("does not exist"), e::getMessage);
+        }
+    }
 }

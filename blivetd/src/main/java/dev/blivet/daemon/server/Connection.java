@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.ResolvedJob;
+import dev.blivet.common.StrictJson;
 import dev.blivet.common.protocol.ErrorCode;
 import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.Log;
@@ -29,7 +30,9 @@ import jnr.unixsocket.UnixSocketChannel;
  */
 final class Connection implements Runnable {
     /** Events a slow subscriber may fall behind by before it is cut off. */
-    private static final int EVENT_BACKLOG = 1024;
+    private static final int EVENT_BACKLOG = Protocol.MAX_EVENT_BACKLOG;
+    /** Requests are read by the one strict reader, with the limits that bound a peer's memory. */
+    private static final StrictJson REQUESTS = new StrictJson(Protocol.REQUEST_LIMITS);
 
     private final UnixSocketChannel channel;
     private final Peer peer;
@@ -54,9 +57,28 @@ final class Connection implements Runnable {
 
     @Override
     public void run() {
-        LineReader lines = new LineReader(channel, Protocol.MAX_LINE_BYTES);
         try {
-            String line;
+            serveLines();
+        } catch (VirtualMachineError e) {
+            // Out of heap, of stack, of threads: the request that met the exhaustion fails, with a
+            // word if one can still be written (its tree is garbage by now). Nothing of it reaches
+            // Main's handler, which ends blivetd: the daemon and every other client go on.
+            try {
+                writeQuietly(error(NullNode.instance, ErrorCode.INTERNAL, "blivetd could not serve this request: "
+                        + e.getClass().getSimpleName() + " (" + e.getMessage() + "); closing the connection", null));
+                log.error("client pid " + peer.pid() + ": " + e + "; its connection is closed");
+            } catch (VirtualMachineError again) {
+                // not even the words could be had: the close says it
+            }
+        } finally {
+            close();
+        }
+    }
+
+    private void serveLines() {
+        LineReader lines = new LineReader(channel, Protocol.MAX_LINE_BYTES, Protocol.READ_BUFFER_BYTES);
+        try {
+            LineReader.Line line;
             while ((line = lines.next()) != null) {
                 if (!line.isBlank() && !serve(line)) {
                     return;
@@ -64,23 +86,24 @@ final class Connection implements Runnable {
             }
         } catch (LineReader.LineTooLongException e) {
             writeQuietly(error(NullNode.instance, ErrorCode.LINE_TOO_LONG, "request line longer than "
-                    + Protocol.MAX_LINE_BYTES + " bytes; closing the connection", null));
+                    + Protocol.MAX_LINE_BYTES + " bytes (the limit); closing the connection", null));
             discardRestOfInput();
         } catch (IOException e) {
             log.debug("client pid " + peer.pid() + ": " + e.getMessage());
         } catch (RuntimeException | LinkageError e) {
             // A bug met by one client ends that client's connection, not the daemon.
             log.error("client pid " + peer.pid() + ": " + e);
-        } finally {
-            close();
         }
     }
 
     /** Answers one request line; false when the connection is done (a stream ended). */
-    private boolean serve(String line) throws IOException {
+    private boolean serve(LineReader.Line line) throws IOException {
         JsonNode parsed;
         try {
-            parsed = mapper.readTree(line);
+            parsed = REQUESTS.parse(line.bytes(), 0, line.length());
+        } catch (StrictJson.LimitException e) {
+            write(error(NullNode.instance, ErrorCode.BAD_REQUEST, "request too large: " + e.getOriginalMessage(), null));
+            return true;
         } catch (JsonProcessingException e) {
             write(error(NullNode.instance, ErrorCode.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage(), null));
             return true;
@@ -149,9 +172,10 @@ final class Connection implements Runnable {
             throw new CompletionException(e.getCause());
         }
         write(ok(id, mapper.createObjectNode().put("subscribed", true)));
-        // The hang-up watcher interrupts rather than queues: a full queue must not hide a hang-up.
-        Thread hangup = watchForHangup(streamer::interrupt);
+        Thread hangup = null;
         try {
+            // The hang-up watcher interrupts rather than queues: a full queue must not hide a hang-up.
+            hangup = watchForHangup(streamer::interrupt);
             while (true) {
                 JobSnapshot change;
                 try {
@@ -169,7 +193,9 @@ final class Connection implements Runnable {
             }
         } finally {
             supervisor.unsubscribe(subscriber);
-            hangup.interrupt();
+            if (hangup != null) {
+                hangup.interrupt();
+            }
             Thread.interrupted(); // the interrupt was ours to read; the connection closes next
         }
     }
@@ -227,7 +253,8 @@ final class Connection implements Runnable {
 
     /**
      * In stream mode the client sends nothing more; a thread reads on so that a hang-up is
-     * noticed at once rather than at the next write.
+     * noticed at once rather than at the next write. When no thread can be had (the task limit),
+     * the stream ends at once with a word why, and only this stream.
      */
     private Thread watchForHangup(Runnable onHangup) {
         Thread thread = new Thread(() -> {
@@ -242,7 +269,13 @@ final class Connection implements Runnable {
             onHangup.run();
         }, "blivet-hangup-" + peer.pid());
         thread.setDaemon(true);
-        thread.start();
+        try {
+            thread.start();
+        } catch (OutOfMemoryError e) {
+            writeQuietly(error(NullNode.instance, ErrorCode.INTERNAL, "blivetd could not start a thread to watch this"
+                    + " stream (" + e.getMessage() + "); the stream ends", null));
+            onHangup.run();
+        }
         return thread;
     }
 
@@ -278,8 +311,8 @@ final class Connection implements Runnable {
     private void writeQuietly(JsonNode message) {
         try {
             write(message);
-        } catch (IOException e) {
-            // the client is gone; nothing to tell it
+        } catch (IOException | OutOfMemoryError e) {
+            // the client is gone, or there is no memory to say it: either way nothing more to tell
         }
     }
 
@@ -290,8 +323,9 @@ final class Connection implements Runnable {
     private void discardRestOfInput() {
         try {
             channel.shutdownOutput();
-            ByteBuffer sink = ByteBuffer.allocate(64 * 1024);
-            long budget = 16L * Protocol.MAX_LINE_BYTES;
+            ByteBuffer sink = ByteBuffer.allocate(Protocol.READ_BUFFER_BYTES);
+            // Costs reads, not memory (one small sink): as much as the old 1 MiB limit allowed.
+            long budget = 16L << 20;
             int n;
             while (budget > 0 && (n = channel.read(sink)) >= 0) {
                 budget -= n;
@@ -305,9 +339,10 @@ final class Connection implements Runnable {
     private void close() {
         try {
             channel.close();
-        } catch (IOException e) {
-            // already closed
+        } catch (IOException | OutOfMemoryError e) {
+            // closed, or as closed as it will get; the count must go back either way
+        } finally {
+            onClose.run();
         }
-        onClose.run();
     }
 }

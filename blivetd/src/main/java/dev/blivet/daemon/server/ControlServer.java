@@ -1,7 +1,9 @@
 package dev.blivet.daemon.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.protocol.ErrorCode;
+import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.supervisor.Supervisor;
@@ -28,15 +30,14 @@ import jnr.unixsocket.UnixSocketOptions;
 /**
  * Listens on the Unix socket and gives each client a thread of its own (blocking I/O keeps the
  * code plain; clients are few and local). Limits keep one client or one user from starving the
- * others: {@value #MAX_CONNECTIONS} connections in all, {@value #MAX_PER_USER} per non-root uid.
+ * others: {@value Protocol#MAX_CONNECTIONS} connections in all, {@value Protocol#MAX_CONNECTIONS_PER_USER} per
+ * non-root uid (docs/security.md has why these numbers fit the heap).
  *
  * <p>The socket is 0666 when blivetd runs as root: every request is authorized by the caller's
  * uid from SO_PEERCRED, so any user may connect and act on its own jobs. A non-root blivetd's
  * socket is 0600: only its own user.
  */
 public final class ControlServer implements AutoCloseable {
-    static final int MAX_CONNECTIONS = 512;
-    static final int MAX_PER_USER = 64;
     /** An idle daemon keeps no client threads for long: a burst of clients leaves nothing behind. */
     private static final int CLIENT_THREAD_KEEPALIVE_SECONDS = 5;
     private static final int F_SETFD = 2;
@@ -68,7 +69,7 @@ public final class ControlServer implements AutoCloseable {
         setCloexec(server.getFD());
         server.socket().bind(new UnixSocketAddress(path.toString()));
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(root ? "rw-rw-rw-" : "rw-------"));
-        this.clients = new ThreadPoolExecutor(0, MAX_CONNECTIONS, CLIENT_THREAD_KEEPALIVE_SECONDS, TimeUnit.SECONDS,
+        this.clients = new ThreadPoolExecutor(0, Protocol.MAX_CONNECTIONS, CLIENT_THREAD_KEEPALIVE_SECONDS, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), task -> {
             Thread t = new Thread(task, "blivet-client");
             t.setDaemon(true);
@@ -122,23 +123,31 @@ public final class ControlServer implements AutoCloseable {
 
     private void acceptLoop() {
         while (open) {
-            UnixSocketChannel client;
+            UnixSocketChannel client = null;
             try {
                 client = server.accept();
+                if (client == null) {
+                    continue;
+                }
+                setCloexec(client.getFD());
+                admit(client);
             } catch (IOException e) {
                 if (open) {
                     log.error("accept on " + path + ": " + e.getMessage());
-                    // EMFILE and friends persist: pause rather than spin and flood the log.
-                    java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+                    pause(); // EMFILE and friends persist: pause rather than spin and flood the log
                 }
-                continue;
+            } catch (OutOfMemoryError e) {
+                // No heap even to refuse with words: the client sees the close, the acceptor lives on.
+                if (client != null) {
+                    closeQuietly(client);
+                }
+                pause();
             }
-            if (client == null) {
-                continue;
-            }
-            setCloexec(client.getFD());
-            admit(client);
         }
+    }
+
+    private static void pause() {
+        java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
     }
 
     private void admit(UnixSocketChannel client) {
@@ -151,9 +160,9 @@ public final class ControlServer implements AutoCloseable {
             return;
         }
         AtomicInteger count = perUser.computeIfAbsent(peer.uid(), uid -> new AtomicInteger());
-        if (!peer.isRoot() && count.incrementAndGet() > MAX_PER_USER) {
+        if (!peer.isRoot() && count.incrementAndGet() > Protocol.MAX_CONNECTIONS_PER_USER) {
             count.decrementAndGet();
-            refuse(client, "uid " + peer.uid() + " already has " + MAX_PER_USER + " connections open");
+            refuse(client, "uid " + peer.uid() + " already has " + Protocol.MAX_CONNECTIONS_PER_USER + " connections open");
             return;
         }
         Runnable release = () -> {
@@ -165,15 +174,23 @@ public final class ControlServer implements AutoCloseable {
             clients.execute(new Connection(client, peer, handler, supervisor, mapper, log, os, release));
         } catch (RejectedExecutionException e) {
             release.run();
-            refuse(client, "blivetd already serves " + MAX_CONNECTIONS + " connections");
+            refuse(client, "blivetd already serves " + Protocol.MAX_CONNECTIONS + " connections");
+        } catch (OutOfMemoryError e) {
+            // "unable to create native thread" at the task limit, or no heap: this client is refused,
+            // blivetd and the clients it already serves go on (the executor undid the failed worker).
+            release.run();
+            log.warn("refused client pid " + peer.pid() + ": " + e.getMessage());
+            refuse(client, "blivetd cannot take another client now (" + e.getMessage() + ")");
         }
     }
 
     private void refuse(UnixSocketChannel client, String why) {
-        String line = "{\"id\":null,\"ok\":false,\"error\":{\"code\":\"" + ErrorCode.TOO_MANY_CLIENTS.code()
-                + "\",\"message\":\"" + why + "; try again later\"}}\n";
+        ObjectNode response = mapper.createObjectNode();
+        response.putNull("id");
+        response.put("ok", false);
+        response.putObject("error").put("code", ErrorCode.TOO_MANY_CLIENTS.code()).put("message", why + "; try again later");
         try {
-            client.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)));
+            client.write(ByteBuffer.wrap((mapper.writeValueAsString(response) + "\n").getBytes(StandardCharsets.UTF_8)));
         } catch (IOException e) {
             // it will see the close
         }
@@ -183,7 +200,7 @@ public final class ControlServer implements AutoCloseable {
     private static void closeQuietly(UnixSocketChannel client) {
         try {
             client.close();
-        } catch (IOException e) {
+        } catch (IOException | OutOfMemoryError e) {
             // nothing more to do
         }
     }

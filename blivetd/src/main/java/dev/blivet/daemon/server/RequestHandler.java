@@ -89,7 +89,7 @@ public final class RequestHandler {
         JobSpec spec;
         ResolvedJob resolved;
         try {
-            spec = specJson.parse(specNode.toString());
+            spec = specJson.fromTree(specNode); // already read strictly with the request
             resolved = resolver.resolve(spec, uid);
         } catch (SpecException e) {
             throw invalidSpec(e);

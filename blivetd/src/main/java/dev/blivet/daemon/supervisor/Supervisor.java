@@ -190,7 +190,12 @@ public final class Supervisor implements AutoCloseable {
         return call(() -> {
             Job job = jobs.get(spec.name());
             if (job != null) {
-                authorize(job, uid);
+                if (!visible(job, uid)) {
+                    // Names are one name space for all users, so that the name is taken cannot be
+                    // hidden; whose job holds it, and in what state, can.
+                    throw new RequestException(ErrorCode.CONFLICT, "job name " + spec.name()
+                            + " is taken; choose another name");
+                }
                 if (job.owner != uid && !job.spec.equals(spec)) {
                     // The new spec was resolved for uid, not for the owner, who could then act on it.
                     throw new RequestException(ErrorCode.CONFLICT, "job " + spec.name() + " belongs to uid " + job.owner
@@ -292,8 +297,8 @@ public final class Supervisor implements AutoCloseable {
 
     public CompletableFuture<JobSnapshot> status(String name, int uid) {
         // The published snapshot answers at once. A job it does not know, or another user's,
-        // goes to the loop, which says not_found or permission_denied with the authority of the
-        // jobs themselves.
+        // goes to the loop, which says not_found with the authority of the jobs themselves (the
+        // same answer for both: another user's job does not exist to this client).
         Optional<JobSnapshot> shown = published.get(name);
         if (shown.isPresent() && (uid == 0 || shown.get().owner() == uid)) {
             return CompletableFuture.completedFuture(shown.get());
@@ -430,20 +435,26 @@ public final class Supervisor implements AutoCloseable {
         job.lifecycle.update(resolved.supervision());
     }
 
+    /**
+     * The job named {@code name} as {@code uid} may see it. To a non-root client another user's
+     * job does not exist: the answer is the very one a missing job gets, so neither the name nor
+     * its owner leaks (docs/security.md, need to know).
+     */
     private Job find(String name, int uid) {
         Job job = jobs.get(name);
-        if (job == null) {
-            throw new RequestException(ErrorCode.NOT_FOUND, "no job named " + name);
+        if (job == null || !visible(job, uid)) {
+            throw notFound(name);
         }
-        authorize(job, uid);
         return job;
     }
 
-    private static void authorize(Job job, int uid) {
-        if (uid != 0 && job.owner != uid) {
-            throw new RequestException(ErrorCode.PERMISSION_DENIED, "job " + job.name + " belongs to uid " + job.owner
-                    + "; you are uid " + uid + " and may act only on your own jobs");
-        }
+    private static RequestException notFound(String name) {
+        return new RequestException(ErrorCode.NOT_FOUND, "no job named " + name);
+    }
+
+    /** Root sees every job; anyone else only its own. */
+    private static boolean visible(Job job, int uid) {
+        return uid == 0 || job.owner == uid;
     }
 
     // ---- carrying out the lifecycle's actions ----

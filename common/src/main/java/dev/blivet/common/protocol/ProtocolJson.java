@@ -2,6 +2,8 @@ package dev.blivet.common.protocol;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonSerializer;
@@ -34,6 +36,10 @@ public final class ProtocolJson {
                 return Instant.parse(parser.getValueAsString());
             }
         });
-        return JsonMapper.builder().addModule(instants).build();
+        // Requests are read by StrictJson; a reader of this mapper still refuses what it refuses.
+        return JsonMapper.builder().addModule(instants)
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
     }
 }
