@@ -42,8 +42,8 @@ import jnr.posix.FileStat;
 public final class JobsDirectory {
     /** The source recorded for jobs that come from the jobs directory. */
     public static final String SOURCE = "jobs-dir";
-    /** A job spec is a few hundred bytes; 1 MiB is room for a huge environment, and a bound on a scan's memory. */
-    static final int MAX_FILE_BYTES = 1 << 20;
+    /** The same bound as any spec file blivetctl sends, so that a file loads here if and only if it would there. */
+    static final int MAX_FILE_BYTES = dev.blivet.common.protocol.Protocol.MAX_SPEC_BYTES;
     private static final int READ_FLAGS = OpenFlags.O_RDONLY.intValue() | OpenFlags.O_NONBLOCK.intValue();
 
     public record Entry(Path file, JobSpec spec, ResolvedJob resolved) {

@@ -62,7 +62,7 @@ class JobsDirectoryTest {
         assertReason(errors, "group.json", "writable by group or others (mode 0664");
         assertReason(errors, "link.json", "is a symlink");
         assertReason(errors, "fifo.json", "is not a regular file");
-        assertReason(errors, "huge.json", "larger than 1048576 bytes");
+        assertReason(errors, "huge.json", "larger than " + JobsDirectory.MAX_FILE_BYTES + " bytes");
     }
 
     private void assertReason(Map<String, String> errors, String name, String why) {
