@@ -69,7 +69,8 @@ public final class Supervisor implements AutoCloseable {
             Map<String, String> errors) {
     }
 
-    private record StateWaiter(String name, Set<JobState> states, CompletableFuture<JobSnapshot> reply) {
+    /** Waits on one job object, not a name: a name can pass to another user's job meanwhile. */
+    private record StateWaiter(Job job, Set<JobState> states, CompletableFuture<JobSnapshot> reply) {
     }
 
     private final int daemonUid;
@@ -334,9 +335,9 @@ public final class Supervisor implements AutoCloseable {
                         + ": stop it before removing it");
             }
             act(job, job.lifecycle.stop()); // cancels a pending restart
-            jobs.remove(name);
-            published.forget(name);
-            return CompletableFuture.completedFuture(snapshot(job));
+            JobSnapshot last = snapshot(job);
+            forget(job);
+            return CompletableFuture.completedFuture(last);
         });
     }
 
@@ -348,7 +349,7 @@ public final class Supervisor implements AutoCloseable {
                 return CompletableFuture.completedFuture(snapshot(job));
             }
             CompletableFuture<JobSnapshot> reply = new CompletableFuture<>();
-            StateWaiter waiter = new StateWaiter(name, Set.copyOf(states), reply);
+            StateWaiter waiter = new StateWaiter(job, Set.copyOf(states), reply);
             stateWaiters.add(waiter);
             timers.schedule(() -> post(() -> {
                 if (stateWaiters.remove(waiter)) {
@@ -420,8 +421,7 @@ public final class Supervisor implements AutoCloseable {
                         stopJob(job, null, null);
                     } else {
                         act(job, job.lifecycle.stop());
-                        jobs.remove(job.name);
-                        published.forget(job.name);
+                        forget(job);
                     }
                 }
             }
@@ -675,9 +675,17 @@ public final class Supervisor implements AutoCloseable {
         job.stopWaiters.forEach(waiter -> waiter.complete(snapshot(job)));
         job.stopWaiters.clear();
         if (job.removeWhenStopped && jobs.get(job.name) == job) {
-            jobs.remove(job.name);
-            published.forget(job.name);
+            forget(job);
         }
+    }
+
+    /** Removes the job; whoever still waits for one of its states learns that it is gone. */
+    private void forget(Job job) {
+        jobs.remove(job.name);
+        published.forget(job.name);
+        RequestException gone = new RequestException(ErrorCode.NOT_FOUND, "no job named " + job.name
+                + " (it was removed while you waited)");
+        stateWaiters.removeIf(waiter -> waiter.job == job && waiter.reply.completeExceptionally(gone));
     }
 
     private void signalStop(Job job, Integer signal, Duration timeout) {
@@ -746,7 +754,7 @@ public final class Supervisor implements AutoCloseable {
         JobSnapshot snapshot = snapshot(job);
         for (Iterator<StateWaiter> it = stateWaiters.iterator(); it.hasNext();) {
             StateWaiter waiter = it.next();
-            if (waiter.name.equals(job.name) && waiter.states.contains(job.state())) {
+            if (waiter.job == job && waiter.states.contains(job.state())) {
                 it.remove();
                 waiter.reply.complete(snapshot);
             }
