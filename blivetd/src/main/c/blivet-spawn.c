@@ -567,7 +567,7 @@ static void parse_plan(char *buf, size_t len, struct plan *p) {
         else if (str_eq(key, "group")) p->groups[p->ngroups++] = parse_id(key, value);
         else if (str_eq(key, "rlimit")) add_rlimit(p, value);
         else if (str_eq(key, "notify_fd")) p->notify_fd = parse_fd(key, value);
-        else if (str_eq(key, "files_as_user")) p->client_job = str_eq(value, "1");
+        else if (str_eq(key, "client_job")) p->client_job = str_eq(value, "1");
         else if (str_eq(key, "resolve")) set_resolution(value);
         else fail(EX_SOFTWARE_, "internal error: unknown plan key %s", key);
     }
@@ -575,7 +575,7 @@ static void parse_plan(char *buf, size_t len, struct plan *p) {
     if (p->exec == NULL || p->argc == 0 || p->chdir == NULL)
         fail(EX_SOFTWARE_, "internal error: plan lacks exec, argv or chdir");
     if (p->client_job && (!p->drop || p->chroot))
-        fail(EX_SOFTWARE_, "internal error: files_as_user needs an identity and no chroot");
+        fail(EX_SOFTWARE_, "internal error: client_job needs an identity and no chroot");
     p->owner = p->drop ? p->uid : sys_geteuid();
     if (p->notify_fd >= 0 && sys_fcntl(READY_FD, F_GETFD, 0) < 0)
         fail(EX_SOFTWARE_, "internal error: notify fd requested but fd %d is not open", READY_FD);

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Many starts from a few launching threads while another thread allocates hard, meant for a small
  * heap (run it with -Xmx64m): the conditions under which fork() from a JVM hung children
- * (ARCHITECTURE.md, Rule 1).
+ * (docs/architecture.md, Rule 1).
  *
  * <p>Each start is a /bin/sleep job with a pidfile and "exec" readiness; once Started, its
  * /proc/PID/exe is checked, then it is killed (SIGKILL to its process group) and its exit awaited.

@@ -13,8 +13,8 @@ import java.util.List;
  * @param env "KEY=value" entries, exactly the job's environment (blivetd adds NOTIFY_SOCKET)
  * @param identity null when the job keeps blivetd's own identity
  * @param notifyFd the fd number handed to a notify-fd job, or -1
- * @param filesAsUser open the job's files only after dropping to its identity: a non-root client
- *     must not have root create or truncate files for it
+ * @param clientJob asked for by a non-root client of a root blivetd: its rlimits are set only
+ *     after the privilege drop, so that it cannot raise its own hard limits through root
  */
 public record ResolvedJob(
         String name,
@@ -35,7 +35,7 @@ public record ResolvedJob(
         int notifyFd,
         Duration readyTimeout,
         Duration startGrace,
-        boolean filesAsUser,
+        boolean clientJob,
         Supervision supervision) {
 
     public ResolvedJob {
@@ -47,6 +47,6 @@ public record ResolvedJob(
     /** The same job writing its pid to another file (tests use it to fake a race with validation). */
     public ResolvedJob withPidfile(String newPidfile) {
         return new ResolvedJob(name, program, argv, env, umask, chroot, chdir, stdout, stderr, append, lockfile,
-                newPidfile, identity, rlimits, readiness, notifyFd, readyTimeout, startGrace, filesAsUser, supervision);
+                newPidfile, identity, rlimits, readiness, notifyFd, readyTimeout, startGrace, clientJob, supervision);
     }
 }

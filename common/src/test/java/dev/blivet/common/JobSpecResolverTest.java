@@ -193,7 +193,7 @@ class JobSpecResolverTest {
         assertEquals(-1, job.notifyFd());
         assertEquals(Duration.ofSeconds(30), job.readyTimeout());
         assertEquals(Duration.ZERO, job.startGrace());
-        assertFalse(job.filesAsUser());
+        assertFalse(job.clientJob());
     }
 
     @Test
@@ -1193,7 +1193,7 @@ class JobSpecResolverTest {
 
             ResolvedJob job = resolver.resolve(parse(spec()), 65534);
             assertEquals(65534, job.identity().uid(), "a client's job runs as the client");
-            assertTrue(job.filesAsUser(), "its files are opened as the client");
+            assertTrue(job.clientJob(), "a client's job: its rlimits only after the drop");
             assertEquals("nobody", envOf(job).get("USER"));
         }
 

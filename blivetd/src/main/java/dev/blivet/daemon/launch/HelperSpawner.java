@@ -11,7 +11,7 @@ import jnr.ffi.byref.IntByReference;
 
 /**
  * Starts blivet-spawn with posix_spawnp: glibc runs the child natively until exec, so no Java code
- * runs in a forked JVM (ARCHITECTURE.md, Rule 1). The plan travels in a memfd, never in argv.
+ * runs in a forked JVM (docs/architecture.md, Rule 1). The plan travels in a memfd, never in argv.
  */
 final class HelperSpawner {
     static final String HELPER_PROPERTY = "blivet.spawnHelper";

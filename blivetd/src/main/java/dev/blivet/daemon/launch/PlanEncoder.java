@@ -41,8 +41,8 @@ public final class PlanEncoder {
         for (RLimit limit : job.rlimits()) {
             record(out, "rlimit", limit.name() + ":" + limitText(limit.soft()) + ":" + limitText(limit.hard()));
         }
-        if (job.filesAsUser()) {
-            record(out, "files_as_user", "1");
+        if (job.clientJob()) {
+            record(out, "client_job", "1");
         }
         if (job.notifyFd() >= 0) {
             record(out, "notify_fd", Integer.toString(job.notifyFd()));

@@ -12,7 +12,7 @@ import jnr.ffi.byref.IntByReference;
 /**
  * Collects the exit status of every child of blivetd, including daemonized jobs (grandchildren
  * reparented to us because we are a child subreaper) and their orphaned descendants, so that
- * nothing stays a zombie (ARCHITECTURE.md, Rule 2).
+ * nothing stays a zombie (docs/architecture.md, Rule 2).
  *
  * <p>One thread blocks in waitid(P_ALL, WNOWAIT) to learn of an exit without collecting it, then
  * reaps that pid under {@link #whileUnreaped}'s lock. So whoever signals a child under that lock

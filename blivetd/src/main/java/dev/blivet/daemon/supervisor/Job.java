@@ -13,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 
 /**
- * One job's mutable record. Only the supervisor's loop thread touches it (ARCHITECTURE.md, Rule 3),
+ * One job's mutable record. Only the supervisor's loop thread touches it (docs/architecture.md, Rule 3),
  * so it has no locks; everything leaves the loop as a {@link JobSnapshot}.
  */
 final class Job {

@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The one owner of all job state (ARCHITECTURE.md, Rule 3): a single loop thread runs every
+ * The one owner of all job state (docs/architecture.md, Rule 3): a single loop thread runs every
  * request, launch result, exit and timer as a task from its inbox; nothing else touches a
  * {@link Job}. Launches run on the launcher's one loop thread and post their result back; the
  * reaper's exits and the timers post too. An idle supervisor waits on its inbox: no polling.
