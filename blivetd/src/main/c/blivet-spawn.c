@@ -15,6 +15,8 @@
  *   F<pid>\n            the intermediate forked the daemon, whose pid this is
  *   I<dev> <ino>\n      the pidfile the daemon opened (st_dev as glibc encodes it): blivetd
  *                       removes a pidfile only while its name still refers to this file
+ *   O<fd> <dev> <ino>\n the output file opened as fd 1 or 2: blivetd shows a job's log to a
+ *                       user only from the very file the job's user opened
  *   P<pid>\n            the daemon is about to execve (a positive report: EOF alone is not success)
  *   E<code> <message>\n a failure; <code> is a sysexits value, the process then _exits with it
  * The pipe is close-on-exec, so EOF after P means execve succeeded.
@@ -666,6 +668,21 @@ static void check_existing(const struct plan *p, int fd, const char *what, const
     set_status_flags(fd, 0, O_NONBLOCK, path);
 }
 
+/* Which file fd is, as "<dev> <ino>" after prefix (st_dev in glibc's makedev() encoding, so
+   that it equals st_dev as stat(2) reports it to Java). */
+static void report_file_id_as(const char *prefix, int fd, const char *what, const char *path) {
+    struct statx st;
+    if (sys_fstat(fd, &st) != 0) FAIL_ERRNO(EX_CANTCREAT_, what, path);
+    unsigned long long major = st.stx_dev_major, minor = st.stx_dev_minor;
+    unsigned long long dev = ((major & 0xfffff000ULL) << 32) | ((major & 0xfffULL) << 8)
+                             | ((minor & 0xffffff00ULL) << 12) | (minor & 0xffULL);
+    report("%s%llu %llu", prefix, dev, (unsigned long long)st.stx_ino);
+}
+
+static void report_file_id(int fd, const char *path) {
+    report_file_id_as("I", fd, "cannot stat pidfile", path);
+}
+
 /* Creates the file (0644 less the umask) or opens the job's own existing one, by the rule. */
 static int open_job_file(const struct plan *p, const char *what, const char *path, int flags) {
     enum { ATTEMPTS = 8 }; /* each round is another process removing the file between our two opens */
@@ -692,6 +709,7 @@ static void open_output(const struct plan *p, int target, const char *path) {
     if (!p->append && sys_ftruncate(fd, 0) != 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot truncate output file", path);
     if (sys_dup2(fd, target) < 0) FAIL_ERRNO(EX_OSERR_, "os error: dup2", path);
     sys_close(fd);
+    report_file_id_as(target == STDOUT_FD ? "O1 " : "O2 ", target, "cannot stat output file", path);
 }
 
 static int open_lockfile(const struct plan *p) {
@@ -713,15 +731,6 @@ static void write_pid(int fd, int pid, const char *path) {
 }
 
 /* Tells blivetd which file the pidfile is, before anything could fail and leave it behind. */
-static void report_file_id(int fd, const char *path) {
-    struct statx st;
-    if (sys_fstat(fd, &st) != 0) FAIL_ERRNO(EX_CANTCREAT_, "cannot stat pidfile", path);
-    unsigned long long major = st.stx_dev_major, minor = st.stx_dev_minor;
-    /* glibc's makedev(), so that it equals st_dev as stat(2) reports it to Java */
-    unsigned long long dev = ((major & 0xfffff000ULL) << 32) | ((major & 0xfffULL) << 8)
-                             | ((minor & 0xffffff00ULL) << 12) | (minor & 0xffULL);
-    report("I%llu %llu", dev, (unsigned long long)st.stx_ino);
-}
 
 static int open_pidfile(const struct plan *p) {
     /* No truncation yet: the old content goes only once we know the new pid is ours to write. */
@@ -830,6 +839,7 @@ static void become_daemon(const struct plan *p) {
     else redirect_null(STDOUT_FD, O_WRONLY);
     if (p->stderr_path && p->stdout_path && str_eq(p->stderr_path, p->stdout_path)) {
         if (sys_dup2(STDOUT_FD, STDERR_FD) < 0) FAIL_ERRNO(EX_OSERR_, "os error: dup2", p->stderr_path);
+        report_file_id_as("O2 ", STDERR_FD, "cannot stat output file", p->stderr_path);
     } else if (p->stderr_path) {
         open_output(p, STDERR_FD, p->stderr_path);
     } else {

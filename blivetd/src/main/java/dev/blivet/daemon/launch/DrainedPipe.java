@@ -20,10 +20,11 @@ public final class DrainedPipe implements NotifyWatcher.Source {
         return fd;
     }
 
-    /** One read per wake-up: poll says when there is more. */
+    /** One read per wake-up: poll says when there is more. What the job writes is no news to anyone. */
     @Override
-    public void drain() {
+    public boolean drain() {
         ended = os.libc().read(fd, sink, sink.length) == 0;
+        return false;
     }
 
     /** The job closed its end (EOF stays readable forever): nothing more will come. */

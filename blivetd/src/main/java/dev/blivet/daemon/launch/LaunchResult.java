@@ -20,16 +20,22 @@ public sealed interface LaunchResult {
      * @param exit completes when the reaper collects the job's exit status
      * @param pidfile the pidfile blivet-spawn wrote, or null: removed after the exit only if its
      *     name still refers to this file
+     * @param output the files the job's stdout and stderr are
      */
     record Started(int pid, int pgid, int notifyFd, Instant startedAt, Instant readyAt, SdNotifySocket notifySocket,
-            CompletableFuture<ExitStatus> exit, FileId pidfile) implements LaunchResult {
+            CompletableFuture<ExitStatus> exit, FileId pidfile, OutputFiles output) implements LaunchResult {
     }
 
     /**
      * The start failed and nothing of it is left: no process, no pidfile it wrote, no lock.
      *
      * @param jobExit how the job ended when it did run and exited, else null
+     * @param output the output files the job had opened before it failed: what it wrote there
+     *     is often why it failed
      */
-    record Failed(ExitCode code, String message, ExitStatus jobExit) implements LaunchResult {
+    record Failed(ExitCode code, String message, ExitStatus jobExit, OutputFiles output) implements LaunchResult {
+        public Failed(ExitCode code, String message, ExitStatus jobExit) {
+            this(code, message, jobExit, OutputFiles.NONE);
+        }
     }
 }

@@ -36,7 +36,7 @@ public final class Launcher implements AutoCloseable {
     private final Reaper reaper;
     private final HelperSpawner spawner;
     private final PlanEncoder encoder = new PlanEncoder();
-    private final LockHolders lockHolders = new LockHolders(Path.of("/proc/locks"));
+    private final LockHolders lockHolders;
     private final Path notifyDir;
     private final ProcessGroups groups;
     private final LaunchLoop loop;
@@ -54,6 +54,7 @@ public final class Launcher implements AutoCloseable {
         HelperSpawner.checkHelper(helper);
         Files.createDirectories(notifyDir);
         Files.setPosixFilePermissions(notifyDir, PosixFilePermissions.fromString("rwx--x--x"));
+        removeLeftoverSockets(notifyDir);
         this.os = os;
         this.reaper = reaper;
         this.spawner = new HelperSpawner(os, helper);
@@ -61,6 +62,20 @@ public final class Launcher implements AutoCloseable {
         this.groups = new ProcessGroups(os, reaper);
         this.loop = new LaunchLoop(os);
         this.paths = TrustedPath.of(os);
+        this.lockHolders = new LockHolders(Path.of("/proc/locks"), paths);
+    }
+
+    /**
+     * Sockets of jobs a blivetd that died was starting or running: nothing reads them any more.
+     * The directory is blivetd's own (0711 in a socket directory only its owner may write), so
+     * what is in it was made here.
+     */
+    private static void removeLeftoverSockets(Path notifyDir) throws IOException {
+        try (var leftovers = Files.newDirectoryStream(notifyDir, "*.notify")) {
+            for (Path leftover : leftovers) {
+                Files.deleteIfExists(leftover);
+            }
+        }
     }
 
     /** The helper that {@link HelperSpawner#locateHelper()} finds. */
@@ -346,7 +361,7 @@ public final class Launcher implements AutoCloseable {
             // The notify pipe and socket are the caller's now.
             phase = Phase.DONE;
             result.complete(new LaunchResult.Started(daemonPid, helper.pid(), readyFd, startedAt, readyAt,
-                    notifySocket, daemonExit, report.pidfileId()));
+                    notifySocket, daemonExit, report.pidfileId(), new OutputFiles(report.stdoutId(), report.stderrId())));
         }
 
         private void failIfCancelled() throws LaunchException {
@@ -372,7 +387,7 @@ public final class Launcher implements AutoCloseable {
         }
 
         private String nameLockHolder(String message) {
-            OptionalInt holder = lockHolders.holderOf(Path.of(job.lockfile()));
+            OptionalInt holder = lockHolders.holderOf(job.lockfile());
             return holder.isPresent() ? "lock conflict: " + job.lockfile() + " is held by pid " + holder.getAsInt() : message;
         }
 
@@ -436,7 +451,8 @@ public final class Launcher implements AutoCloseable {
                 }
                 LaunchException e = failure != null ? failure
                         : new LaunchException(ExitCode.SOFTWARE, "internal error: start of " + job.name() + " abandoned");
-                result.complete(new LaunchResult.Failed(e.code(), e.getMessage(), jobExit));
+                result.complete(new LaunchResult.Failed(e.code(), e.getMessage(), jobExit,
+                        new OutputFiles(report.stdoutId(), report.stderrId())));
             }
         }
     }

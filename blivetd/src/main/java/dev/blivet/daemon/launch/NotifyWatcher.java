@@ -18,8 +18,14 @@ public final class NotifyWatcher implements AutoCloseable {
     public interface Source {
         int fd();
 
-        /** Reads what is there; called on the watcher thread only. */
-        void drain();
+        /**
+         * Reads what is there; called on the watcher thread only.
+         *
+         * @return whether there is news for the consumer that it has not been told of yet: at most
+         *     one announcement is in flight per source, so a source that never stops sending
+         *     cannot fill the consumer's queue
+         */
+        boolean drain();
 
         /** Nothing more can come (EOF): the watcher stops watching and closes it. */
         default boolean finished() {
@@ -39,7 +45,7 @@ public final class NotifyWatcher implements AutoCloseable {
     private final byte[] scratch = new byte[64];
 
     /**
-     * @param onMessage called on the watcher thread after a socket received datagrams
+     * @param onMessage called on the watcher thread when a source has news (see {@link Source#drain})
      */
     public NotifyWatcher(NativeOs os, Consumer<Source> onMessage) {
         this.os = os;
@@ -78,36 +84,46 @@ public final class NotifyWatcher implements AutoCloseable {
 
     private void run() {
         while (running) {
-            List<Source> sockets;
-            synchronized (lock) {
-                toClose.forEach(Source::close);
-                toClose.clear();
-                sockets = new ArrayList<>(watched);
+            try {
+                turn();
+            } catch (VirtualMachineError | RuntimeException e) {
+                // Every running job's notify channel depends on this thread: it outlives a failed
+                // allocation, and the sources stay watched for the next turn.
             }
-            int[] fds = new int[sockets.size() + 1];
-            fds[0] = wakePipe[0];
-            for (int i = 0; i < sockets.size(); i++) {
-                fds[i + 1] = sockets.get(i).fd();
+        }
+    }
+
+    /** One wake-up: closes what was released, polls, and drains what is readable. */
+    private void turn() {
+        List<Source> sockets;
+        synchronized (lock) {
+            toClose.forEach(Source::close);
+            toClose.clear();
+            sockets = new ArrayList<>(watched);
+        }
+        int[] fds = new int[sockets.size() + 1];
+        fds[0] = wakePipe[0];
+        for (int i = 0; i < sockets.size(); i++) {
+            fds[i + 1] = sockets.get(i).fd();
+        }
+        Poller poller = new Poller(os, fds);
+        poller.awaitAny();
+        if (poller.isReady(0)) {
+            while (os.libc().read(wakePipe[0], scratch, scratch.length) > 0) {
+                // drained
             }
-            Poller poller = new Poller(os, fds);
-            poller.awaitAny();
-            if (poller.isReady(0)) {
-                while (os.libc().read(wakePipe[0], scratch, scratch.length) > 0) {
-                    // drained
-                }
-            }
-            for (int i = 1; i < fds.length; i++) {
-                if (poller.isReady(i)) {
-                    Source source = sockets.get(i - 1);
-                    source.drain();
-                    if (source.finished()) {
-                        synchronized (lock) {
-                            watched.remove(source);
-                        }
-                        source.close();
-                    } else {
-                        onMessage.accept(source);
+        }
+        for (int i = 1; i < fds.length; i++) {
+            if (poller.isReady(i)) {
+                Source source = sockets.get(i - 1);
+                boolean news = source.drain();
+                if (source.finished()) {
+                    synchronized (lock) {
+                        watched.remove(source);
                     }
+                    source.close();
+                } else if (news) {
+                    onMessage.accept(source);
                 }
             }
         }

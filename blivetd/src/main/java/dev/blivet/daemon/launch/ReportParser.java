@@ -5,7 +5,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Reads blivet-spawn's report lines as bytes arrive: "F&lt;pid&gt;" (the daemon was forked),
- * "I&lt;dev&gt; &lt;ino&gt;" (the pidfile it opened), "P&lt;pid&gt;" (it is about to execve) and
+ * "I&lt;dev&gt; &lt;ino&gt;" (the pidfile it opened), "O1|O2 &lt;dev&gt; &lt;ino&gt;" (its output
+ * files), "P&lt;pid&gt;" (it is about to execve) and
  * "E&lt;code&gt; &lt;message&gt;" (a failure).
  */
 final class ReportParser {
@@ -15,6 +16,8 @@ final class ReportParser {
     private int errorCode = -1;
     private String errorMessage;
     private FileId pidfileId;
+    private FileId stdoutId;
+    private FileId stderrId;
 
     void feed(byte[] bytes, int length) {
         for (int i = 0; i < length; i++) {
@@ -36,6 +39,14 @@ final class ReportParser {
             case 'F' -> forkedPid = parsePid(rest);
             case 'P' -> execPid = parsePid(rest);
             case 'I' -> pidfileId = parseFileId(rest);
+            case 'O' -> {
+                // "O1 <dev> <ino>": which file the job's stdout (1) or stderr (2) is
+                if (rest.startsWith("1 ")) {
+                    stdoutId = parseFileId(rest.substring(2));
+                } else if (rest.startsWith("2 ")) {
+                    stderrId = parseFileId(rest.substring(2));
+                }
+            }
             case 'E' -> {
                 int space = rest.indexOf(' ');
                 errorCode = parsePid(space < 0 ? rest : rest.substring(0, space));
@@ -65,6 +76,16 @@ final class ReportParser {
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    /** The file the job's stdout is, once reported; null without a stdout file. */
+    FileId stdoutId() {
+        return stdoutId;
+    }
+
+    /** The file the job's stderr is, once reported; null without a stderr file. */
+    FileId stderrId() {
+        return stderrId;
     }
 
     /** The pidfile the daemon opened, once it reported it; null without a pidfile. */

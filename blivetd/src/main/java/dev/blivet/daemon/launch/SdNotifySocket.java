@@ -7,8 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.List;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
@@ -20,6 +18,7 @@ import jnr.ffi.Pointer;
 public final class SdNotifySocket implements NotifyWatcher.Source, AutoCloseable {
     private static final int SUN_PATH_MAX = 107; // sockaddr_un.sun_path is 108 bytes with its NUL
     private static final int MAX_DATAGRAM = 4096;
+    private static final int DATAGRAMS_PER_DRAIN = 64;
 
     private final NativeOs os;
     private final Path path;
@@ -28,6 +27,8 @@ public final class SdNotifySocket implements NotifyWatcher.Source, AutoCloseable
     // Written by whichever single thread drains (the launcher, then the notify watcher), read by the supervisor.
     private volatile boolean ready;
     private volatile String status;
+    /** A change of status was announced and its consumer has not read it yet. */
+    private final java.util.concurrent.atomic.AtomicBoolean announced = new java.util.concurrent.atomic.AtomicBoolean();
 
     private SdNotifySocket(NativeOs os, Path path, int fd) {
         this.os = os;
@@ -85,26 +86,30 @@ public final class SdNotifySocket implements NotifyWatcher.Source, AutoCloseable
         return fd;
     }
 
+    /**
+     * Reads at most {@value #DATAGRAMS_PER_DRAIN} datagrams, keeping only the ready flag and the
+     * last STATUS=: a job that sends faster than blivetd reads costs one bounded turn at a time
+     * (poll wakes again while more wait), never memory and never the other sources' turns.
+     */
     @Override
-    public void drain() {
-        receive();
-    }
-
-    /** Reads every datagram waiting; returns the assignments it held, in order. */
-    List<String> receive() {
-        List<String> lines = new ArrayList<>();
-        while (true) {
+    public boolean drain() {
+        String before = status;
+        for (int i = 0; i < DATAGRAMS_PER_DRAIN; i++) {
             long n = os.libc().read(fd, buffer, buffer.length);
             if (n < 0) {
-                return lines; // EAGAIN: nothing more (any other error: nothing to read either)
+                break; // EAGAIN: nothing more (any other error: nothing to read either)
             }
-            for (String line : new String(buffer, 0, (int) n, StandardCharsets.UTF_8).split("\n")) {
-                if (line.equals("READY=1")) {
-                    ready = true;
-                } else if (line.startsWith("STATUS=")) {
-                    status = line.substring("STATUS=".length());
-                }
-                lines.add(line);
+            accept(new String(buffer, 0, (int) n, StandardCharsets.UTF_8));
+        }
+        return !java.util.Objects.equals(before, status) && announced.compareAndSet(false, true);
+    }
+
+    private void accept(String datagram) {
+        for (String line : datagram.split("\n")) {
+            if (line.equals("READY=1")) {
+                ready = true;
+            } else if (line.startsWith("STATUS=")) {
+                status = line.substring("STATUS=".length());
             }
         }
     }
@@ -113,8 +118,12 @@ public final class SdNotifySocket implements NotifyWatcher.Source, AutoCloseable
         return ready;
     }
 
-    /** The job's last STATUS= text, for display; null until it sends one. */
+    /**
+     * The job's last STATUS= text, for display; null until it sends one. Reading it takes the
+     * news: the next change is announced again.
+     */
     public String status() {
+        announced.set(false);
         return status;
     }
 

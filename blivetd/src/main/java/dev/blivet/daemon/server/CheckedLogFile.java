@@ -1,6 +1,7 @@
 package dev.blivet.daemon.server;
 
 import dev.blivet.common.protocol.ErrorCode;
+import dev.blivet.daemon.launch.FileId;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.TrustedPath;
 import dev.blivet.daemon.supervisor.RequestException;
@@ -30,8 +31,13 @@ final class CheckedLogFile implements AutoCloseable {
         this.fd = fd;
     }
 
-    /** Null when the file does not exist yet (a job that has written nothing). */
-    static CheckedLogFile open(NativeOs os, String path, int ownerUid) {
+    /**
+     * Null when the file does not exist yet (a job that has written nothing), and for a job of a
+     * user other than root also when the path is not the very file the helper opened for the
+     * job with its user's identity ({@code opened}, reached without a symlink): to that user every
+     * such case looks like "nothing written yet".
+     */
+    static CheckedLogFile open(NativeOs os, String path, int ownerUid, FileId opened) {
         TrustedPath paths = TrustedPath.of(os);
         int dir = -1;
         int fd = -1;
@@ -40,18 +46,23 @@ final class CheckedLogFile implements AutoCloseable {
             Path file = Path.of(path);
             fd = paths.openIn(dir, file.getParent().toString(), file.getFileName().toString(), READ_FLAGS);
             FileStat stat = os.posix().fstat(fd);
+            if (ownerUid != 0 && (!stat.isFile() || stat.uid() != ownerUid || opened == null
+                    || stat.dev() != opened.dev() || stat.ino() != opened.ino())) {
+                return null; // as if it did not exist: see below
+            }
             if (!stat.isFile()) {
                 throw refused(path, "is not a regular file");
-            }
-            if (ownerUid != 0 && stat.uid() != ownerUid) {
-                throw refused(path, "belongs to uid " + stat.uid() + ", not to the job's owner (uid " + ownerUid + ")");
             }
             CheckedLogFile checked = new CheckedLogFile(os, dir, fd);
             dir = -1;
             fd = -1;
             return checked;
         } catch (TrustedPath.Refused e) {
-            if (e.notFound()) {
+            // blivetd opens as root, so for a job of another user every way the path can fail
+            // (missing, a symlink on the way, a directory, someone else's file, a directory the
+            // user cannot search) answers alike: telling them apart would tell that user about
+            // paths it cannot look at itself.
+            if (e.notFound() || ownerUid != 0) {
                 return null;
             }
             throw new RequestException(ErrorCode.PERMISSION_DENIED, e.getMessage() + "; blivetd will not show it");

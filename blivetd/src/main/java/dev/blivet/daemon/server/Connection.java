@@ -10,6 +10,7 @@ import dev.blivet.common.StrictJson;
 import dev.blivet.common.protocol.ErrorCode;
 import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.Log;
+import dev.blivet.daemon.launch.FileId;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.supervisor.JobSnapshot;
 import dev.blivet.daemon.supervisor.RequestException;
@@ -208,14 +209,15 @@ final class Connection implements Runnable {
         int count = Fields.integer(request, "lines", 10, 0, 100_000);
         boolean follow = Fields.bool(request, "follow", false);
         String name = Fields.name(request);
-        ResolvedJob job = supervisor.resolvedJob(name, peer.uid()).get();
-        int owner = supervisor.status(name, peer.uid()).get().owner();
+        Supervisor.JobOutput output = supervisor.output(name, peer.uid()).get();
+        ResolvedJob job = output.job();
         String file = stream.equals("stdout") ? job.stdout() : job.stderr();
+        FileId opened = stream.equals("stdout") ? output.files().stdout() : output.files().stderr();
         if (file == null) {
             throw new RequestException(ErrorCode.CONFLICT, "job " + job.name() + " has no " + stream
                     + " file (it goes to /dev/null); set \"" + stream + "\" in its spec");
         }
-        try (CheckedLogFile checked = CheckedLogFile.open(os, file, owner)) {
+        try (CheckedLogFile checked = CheckedLogFile.open(os, file, output.owner(), opened)) {
             return tail(id, file, checked, count, follow);
         }
     }

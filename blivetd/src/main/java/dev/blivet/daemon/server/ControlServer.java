@@ -52,6 +52,8 @@ public final class ControlServer implements AutoCloseable {
     private final UnixServerSocketChannel server;
     private final ThreadPoolExecutor clients;
     private final Map<Integer, AtomicInteger> perUser = new ConcurrentHashMap<>();
+    /** Connections of every uid but root's, held below the total so root always gets in. */
+    private final AtomicInteger nonRoot = new AtomicInteger();
     private final Thread acceptor;
     private volatile boolean open = true;
 
@@ -165,9 +167,17 @@ public final class ControlServer implements AutoCloseable {
             refuse(client, "uid " + peer.uid() + " already has " + Protocol.MAX_CONNECTIONS_PER_USER + " connections open");
             return;
         }
+        if (!peer.isRoot() && nonRoot.incrementAndGet() > Protocol.MAX_CONNECTIONS - Protocol.CONNECTIONS_RESERVED_FOR_ROOT) {
+            nonRoot.decrementAndGet();
+            count.decrementAndGet();
+            refuse(client, "blivetd already serves " + (Protocol.MAX_CONNECTIONS - Protocol.CONNECTIONS_RESERVED_FOR_ROOT)
+                    + " connections of users other than root");
+            return;
+        }
         Runnable release = () -> {
             if (!peer.isRoot()) {
                 count.decrementAndGet();
+                nonRoot.decrementAndGet();
             }
         };
         try {

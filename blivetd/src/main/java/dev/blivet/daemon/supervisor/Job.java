@@ -33,6 +33,8 @@ final class Job {
     Instant readyAt;
     /** The pidfile this run's helper wrote: only that very file is removed after the exit. */
     dev.blivet.daemon.launch.FileId pidfileId;
+    /** The files the latest run's stdout and stderr were opened as: `logs` reads only those. */
+    dev.blivet.daemon.launch.OutputFiles output = dev.blivet.daemon.launch.OutputFiles.NONE;
     Instant exitedAt;
     ExitStatus lastExit;
     String lastError;

@@ -219,7 +219,11 @@ public final class Supervisor implements AutoCloseable {
             if (!job.state().hasProcess()) {
                 checkStartLimit(uid); // before the new spec replaces the old one
             }
-            setSpec(job, spec, resolved);
+            if (job.owner == uid) {
+                setSpec(job, spec, resolved);
+            }
+            // Else root sent the owner's very spec: the job starts as the owner resolved it. Root's
+            // resolution would run it as root while its owner may still restart it at will.
             return startJob(job, uid, wait);
         });
     }
@@ -375,8 +379,15 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /** The job's stdout and stderr paths, for the logs op. */
-    public CompletableFuture<ResolvedJob> resolvedJob(String name, int uid) {
-        return call(() -> CompletableFuture.completedFuture(find(name, uid).resolved));
+    public CompletableFuture<JobOutput> output(String name, int uid) {
+        return call(() -> {
+            Job job = find(name, uid);
+            return CompletableFuture.completedFuture(new JobOutput(job.resolved, job.owner, job.output));
+        });
+    }
+
+    /** What `logs` needs of a job: its output paths, its owner, and which files they were opened as. */
+    public record JobOutput(ResolvedJob job, int owner, dev.blivet.daemon.launch.OutputFiles files) {
     }
 
     /**
@@ -394,7 +405,8 @@ public final class Supervisor implements AutoCloseable {
                 Job job = jobs.get(entry.spec().name());
                 if (job != null && !JobsDirectory.SOURCE.equals(job.source)) {
                     errors.put(entry.file().toString(), "job name " + job.name + " is taken by a job uid " + job.owner
-                            + " started; skipped");
+                            + " started; skipped (stop and remove that job: blivetctl stop " + job.name
+                            + " && blivetctl remove " + job.name + ", then reload)");
                     continue;
                 }
                 if (job == null) {
@@ -611,6 +623,7 @@ public final class Supervisor implements AutoCloseable {
             job.pgid = started.pgid();
             job.readyAt = started.readyAt();
             job.pidfileId = started.pidfile();
+            job.output = started.output();
             job.notifySocket = started.notifySocket();
             if (job.notifySocket != null) {
                 job.notifyStatus = job.notifySocket.status();
@@ -625,6 +638,9 @@ public final class Supervisor implements AutoCloseable {
             act(job, job.lifecycle.ready(now));
             job.startWaiters.forEach(waiter -> waiter.complete(snapshot(job)));
         } else if (result instanceof LaunchResult.Failed failed) {
+            if (failed.output() != dev.blivet.daemon.launch.OutputFiles.NONE) {
+                job.output = failed.output();
+            }
             job.lastError = failed.message();
             job.lastExit = failed.jobExit();
             job.exitedAt = failed.jobExit() != null ? now : job.exitedAt;

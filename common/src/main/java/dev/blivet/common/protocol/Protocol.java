@@ -65,6 +65,11 @@ public final class Protocol {
     public static final int MAX_CONNECTIONS = 256;
     /** Connections one non-root uid may hold at once (root is bounded only by MAX_CONNECTIONS). */
     public static final int MAX_CONNECTIONS_PER_USER = 32;
+    /**
+     * Of MAX_CONNECTIONS, how many only root may use: however many users fill the rest, root can
+     * still connect to stop what they run.
+     */
+    public static final int CONNECTIONS_RESERVED_FOR_ROOT = 32;
     /** The protocol version ping reports; bumped only for incompatible changes. */
     public static final int VERSION = 1;
 
