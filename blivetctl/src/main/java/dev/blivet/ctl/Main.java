@@ -23,9 +23,7 @@ import picocli.CommandLine.ScopeType;
         description = "Start, stop and watch the jobs of blivetd, the blivet daemon manager, over its Unix socket.",
         // The subcommands are Commands.NAMES, added as picocli builds the model.
         footer = {"",
-                "Socket: --socket PATH, else $BLIVETD_SOCKET, else /run/blivetd/blivetd.sock as",
-                "root; for other users $XDG_RUNTIME_DIR/blivetd/blivetd.sock (without",
-                "XDG_RUNTIME_DIR: /tmp/blivetd-UID/blivetd.sock).",
+                SocketPaths.RULE,
                 "",
                 "Examples:",
                 "  blivetctl start examples/jobs/sleeper.json   start it, wait until ready",

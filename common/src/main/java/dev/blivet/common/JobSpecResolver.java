@@ -522,9 +522,10 @@ public final class JobSpecResolver {
             if (value == null) {
                 return fallback;
             }
-            if (value.isNaN() || value.isInfinite() || value < 0 || (!zeroAllowed && value == 0) || value > 86_400) {
+            if (value.isNaN() || value.isInfinite() || value < 0 || (!zeroAllowed && value == 0)
+                    || value > Defaults.MAX_SECONDS) {
                 problem(ExitCode.USAGE, "'" + field + "' must be a number of seconds" + (zeroAllowed ? " from 0" : " above 0")
-                        + " up to 86400: " + value);
+                        + " up to " + Defaults.MAX_SECONDS + ": " + value);
                 return fallback;
             }
             return Duration.ofNanos(Math.round(value * 1e9));
