@@ -1,16 +1,18 @@
 package dev.blivet.ctl;
 
+import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * blivetctl's subcommands, in the order its help lists them, added to the top command when
- * picocli builds it. Building a subcommand's model costs reflection over its class, its
- * annotations and its help mixin: a run of {@code blivetctl status} builds only {@code status}'s
- * ({@link Main#only}); help, completion and man pages get them all. Names here, not read from the
- * annotations, for the same reason (a test checks that they agree).
+ * blivetctl's subcommands, by class in the order its help lists them, added to the top command
+ * when picocli builds it; each one's name is its {@code @Command} name. Building a subcommand's
+ * model costs reflection over its class, its annotations and its help mixin: a run of
+ * {@code blivetctl status} builds only {@code status}'s ({@link Main#only}); help, completion and
+ * man pages get them all.
  */
 final class Commands implements IModelTransformer {
     /**
@@ -24,28 +26,36 @@ final class Commands implements IModelTransformer {
     /** {@link Main#only} when no subcommand is needed. */
     static final String NONE = "";
 
-    static final List<String> NAMES = List.of("start", "stop", "restart", "signal", "status", "list", "remove", "logs",
-            "wait", "events", "reload", "validate", "ping", "version", "help");
+    private static final List<Class<?>> CLASSES = List.of(StartCommand.class, StopCommand.class, RestartCommand.class,
+            SignalCommand.class, StatusCommand.class, ListCommand.class, RemoveCommand.class, LogsCommand.class,
+            WaitCommand.class, EventsCommand.class, ReloadCommand.class, ValidateCommand.class, PingCommand.class,
+            VersionCommand.class, HelpCommand.class);
 
-    static Object create(String name) {
-        switch (name) {
-            case "start": return new StartCommand();
-            case "stop": return new StopCommand();
-            case "restart": return new RestartCommand();
-            case "signal": return new SignalCommand();
-            case "status": return new StatusCommand();
-            case "list": return new ListCommand();
-            case "remove": return new RemoveCommand();
-            case "logs": return new LogsCommand();
-            case "wait": return new WaitCommand();
-            case "events": return new EventsCommand();
-            case "reload": return new ReloadCommand();
-            case "validate": return new ValidateCommand();
-            case "ping": return new PingCommand();
-            case "version": return new VersionCommand();
-            case "help": return new HelpCommand();
-            default: throw new IllegalArgumentException("no command " + name);
+    /** The subcommands' names, in help order. */
+    static List<String> names() {
+        List<String> names = new ArrayList<>(CLASSES.size());
+        for (Class<?> type : CLASSES) {
+            names.add(name(type));
         }
+        return names;
+    }
+
+    private static String name(Class<?> type) {
+        return type.getAnnotation(Command.class).name();
+    }
+
+    /** A new instance of the subcommand of this name. */
+    static Object create(String name) {
+        for (Class<?> type : CLASSES) {
+            if (name(type).equals(name)) {
+                try {
+                    return type.getDeclaredConstructor().newInstance();
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("cannot create the " + name + " command", e);
+                }
+            }
+        }
+        throw new IllegalArgumentException("no command " + name);
     }
 
     @Override
@@ -56,7 +66,7 @@ final class Commands implements IModelTransformer {
             main.spec = spec;
             only = main.only;
         }
-        for (String name : NAMES) {
+        for (String name : names()) {
             if (only == null || only.equals(name)) {
                 CommandLine built = Ahead.subcommand(name);
                 spec.addSubcommand(name, built != null ? built : newSubcommand(name));
@@ -92,7 +102,7 @@ final class Commands implements IModelTransformer {
             } else if (arg.startsWith("-") || arg.startsWith("@")) {
                 return null;
             } else {
-                return NAMES.contains(arg) && !arg.equals("help") ? arg : null;
+                return !arg.equals("help") && names().contains(arg) ? arg : null;
             }
         }
         return null;

@@ -11,7 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
 /** A command that talks to blivetd: one connection for the whole command. */
-abstract class DaemonCommand implements Callable<Integer>, Commands.Subcommand {
+abstract class DaemonCommand implements Callable<Void>, Commands.Subcommand {
     /** Set by {@link Commands} as picocli builds the model. */
     CommandSpec spec;
 
@@ -24,20 +24,21 @@ abstract class DaemonCommand implements Callable<Integer>, Commands.Subcommand {
     Main main;
 
     @Override
-    public Integer call() throws CliException {
+    public Void call() throws CliException {
         main = (Main) spec.root().userObject();
         checkArguments();
         try (ControlClient client = main.connect()) {
-            return run(client);
+            run(client);
         }
+        return null;
     }
 
     /** Argument checks picocli cannot make, before connecting; throw {@link #usage}. */
     void checkArguments() {
     }
 
-    /** Does the command's work; returns its exit code, or throws for a failure. */
-    abstract int run(ControlClient client) throws CliException;
+    /** Does the command's work; throws for a failure (the exit code is the exception's). */
+    abstract void run(ControlClient client) throws CliException;
 
     /** A usage error (exit code 2) found after parsing, e.g. an unknown signal name. */
     ParameterException usage(String message) {
@@ -55,11 +56,11 @@ abstract class DaemonCommand implements Callable<Integer>, Commands.Subcommand {
      * {"jobs": [results], "errors": [{"name", "error"}]}, each failure reported as it happens,
      * and the exit code is the first failure's.
      */
-    int forEach(List<String> names, JobAction action, Function<JsonNode, String> describe) throws CliException {
+    void forEach(List<String> names, JobAction action, Function<JsonNode, String> describe) throws CliException {
         if (names.size() == 1) {
             JsonNode result = action.apply(names.get(0));
             print(result, describe);
-            return CliExit.OK.code();
+            return;
         }
         ObjectNode document = Json.object();
         ArrayNode jobs = document.putArray("jobs");
@@ -90,7 +91,9 @@ abstract class DaemonCommand implements Callable<Integer>, Commands.Subcommand {
             main.printJson(document);
         }
         main.out().flush();
-        return first == null ? CliExit.OK.code() : first.code();
+        if (first != null) {
+            throw CliException.reported(first);
+        }
     }
 
     /** The result as JSON with --json, else its description. */

@@ -36,7 +36,7 @@ final class EventsCommand extends DaemonCommand {
     }
 
     @Override
-    int run(ControlClient client) throws CliException {
+    void run(ControlClient client) throws CliException {
         client.call(client.request("events"));
         main.err().println("watching blivetd at " + client.socket() + " for job state changes (Ctrl-C to stop)");
         main.err().flush();
@@ -54,7 +54,7 @@ final class EventsCommand extends DaemonCommand {
                 main.out().flush();
             }
             if (count != null && ++seen >= count) {
-                return CliExit.OK.code();
+                return;
             }
         }
         throw new CliException(CliExit.UNREACHABLE, "blivetd at " + client.socket() + " ended the stream (did it stop?)");

@@ -12,7 +12,8 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The one place a failure becomes output and an exit code: a {@link CliException} carries its
+ * The one place a failure becomes output and an exit code, and so the one place blivetctl's
+ * exit code is decided (a command that returns exits 0): a {@link CliException} carries its
  * {@link CliExit}; a command line picocli cannot parse is a usage error; anything else is
  * {@link CliExit#ERROR}. Messages go to stderr; with {@code --json}, stdout also gets
  * {@code {"error": {"code": ..., "message": ...}}} (blivetd's error object as it came, when blivetd
@@ -24,6 +25,9 @@ final class Failures implements IExecutionExceptionHandler, IParameterExceptionH
         Main main = main(commandLine);
         CliException failure = ex instanceof CliException c ? c
                 : new CliException(CliExit.ERROR, "unexpected error: " + ex, ex);
+        if (failure.reported()) {
+            return failure.exit().code();
+        }
         report(main, failure);
         if (!(ex instanceof CliException) && main.env.get("BLIVETCTL_DEBUG") != null) {
             ex.printStackTrace(main.err());

@@ -1,6 +1,5 @@
 package dev.blivet.ctl;
 
-import dev.blivet.common.CliExit;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +10,7 @@ import picocli.CommandLine.Parameters;
 /** {@code blivetctl help [COMMAND]}: the same help as {@code --help}. */
 @Command(name = "help", description = "Show the help of blivetctl, or of one of its commands.",
         footer = {"", "Examples:", "  blivetctl help wait"})
-final class HelpCommand implements Callable<Integer>, Commands.Subcommand {
+final class HelpCommand implements Callable<Void>, Commands.Subcommand {
     @Parameters(paramLabel = "COMMAND", arity = "0..1", description = "The command to explain.")
     String command;
 
@@ -24,7 +23,7 @@ final class HelpCommand implements Callable<Integer>, Commands.Subcommand {
     }
 
     @Override
-    public Integer call() {
+    public Void call() {
         CommandLine top = spec.root().commandLine();
         CommandLine target = command == null ? top : top.getSubcommands().get(command);
         if (target == null) {
@@ -32,6 +31,6 @@ final class HelpCommand implements Callable<Integer>, Commands.Subcommand {
                     + String.join(", ", top.getSubcommands().keySet()));
         }
         target.usage(top.getOut());
-        return CliExit.OK.code();
+        return null;
     }
 }

@@ -1,7 +1,6 @@
 package dev.blivet.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.blivet.common.CliExit;
 import picocli.CommandLine.Command;
 
 @Command(name = "list", modelTransformer = ExitCodeList.class,
@@ -12,11 +11,11 @@ import picocli.CommandLine.Command;
                 "  blivetctl list --json | jq -r '.jobs[].name'"})
 final class ListCommand extends DaemonCommand {
     @Override
-    int run(ControlClient client) throws CliException {
+    void run(ControlClient client) throws CliException {
         JsonNode result = client.call(client.request("list"));
         if (main.json) {
             main.printJson(result);
-            return CliExit.OK.code();
+            return;
         }
         Table table = new Table("NAME", "STATE", "PID", "OWNER");
         for (JsonNode job : result.path("jobs")) {
@@ -24,6 +23,5 @@ final class ListCommand extends DaemonCommand {
                     job.path("owner").asText());
         }
         table.print(main.out(), Table.terminalWidth(main.env));
-        return CliExit.OK.code();
     }
 }

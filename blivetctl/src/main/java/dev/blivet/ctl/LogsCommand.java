@@ -38,7 +38,7 @@ final class LogsCommand extends DaemonCommand {
     }
 
     @Override
-    int run(ControlClient client) throws CliException {
+    void run(ControlClient client) throws CliException {
         JsonNode result = client.call(client.request("logs").put("name", name).put("lines", lines)
                 .put("stream", stderr ? "stderr" : "stdout").put("follow", follow));
         if (main.json) {
@@ -50,7 +50,7 @@ final class LogsCommand extends DaemonCommand {
             main.out().flush();
         }
         if (!follow) {
-            return CliExit.OK.code();
+            return;
         }
         JsonNode event;
         while ((event = client.next()) != null) {

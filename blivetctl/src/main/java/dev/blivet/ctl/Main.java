@@ -21,11 +21,9 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "blivetctl", versionProvider = Main.VersionProvider.class,
         modelTransformer = Commands.class,
         description = "Start, stop and watch the jobs of blivetd, the blivet daemon manager, over its Unix socket.",
-        // The subcommands are Commands.NAMES, added as picocli builds the model.
+        // The subcommands are Commands.CLASSES, added as picocli builds the model.
         footer = {"",
-                "Socket: --socket PATH, else $BLIVETD_SOCKET, else /run/blivetd/blivetd.sock as",
-                "root; for other users $XDG_RUNTIME_DIR/blivetd/blivetd.sock (without",
-                "XDG_RUNTIME_DIR: /tmp/blivetd-UID/blivetd.sock).",
+                SocketPaths.RULE,
                 "",
                 "Examples:",
                 "  blivetctl start examples/jobs/sleeper.json   start it, wait until ready",
@@ -37,7 +35,7 @@ import picocli.CommandLine.ScopeType;
                 "  blivetctl help wait                          one command's help",
                 "",
                 "Bash completion: source blivetctl/target/completion/blivetctl"})
-public final class Main implements Callable<Integer> {
+public final class Main implements Callable<Void> {
     private static final String CONVERTER_EXCLUDES = "picocli.converters.excludes";
 
     /** On every command (inherited): cheaper than a help mixin in each, which costs start-up. */
@@ -109,10 +107,10 @@ public final class Main implements Callable<Integer> {
 
     /** blivetctl alone: the usage, and a usage error. */
     @Override
-    public Integer call() {
+    public Void call() throws CliException {
         err().println("blivetctl: which command? For example: blivetctl status");
         spec.commandLine().usage(err());
-        return dev.blivet.common.CliExit.USAGE.code();
+        throw CliException.reported(dev.blivet.common.CliExit.USAGE);
     }
 
     ControlClient connect() throws CliException {

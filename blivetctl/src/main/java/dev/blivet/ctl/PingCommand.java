@@ -2,7 +2,6 @@ package dev.blivet.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.blivet.common.CliExit;
 import picocli.CommandLine.Command;
 
 @Command(name = "ping", modelTransformer = ExitCodeList.class,
@@ -13,7 +12,7 @@ import picocli.CommandLine.Command;
                 "  blivetctl ping >/dev/null 2>&1 || echo 'blivetd is down'"})
 final class PingCommand extends DaemonCommand {
     @Override
-    int run(ControlClient client) throws CliException {
+    void run(ControlClient client) throws CliException {
         JsonNode pong = client.call(client.request("ping"));
         if (main.json) {
             ((ObjectNode) pong).put("socket", client.socket().toString());
@@ -22,7 +21,6 @@ final class PingCommand extends DaemonCommand {
             main.out().println(describe(pong, client));
             main.out().flush();
         }
-        return CliExit.OK.code();
     }
 
     static String describe(JsonNode pong, ControlClient client) {

@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
                 "  removed: old-worker"})
 final class ReloadCommand extends DaemonCommand {
     @Override
-    int run(ControlClient client) throws CliException {
+    void run(ControlClient client) throws CliException {
         JsonNode report = client.call(client.request("reload"));
         JsonNode errors = report.path("errors");
         if (main.json) {
@@ -33,13 +33,13 @@ final class ReloadCommand extends DaemonCommand {
             main.out().flush();
         }
         if (errors.isEmpty()) {
-            return CliExit.OK.code();
+            return;
         }
         for (Map.Entry<String, JsonNode> error : (Iterable<Map.Entry<String, JsonNode>>) errors::fields) {
             main.err().println("blivetctl: skipped " + error.getKey() + ": " + error.getValue().asText());
         }
         main.err().println("  'blivetctl validate FILE' checks a spec before the next reload.");
         main.err().flush();
-        return CliExit.INVALID_SPEC.code();
+        throw CliException.reported(CliExit.INVALID_SPEC);
     }
 }

@@ -14,8 +14,8 @@ final class RemoveCommand extends DaemonCommand {
     List<String> names;
 
     @Override
-    int run(ControlClient client) throws CliException {
-        return forEach(names, name -> client.call(client.request("remove").put("name", name)),
+    void run(ControlClient client) throws CliException {
+        forEach(names, name -> client.call(client.request("remove").put("name", name)),
                 job -> job.path("name").asText() + ": removed");
     }
 }

@@ -14,7 +14,7 @@ final class RestartCommand extends DaemonCommand {
     List<String> names;
 
     @Override
-    int run(ControlClient client) throws CliException {
-        return forEach(names, name -> client.call(client.request("restart").put("name", name)), Format::describe);
+    void run(ControlClient client) throws CliException {
+        forEach(names, name -> client.call(client.request("restart").put("name", name)), Format::describe);
     }
 }

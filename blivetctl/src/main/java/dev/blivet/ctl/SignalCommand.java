@@ -31,8 +31,8 @@ final class SignalCommand extends DaemonCommand {
     }
 
     @Override
-    int run(ControlClient client) throws CliException {
-        return forEach(List.of(name), job -> client.call(client.request("signal").put("name", job).put("signal", number)
+    void run(ControlClient client) throws CliException {
+        forEach(List.of(name), job -> client.call(client.request("signal").put("name", job).put("signal", number)
                 .put("group", group)), this::describe);
     }
 

@@ -55,8 +55,8 @@ final class StartCommand extends DaemonCommand {
     }
 
     @Override
-    int run(ControlClient client) throws CliException {
-        return forEach(jobs, job -> start(client, job), Format::describe);
+    void run(ControlClient client) throws CliException {
+        forEach(jobs, job -> start(client, job), Format::describe);
     }
 
     private JsonNode start(ControlClient client, String job) throws CliException {

@@ -25,7 +25,7 @@ final class StatusCommand extends DaemonCommand {
     List<String> names = List.of();
 
     @Override
-    int run(ControlClient client) throws CliException {
+    void run(ControlClient client) throws CliException {
         if (names.isEmpty()) {
             JsonNode result = client.call(client.request("status"));
             List<JsonNode> jobs = new ArrayList<>();
@@ -40,7 +40,7 @@ final class StatusCommand extends DaemonCommand {
             } else {
                 table(jobs);
             }
-            return CliExit.OK.code();
+            return;
         }
         List<JsonNode> jobs = new ArrayList<>();
         ArrayNode errors = Json.array();
@@ -75,14 +75,13 @@ final class StatusCommand extends DaemonCommand {
                 }
                 main.err().flush();
             }
-            return first.exit().code();
+            throw CliException.reported(first.exit());
         }
         for (JsonNode job : jobs) {
             if (!job.path("state").asText().equals("running")) {
-                return CliExit.NOT_RUNNING.code();
+                throw CliException.reported(CliExit.NOT_RUNNING);
             }
         }
-        return CliExit.OK.code();
     }
 
     private void table(List<JsonNode> jobs) {

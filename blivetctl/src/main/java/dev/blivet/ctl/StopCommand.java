@@ -2,7 +2,6 @@ package dev.blivet.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.blivet.common.CliExit;
 import dev.blivet.common.Signals;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -45,9 +44,10 @@ final class StopCommand extends DaemonCommand {
     }
 
     @Override
-    int run(ControlClient client) throws CliException {
+    void run(ControlClient client) throws CliException {
         if (!all) {
-            return forEach(names, name -> client.call(request(client).put("name", name)), Format::describe);
+            forEach(names, name -> client.call(request(client).put("name", name)), Format::describe);
+            return;
         }
         JsonNode result = client.call(request(client).put("all", true));
         if (main.json) {
@@ -58,7 +58,6 @@ final class StopCommand extends DaemonCommand {
             }
             main.out().flush();
         }
-        return CliExit.OK.code();
     }
 
     private ObjectNode request(ControlClient client) {

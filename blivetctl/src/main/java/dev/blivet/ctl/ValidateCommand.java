@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
                 "  web.json: 2 problems",
                 "    invalid job spec: 'umask' must be an octal string such as \"022\": \"0999\"",
                 "    cannot run program: /usr/bin/webd does not exist"})
-final class ValidateCommand implements Callable<Integer>, Commands.Subcommand {
+final class ValidateCommand implements Callable<Void>, Commands.Subcommand {
     /** Set by {@link Commands} as picocli builds the model. */
     CommandSpec spec;
 
@@ -42,7 +42,7 @@ final class ValidateCommand implements Callable<Integer>, Commands.Subcommand {
     List<Path> files;
 
     @Override
-    public Integer call() {
+    public Void call() throws CliException {
         Main main = (Main) spec.root().userObject();
         JobSpecJson json = new JobSpecJson();
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), main.env);
@@ -76,7 +76,10 @@ final class ValidateCommand implements Callable<Integer>, Commands.Subcommand {
         if (main.json) {
             main.printJson(document);
         }
-        return exit.code();
+        if (exit != CliExit.OK) {
+            throw CliException.reported(exit);
+        }
+        return null;
     }
 
     private static String why(IOException e) {

@@ -2,7 +2,6 @@ package dev.blivet.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.blivet.common.CliExit;
 import dev.blivet.common.Version;
 import dev.blivet.common.protocol.Protocol;
 import picocli.CommandLine.Command;
@@ -17,7 +16,7 @@ import picocli.CommandLine.Command;
 final class VersionCommand extends DaemonCommand {
     /** blivetctl's own version first: it is known even when blivetd is not reachable. */
     @Override
-    public Integer call() throws CliException {
+    public Void call() throws CliException {
         Main main = (Main) spec.root().userObject();
         if (!main.json) {
             main.out().println("blivetctl " + Version.get() + " (protocol " + Protocol.VERSION + ")");
@@ -27,7 +26,7 @@ final class VersionCommand extends DaemonCommand {
     }
 
     @Override
-    int run(ControlClient client) throws CliException {
+    void run(ControlClient client) throws CliException {
         JsonNode pong = client.call(client.request("ping"));
         if (main.json) {
             ObjectNode document = Json.object();
@@ -40,6 +39,5 @@ final class VersionCommand extends DaemonCommand {
             main.out().println(PingCommand.describe(pong, client));
             main.out().flush();
         }
-        return CliExit.OK.code();
     }
 }

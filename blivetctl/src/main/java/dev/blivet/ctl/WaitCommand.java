@@ -51,15 +51,14 @@ final class WaitCommand extends DaemonCommand {
     }
 
     @Override
-    int run(ControlClient client) throws CliException {
+    void run(ControlClient client) throws CliException {
         JsonNode job = client.call(client.request("wait").put("name", name).put("timeout", timeout)
                 .set("state", Json.strings(CONDITIONS.get(condition))));
         print(job, Format::describe);
         if (condition.equals("ready") && !job.path("state").asText().equals("running")) {
             main.err().println("blivetctl: " + name + " will not be ready: it is " + Format.state(job));
             main.err().flush();
-            return CliExit.NOT_RUNNING.code();
+            throw CliException.reported(CliExit.NOT_RUNNING);
         }
-        return CliExit.OK.code();
     }
 }

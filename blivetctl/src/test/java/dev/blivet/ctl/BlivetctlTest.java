@@ -330,7 +330,7 @@ class BlivetctlTest {
             assertTrue(top.out().contains("  " + exit.code() + "   "), "exit code " + exit + " documented");
         }
         assertTrue(top.out().contains("Examples:"), top.out());
-        for (String command : Commands.NAMES) {
+        for (String command : Commands.names()) {
             Cli.Result help = Cli.run(command, "--help");
             assertEquals(0, help.code(), help::toString);
             assertTrue(help.out().startsWith("Usage: blivetctl " + command), help.out());

@@ -31,8 +31,7 @@ import picocli.CommandLine.Option;
 @Command(name = "blivetd", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "The blivet daemon: starts jobs as proper daemons, supervises them, and answers blivetctl"
                 + " and scripts on a Unix socket.",
-        footer = {"", "Socket: --socket, else $BLIVETD_SOCKET, else " + SocketPaths.ROOT_SOCKET + " for root, else"
-                + " $XDG_RUNTIME_DIR/blivetd/blivetd.sock (or /tmp/blivetd-UID/blivetd.sock).",
+        footer = {"", SocketPaths.RULE,
                 "Signals: SIGHUP reloads the jobs directory; SIGTERM and SIGINT stop every job, then blivetd."})
 public final class Main implements Callable<Integer> {
     /** Exit code when blivetd cannot start (socket taken, directory unusable): EX_UNAVAILABLE. */

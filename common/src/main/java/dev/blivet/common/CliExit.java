@@ -3,10 +3,11 @@ package dev.blivet.common;
 import dev.blivet.common.protocol.ErrorCode;
 
 /**
- * The exit codes of {@code blivetctl}, the one place they are defined: scripts branch on them, so
- * they are never renumbered, only added. 0 is success and nothing else is; a job's own sysexits
- * code (a failed start's 69, say) is reported in the output, never as blivetctl's exit code, so
- * that each code below means one thing.
+ * The process exit status of {@code blivetctl}, the one place it is defined: scripts branch on
+ * it, so the values are never renumbered, only added. 0 is success and nothing else is; a job's
+ * own sysexits code ({@link ExitCode}, a failed start's 69, say) is reported in the output, never
+ * as blivetctl's exit status, so that each value below means one thing. blivetd's protocol error
+ * codes ({@link ErrorCode}) map onto it by {@link #of(ErrorCode)}.
  */
 public enum CliExit {
     OK(0, "ok", "success"),

@@ -2,7 +2,7 @@ package dev.blivet.common;
 
 import java.time.Duration;
 
-/** Defaults for job spec fields that are left out; docs/jobspec.md documents each one. */
+/** Defaults for job spec fields that are left out, and blivet's limits; docs/jobspec.md documents each one. */
 public final class Defaults {
     private Defaults() {
     }
@@ -28,6 +28,14 @@ public final class Defaults {
     public static final Duration RESTART_WINDOW = Duration.ofSeconds(60);
     public static final String STOP_SIGNAL = "TERM";
     public static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * The longest duration, in seconds, anything in blivet takes: every duration of a job spec
+     * (ready_timeout, start_grace, restart_*, stop_timeout) and of a request or blivetctl option
+     * (wait and stop timeouts). A day: longer than any sane wait, and small enough that a timer's
+     * nanoseconds and a deadline's arithmetic never overflow.
+     */
+    public static final int MAX_SECONDS = 86_400;
 
     /** Highest fd number a job may ask for its notify fd: keeps the helper's fd layout small. */
     public static final int MAX_NOTIFY_FD = 255;

@@ -50,11 +50,4 @@ public record JobSpec(
         @JsonProperty("stop_signal") String stopSignal,
         @JsonProperty("stop_timeout") Double stopTimeout,
         Boolean autostart) {
-
-    /** The same spec running as {@code user} (blivetd fills in a non-root client's own user). */
-    public JobSpec withUser(String newUser) {
-        return new JobSpec(name, command, env, chdir, umask, newUser, group, pidfile, lockfile, stdout, stderr, append,
-                chroot, rlimits, readiness, notifyFd, readyTimeout, startGrace, inheritEnv, restart, successExitCodes,
-                restartDelay, restartDelayMax, restartLimit, restartWindow, stopSignal, stopTimeout, autostart);
-    }
 }

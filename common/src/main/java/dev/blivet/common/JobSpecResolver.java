@@ -1,9 +1,6 @@
 package dev.blivet.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,22 +20,37 @@ import java.util.regex.Pattern;
  * groups (67) and a missing or non-executable program (66). The daemon and {@code blivetctl
  * validate} run exactly this, so an offline check means what a start would say.
  *
- * <p>Every problem is collected, so an author fixes a spec in one pass. For a non-root client of a
- * root blivetd only the rules that need no look at the file system apply: the helper, running as
- * that client, reports missing or unusable paths and programs at the start.
+ * <p>Every problem is collected, so an author fixes a spec in one pass. The rules are pure
+ * (names, absolute paths, umask, env keys, rlimits, readiness, durations, restart policy); what
+ * they need to know of the system comes through two interfaces, {@link Accounts} for users and
+ * groups and {@link SystemProbe} for files, so tests run them with fakes and as any user. For a
+ * non-root client of a root blivetd only the rules that need no look at the file system apply:
+ * the helper, running as that client, reports missing or unusable paths and programs at the
+ * start.
  */
 public final class JobSpecResolver {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}");
     private static final Pattern UMASK = Pattern.compile("0?[0-7]{1,3}");
 
     private final Accounts accounts;
+    private final SystemProbe files;
     private final Map<String, String> daemonEnv;
 
     /**
      * @param daemonEnv blivetd's own environment, passed on only to jobs with inherit_env
      */
     public JobSpecResolver(Accounts accounts, Map<String, String> daemonEnv) {
+        this(accounts, new FileSystemProbe(), daemonEnv);
+    }
+
+    /**
+     * @param accounts the user and group databases
+     * @param files the file system, as blivetd sees it
+     * @param daemonEnv blivetd's own environment, passed on only to jobs with inherit_env
+     */
+    public JobSpecResolver(Accounts accounts, SystemProbe files, Map<String, String> daemonEnv) {
         this.accounts = accounts;
+        this.files = files;
         this.daemonEnv = Map.copyOf(daemonEnv);
     }
 
@@ -185,9 +197,9 @@ public final class JobSpecResolver {
                 return;
             }
             Path where = inside(chroot, path);
-            if (!Files.exists(where)) {
+            if (!files.exists(where)) {
                 problem(ExitCode.OS_ERROR, "'" + field + "' does not exist: " + where);
-            } else if (!Files.isDirectory(where)) {
+            } else if (!files.isDirectory(where)) {
                 problem(ExitCode.OS_ERROR, "'" + field + "' is not a directory: " + where);
             }
         }
@@ -207,13 +219,14 @@ public final class JobSpecResolver {
             if (!mayProbe()) {
                 return path;
             }
-            if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+            boolean link = files.isSymbolicLink(file);
+            if (!link && files.isDirectory(file)) {
                 problem(ExitCode.CANT_CREATE, "'" + field + "' is a directory: " + file);
-            } else if (Files.isSymbolicLink(file)) {
+            } else if (link) {
                 problem(ExitCode.CANT_CREATE, "'" + field + "' is a symbolic link, which blivetd never follows: " + file);
-            } else if (!Files.isDirectory(parent)) {
+            } else if (!files.isDirectory(parent)) {
                 problem(ExitCode.CANT_CREATE, "'" + field + "': directory " + parent + " does not exist");
-            } else if (!Files.isWritable(parent) && !Files.isWritable(file)) {
+            } else if (!files.isWritable(parent) && !files.isWritable(file)) {
                 problem(ExitCode.CANT_CREATE, "'" + field + "': directory " + parent + " is not writable");
             }
             return path;
@@ -223,26 +236,8 @@ public final class JobSpecResolver {
             if (path == null || other == null) {
                 return;
             }
-            boolean same = path.equals(other);
-            if (mayProbe()) {
-                same = same || canonical(path).equals(canonical(other));
-                try {
-                    same = same || (Files.exists(Path.of(path)) && Files.isSameFile(Path.of(path), Path.of(other)));
-                } catch (IOException e) {
-                    // the other file does not exist yet: different paths are different files
-                }
-            }
-            if (same) {
+            if (path.equals(other) || (mayProbe() && files.isSameFile(Path.of(path), Path.of(other)))) {
                 problem(ExitCode.USAGE, "'" + field + "' and '" + otherField + "' are the same file: " + path);
-            }
-        }
-
-        private Path canonical(String path) {
-            Path p = Path.of(path);
-            try {
-                return p.getParent().toRealPath().resolve(p.getFileName());
-            } catch (IOException e) {
-                return p;
             }
         }
 
@@ -378,8 +373,8 @@ public final class JobSpecResolver {
             String firstNotExecutable = null;
             for (String candidate : candidates) {
                 Path file = inside(chroot, candidate);
-                if (Files.isRegularFile(file)) {
-                    if (isExecutableBy(file, identity)) {
+                if (files.isRegularFile(file)) {
+                    if (files.isExecutable(file, identity)) {
                         return Path.of(candidate).normalize().toString();
                     }
                     firstNotExecutable = firstNotExecutable == null ? file.toString() : firstNotExecutable;
@@ -394,28 +389,6 @@ public final class JobSpecResolver {
                         + (chroot == null ? "" : " under chroot " + chroot));
             }
             return null;
-        }
-
-        private boolean isExecutableBy(Path file, Identity identity) {
-            try {
-                int mode = (Integer) Files.getAttribute(file, "unix:mode");
-                int owner = (Integer) Files.getAttribute(file, "unix:uid");
-                int group = (Integer) Files.getAttribute(file, "unix:gid");
-                if (identity == null) {
-                    return Files.isExecutable(file); // the job runs as blivetd itself: access(2) knows
-                }
-                int uid = identity.uid();
-                if (uid == 0) {
-                    return (mode & 0111) != 0;
-                }
-                if (uid == owner) {
-                    return (mode & 0100) != 0;
-                }
-                boolean inGroup = identity != null ? contains(identity.groups(), group) : Files.isExecutable(file);
-                return inGroup ? (mode & 0010) != 0 : (mode & 0001) != 0;
-            } catch (IOException | UnsupportedOperationException e) {
-                return Files.isExecutable(file);
-            }
         }
 
         private List<RLimit> parseRlimits() {
@@ -522,9 +495,10 @@ public final class JobSpecResolver {
             if (value == null) {
                 return fallback;
             }
-            if (value.isNaN() || value.isInfinite() || value < 0 || (!zeroAllowed && value == 0) || value > 86_400) {
+            if (value.isNaN() || value.isInfinite() || value < 0 || (!zeroAllowed && value == 0)
+                    || value > Defaults.MAX_SECONDS) {
                 problem(ExitCode.USAGE, "'" + field + "' must be a number of seconds" + (zeroAllowed ? " from 0" : " above 0")
-                        + " up to 86400: " + value);
+                        + " up to " + Defaults.MAX_SECONDS + ": " + value);
                 return fallback;
             }
             return Duration.ofNanos(Math.round(value * 1e9));

@@ -32,8 +32,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every rule of {@link JobSpecResolver}, against the real user and group databases
- * ({@link NativeAccounts}) and real files. Runs as root, as CI does (Debian: {@code nobody} and
- * {@code nogroup} exist); the rules for a non-root blivetd use {@link UidOverride}.
+ * ({@link NativeAccounts}) and real files below a temporary directory, for a root blivetd whoever
+ * runs the test: {@link UidOverride} makes blivetd's uid 0 and {@link AsRoot} answers file
+ * probes with root's permissions. Debian's {@code nobody} and {@code nogroup} must exist. Only
+ * {@link #programExecutableByTheJobsGroup} needs real root (to chgrp a file). The rules for a
+ * non-root blivetd use {@link UidOverride} with another uid; a non-root client of a root blivetd
+ * gets a probe that fails the test if asked anything ({@link NoProbes}).
  *
  * <p>Specs are written as JSON and parsed by {@link JobSpecJson}, as an operator's would be.
  * Each rejection checks the exit code and that the message names the field, path or user at
@@ -42,6 +46,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class JobSpecResolverTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final NativeAccounts ACCOUNTS = new NativeAccounts();
+    /** A root blivetd, whoever runs the test. */
+    private static final Accounts ROOT_BLIVETD = new UidOverride(0);
     /** blivetd's own environment, as System.getenv() would hand it over under systemd. */
     private static final Map<String, String> DAEMON_ENV = Map.of(
             "PATH", "/opt/blivetd/bin:/usr/bin",
@@ -58,7 +64,6 @@ class JobSpecResolverTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        assumeTrue(ACCOUNTS.effectiveUid() == 0, "these tests run as root, as CI does");
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         app = file("bin/app", "rwxr-xr-x");
     }
@@ -93,7 +98,12 @@ class JobSpecResolverTest {
     }
 
     private ResolvedJob resolve(Map<String, Object> spec) throws SpecException {
-        return new JobSpecResolver(ACCOUNTS, DAEMON_ENV).resolve(parse(spec));
+        return rootBlivetd().resolve(parse(spec));
+    }
+
+    /** A root blivetd over the real files, with root's permissions. */
+    private static JobSpecResolver rootBlivetd() {
+        return new JobSpecResolver(ROOT_BLIVETD, new AsRoot(), DAEMON_ENV);
     }
 
     private ResolvedJob resolves(Map<String, Object> spec) {
@@ -774,6 +784,7 @@ class JobSpecResolverTest {
 
     @Test
     void programExecutableByTheJobsGroup() throws IOException {
+        assumeTrue(ACCOUNTS.effectiveUid() == 0, "only root may give a file to nogroup; CI runs as root");
         Path groupOnly = file("bin/group-only", "rwxr-x---");
         Files.setAttribute(groupOnly, "unix:gid", 65534);
         assertEquals(groupOnly.toString(), resolves(with(spec("command", List.of(groupOnly.toString())), "user",
@@ -909,7 +920,7 @@ class JobSpecResolverTest {
         String json = JSON.writeValueAsString(spec())
                 .replaceFirst("\\}$", ",\"rlimits\":{\"nofile\":18446744073709551616}}");
         SpecException e = assertThrows(SpecException.class,
-                () -> new JobSpecResolver(ACCOUNTS, DAEMON_ENV).resolve(new JobSpecJson().parse(json)));
+                () -> rootBlivetd().resolve(new JobSpecJson().parse(json)));
         assertEquals(ExitCode.USAGE, e.code());
         assertTrue(e.getMessage().contains("'rlimits.nofile'"), e::getMessage);
     }
@@ -1113,6 +1124,92 @@ class JobSpecResolverTest {
         }
     }
 
+    /**
+     * The real files, seen with root's permissions as a root blivetd sees them: root may write
+     * anywhere (nothing here is on a read-only file system) and execute a file with any x bit.
+     * What a job's identity may execute is decided by the mode bits, as for root.
+     */
+    private static final class AsRoot implements SystemProbe {
+        private final FileSystemProbe real = new FileSystemProbe();
+
+        @Override
+        public boolean exists(Path path) {
+            return real.exists(path);
+        }
+
+        @Override
+        public boolean isDirectory(Path path) {
+            return real.isDirectory(path);
+        }
+
+        @Override
+        public boolean isRegularFile(Path path) {
+            return real.isRegularFile(path);
+        }
+
+        @Override
+        public boolean isSymbolicLink(Path path) {
+            return real.isSymbolicLink(path);
+        }
+
+        @Override
+        public boolean isWritable(Path path) {
+            return real.exists(path);
+        }
+
+        @Override
+        public boolean isExecutable(Path file, Identity identity) {
+            return real.isExecutable(file, identity != null ? identity : new Identity(0, 0, new int[0]));
+        }
+
+        @Override
+        public boolean isSameFile(Path a, Path b) {
+            return real.isSameFile(a, b);
+        }
+    }
+
+    /** For a non-root client of a root blivetd: any look at the file system is a leak. */
+    private static final class NoProbes implements SystemProbe {
+        private static AssertionError leak(Path path) {
+            return new AssertionError("a non-root client's spec made root probe " + path);
+        }
+
+        @Override
+        public boolean exists(Path path) {
+            throw leak(path);
+        }
+
+        @Override
+        public boolean isDirectory(Path path) {
+            throw leak(path);
+        }
+
+        @Override
+        public boolean isRegularFile(Path path) {
+            throw leak(path);
+        }
+
+        @Override
+        public boolean isSymbolicLink(Path path) {
+            throw leak(path);
+        }
+
+        @Override
+        public boolean isWritable(Path path) {
+            throw leak(path);
+        }
+
+        @Override
+        public boolean isExecutable(Path file, Identity identity) {
+            throw leak(file);
+        }
+
+        @Override
+        public boolean isSameFile(Path a, Path b) {
+            throw leak(a);
+        }
+    }
+
     @Nested
     class NonRoot {
         private SpecException rejectsAs(int euid, Map<String, Object> spec, ExitCode code, String... culprits) {
@@ -1186,7 +1283,7 @@ class JobSpecResolverTest {
 
         @Test
         void aNonRootClientMayRunJobsOnlyAsItself() throws SpecException {
-            JobSpecResolver resolver = new JobSpecResolver(ACCOUNTS, DAEMON_ENV);
+            JobSpecResolver resolver = rootBlivetd();
             SpecException e = assertThrows(SpecException.class, () -> resolver.resolve(parse(spec("user", "root")), 65534));
             assertEquals(ExitCode.NO_PERMISSION, e.code(), e::getMessage);
             assertTrue(e.getMessage().contains("\"root\""), e::getMessage);
@@ -1199,7 +1296,7 @@ class JobSpecResolverTest {
 
         @Test
         void aNonRootClientCannotUseChrootOrForeignGroups() throws IOException {
-            JobSpecResolver resolver = new JobSpecResolver(ACCOUNTS, DAEMON_ENV);
+            JobSpecResolver resolver = rootBlivetd();
             Path jail = dir("jail");
             file("jail/bin/app", "rwxr-xr-x");
             SpecException e = assertThrows(SpecException.class, () -> resolver.resolve(
@@ -1222,6 +1319,11 @@ class JobSpecResolverTest {
     class ForANonRootClientOfRoot {
         private static final int CLIENT = 65534;
 
+        /** A root blivetd whose every look at the file system fails the test. */
+        private JobSpecResolver clientsResolver() {
+            return new JobSpecResolver(ROOT_BLIVETD, new NoProbes(), DAEMON_ENV);
+        }
+
         private Path secretDir() throws IOException {
             Path secret = dir("secret");
             Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rwx------"));
@@ -1230,7 +1332,7 @@ class JobSpecResolverTest {
 
         private String answerFor(Map<String, Object> spec) {
             try {
-                ResolvedJob job = new JobSpecResolver(ACCOUNTS, DAEMON_ENV).resolve(parse(spec), CLIENT);
+                ResolvedJob job = clientsResolver().resolve(parse(spec), CLIENT);
                 return "ok " + job.chdir() + " " + job.stdout() + " " + job.pidfile();
             } catch (SpecException e) {
                 return "rejected " + e.getMessage();
@@ -1260,7 +1362,7 @@ class JobSpecResolverTest {
             Path secret = secretDir();
             Path hidden = Files.writeString(secret.resolve("tool"), "#!/bin/sh\n");
             Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
-            JobSpecResolver resolver = new JobSpecResolver(ACCOUNTS, DAEMON_ENV);
+            JobSpecResolver resolver = clientsResolver();
             assertEquals(hidden.toString(), resolver.resolve(parse(spec("command", List.of(hidden.toString()))), CLIENT)
                     .program());
             assertEquals(secret.resolve("none").toString(), resolver.resolve(parse(spec("command",
@@ -1284,7 +1386,7 @@ class JobSpecResolverTest {
         @Test
         void rootStillGetsTheProbes() throws IOException {
             Path secret = secretDir();
-            SpecException e = assertThrows(SpecException.class, () -> new JobSpecResolver(ACCOUNTS, DAEMON_ENV)
+            SpecException e = assertThrows(SpecException.class, () -> rootBlivetd()
                     .resolve(parse(spec("chdir", secret.resolve("nothing-here").toString())), 0));
             assertTrue(e.getMessage().contains("does not exist"), e::getMessage);
         }

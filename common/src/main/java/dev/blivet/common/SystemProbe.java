@@ -1,0 +1,41 @@
+package dev.blivet.common;
+
+import java.nio.file.Path;
+
+/**
+ * What {@link JobSpecResolver} asks the file system, and nothing else: every rule that needs no
+ * answer from here is pure, and tests run them with a fake. {@link FileSystemProbe} is the real
+ * one. Paths given are absolute and, inside a chroot, already prefixed with it.
+ *
+ * <p>Each answer is blivetd's view (it runs the probes with its own credentials). For a non-root
+ * client of a root blivetd the resolver calls none of these: root's answers would tell that
+ * client about places it may not see.
+ */
+public interface SystemProbe {
+    /** Something exists there, following symbolic links. */
+    boolean exists(Path path);
+
+    /** A directory, following symbolic links. */
+    boolean isDirectory(Path path);
+
+    /** A regular file, following symbolic links. */
+    boolean isRegularFile(Path path);
+
+    /** The path itself is a symbolic link (it is not followed). */
+    boolean isSymbolicLink(Path path);
+
+    /** blivetd may write there (create in a directory, open a file for writing). */
+    boolean isWritable(Path path);
+
+    /**
+     * The regular file {@code file} may be executed by {@code identity}, or by blivetd itself
+     * when {@code identity} is null.
+     */
+    boolean isExecutable(Path file, Identity identity);
+
+    /**
+     * Two different paths name the same file: through symbolic links in their directories, or as
+     * hard links of one existing file. Paths that do not resolve yet are different files.
+     */
+    boolean isSameFile(Path a, Path b);
+}
