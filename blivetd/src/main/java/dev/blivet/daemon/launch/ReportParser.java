@@ -6,14 +6,15 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads blivet-spawn's report lines as bytes arrive: "F&lt;pid&gt;" (the daemon was forked),
  * "I&lt;dev&gt; &lt;ino&gt;" (the pidfile it opened), "P&lt;pid&gt;" (it is about to execve) and
- * "E&lt;code&gt; &lt;message&gt;" (a failure).
+ * "E..." (a failure, see {@link HelperFailure}).
  */
 final class ReportParser {
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
     private int forkedPid = -1;
     private int execPid = -1;
-    private int errorCode = -1;
-    private String errorMessage;
+    private HelperFailure failure;
+    /** A line the helper does not write: a helper of another version, or a bug. */
+    private String garbled;
     private FileId pidfileId;
 
     void feed(byte[] bytes, int length) {
@@ -33,18 +34,17 @@ final class ReportParser {
         }
         String rest = line.substring(1);
         switch (line.charAt(0)) {
-            case 'F' -> forkedPid = parsePid(rest);
-            case 'P' -> execPid = parsePid(rest);
-            case 'I' -> pidfileId = parseFileId(rest);
-            case 'E' -> {
-                int space = rest.indexOf(' ');
-                errorCode = parsePid(space < 0 ? rest : rest.substring(0, space));
-                errorMessage = space < 0 ? "" : rest.substring(space + 1);
+            case HelperProtocol.FORKED -> forkedPid = parsePid(rest);
+            case HelperProtocol.EXEC -> execPid = parsePid(rest);
+            case HelperProtocol.PIDFILE -> pidfileId = parseFileId(rest);
+            case HelperProtocol.FAILED -> {
+                try {
+                    failure = HelperFailure.parse(rest);
+                } catch (IllegalArgumentException e) {
+                    garbled = garbled != null ? garbled : line;
+                }
             }
-            default -> {
-                errorCode = 70;
-                errorMessage = "internal error: unexpected report from blivet-spawn: " + line;
-            }
+            default -> garbled = garbled != null ? garbled : line;
         }
     }
 
@@ -82,14 +82,16 @@ final class ReportParser {
     }
 
     boolean failed() {
-        return errorCode >= 0;
+        return failure != null || garbled != null;
     }
 
-    int errorCode() {
-        return errorCode;
+    /** The failure the helper reported, or null (none, or only a garbled line). */
+    HelperFailure failure() {
+        return failure;
     }
 
-    String errorMessage() {
-        return errorMessage;
+    /** The first line that was not a report the helper writes, or null. */
+    String garbled() {
+        return garbled;
     }
 }

@@ -7,8 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.List;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
@@ -85,18 +83,13 @@ public final class SdNotifySocket implements NotifyWatcher.Source, AutoCloseable
         return fd;
     }
 
+    /** Reads every datagram waiting, keeping READY=1 and the last STATUS=. */
     @Override
     public void drain() {
-        receive();
-    }
-
-    /** Reads every datagram waiting; returns the assignments it held, in order. */
-    List<String> receive() {
-        List<String> lines = new ArrayList<>();
         while (true) {
             long n = os.libc().read(fd, buffer, buffer.length);
             if (n < 0) {
-                return lines; // EAGAIN: nothing more (any other error: nothing to read either)
+                return; // EAGAIN: nothing more (any other error: nothing to read either)
             }
             for (String line : new String(buffer, 0, (int) n, StandardCharsets.UTF_8).split("\n")) {
                 if (line.equals("READY=1")) {
@@ -104,7 +97,6 @@ public final class SdNotifySocket implements NotifyWatcher.Source, AutoCloseable
                 } else if (line.startsWith("STATUS=")) {
                     status = line.substring("STATUS=".length());
                 }
-                lines.add(line);
             }
         }
     }
