@@ -19,10 +19,6 @@ public record ExitStatus(int code, int signal, boolean coreDumped) {
         return signal == 0;
     }
 
-    public boolean success() {
-        return signal == 0 && code == 0;
-    }
-
     /** "exit code 3" or "killed by signal 9 (SIGKILL), core dumped". */
     public String describe() {
         if (exited()) {

@@ -16,9 +16,6 @@ import jnr.ffi.byref.IntByReference;
 final class HelperSpawner {
     static final String HELPER_PROPERTY = "blivet.spawnHelper";
     static final String HELPER_NAME = "blivet-spawn";
-    private static final int PLAN_FD = 3;
-    private static final int REPORT_FD = 4;
-    private static final int READY_FD = 5;
     /** Our fds are moved at least this high so no dup2 of the file actions overwrites another. */
     private static final int LOWEST_SOURCE_FD = 10;
     /** posix_spawn_file_actions_t is 80 bytes on 64-bit glibc; room to spare. */
@@ -105,13 +102,13 @@ final class HelperSpawner {
             check(spawn.posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0), "addopen");
             check(spawn.posix_spawn_file_actions_addopen(actions, 1, "/dev/null", O_WRONLY, 0), "addopen");
             check(spawn.posix_spawn_file_actions_addopen(actions, 2, "/dev/null", O_WRONLY, 0), "addopen");
-            check(spawn.posix_spawn_file_actions_adddup2(actions, planFd, PLAN_FD), "adddup2");
-            check(spawn.posix_spawn_file_actions_adddup2(actions, reportWrite, REPORT_FD), "adddup2");
+            check(spawn.posix_spawn_file_actions_adddup2(actions, planFd, HelperProtocol.PLAN_FD), "adddup2");
+            check(spawn.posix_spawn_file_actions_adddup2(actions, reportWrite, HelperProtocol.REPORT_FD), "adddup2");
             if (readyWrite >= 0) {
-                check(spawn.posix_spawn_file_actions_adddup2(actions, readyWrite, READY_FD), "adddup2");
+                check(spawn.posix_spawn_file_actions_adddup2(actions, readyWrite, HelperProtocol.READY_FD), "adddup2");
             }
             // The helper closes strays itself too; this keeps them from ever reaching its exec.
-            check(os.libc().posix_spawn_file_actions_addclosefrom_np(actions, READY_FD + 1), "addclosefrom_np");
+            check(os.libc().posix_spawn_file_actions_addclosefrom_np(actions, HelperProtocol.READY_FD + 1), "addclosefrom_np");
             IntByReference pid = new IntByReference();
             CharSequence[] argv = {HELPER_NAME, jobName, null};
             CharSequence[] envp = {null};

@@ -274,9 +274,7 @@ public final class Launcher implements AutoCloseable {
             os.close(reportFd);
             reportFd = -1;
             if (report.failed()) {
-                ExitCode code = ExitCode.fromCode(report.errorCode());
-                throw new LaunchException(code, code == ExitCode.UNAVAILABLE ? nameLockHolder(report.errorMessage())
-                        : report.errorMessage());
+                throw helperFailure();
             }
             if (report.execPid() <= 0 || report.execPid() != daemonPid) {
                 // EOF without the positive report: the helper or the daemon died on the way.
@@ -386,9 +384,23 @@ public final class Launcher implements AutoCloseable {
                     + seconds(job.readyTimeout()) + " (" + job.readiness().jsonName() + ": " + what + "); it was killed");
         }
 
-        private String nameLockHolder(String message) {
-            OptionalInt holder = lockHolders.holderOf(job.lockfile());
-            return holder.isPresent() ? "lock conflict: " + job.lockfile() + " is held by pid " + holder.getAsInt() : message;
+        /** What the helper reported, in words; a lock conflict names the holder when /proc/locks does. */
+        private LaunchException helperFailure() {
+            HelperFailure failure = report.failure();
+            if (failure == null) {
+                return new LaunchException(ExitCode.SOFTWARE, "internal error: unexpected report from blivet-spawn: "
+                        + report.garbled());
+            }
+            LaunchException e = failure.explain(os::strerror, job.identity() == null ? OptionalInt.empty()
+                    : OptionalInt.of(job.identity().uid()));
+            if (e.code() == ExitCode.UNAVAILABLE) {
+                OptionalInt holder = lockHolders.holderOf(job.lockfile());
+                if (holder.isPresent()) {
+                    return new LaunchException(e.code(), "lock conflict: " + job.lockfile() + " is held by pid "
+                            + holder.getAsInt());
+                }
+            }
+            return e;
         }
 
         /**

@@ -15,18 +15,13 @@ public interface LinuxLibC {
     int MFD_CLOEXEC = 1;
     int F_DUPFD_CLOEXEC = 1030;
     int PR_SET_CHILD_SUBREAPER = 36;
-    int PR_GET_CHILD_SUBREAPER = 37;
     int AF_UNIX = 1;
     int SOCK_DGRAM = 2;
     int SOCK_CLOEXEC = O_CLOEXEC;
     short POLLIN = 0x1;
-    short POLLERR = 0x8;
-    short POLLHUP = 0x10;
-    short POLLNVAL = 0x20;
     int EINTR = 4;
     int ECHILD = 10;
     int EAGAIN = 11;
-    int ESRCH = 3;
     int P_ALL = 0;
     int P_PID = 1;
     int WNOHANG = 1;
@@ -61,10 +56,6 @@ public interface LinuxLibC {
 
     int fcntl(int fd, int cmd, int arg);
 
-    int pidfd_open(int pid, int flags);
-
-    int pidfd_send_signal(int pidfd, int sig, Pointer info, int flags);
-
     int poll(Pointer fds, long nfds, int timeoutMillis);
 
     int prctl(int option, long arg2, long arg3, long arg4, long arg5);
@@ -78,8 +69,6 @@ public interface LinuxLibC {
     int socket(int domain, int type, int protocol);
 
     int bind(int fd, Pointer address, int length);
-
-    int fchown(int fd, int uid, int gid);
 
     int chown(String path, int uid, int gid);
 

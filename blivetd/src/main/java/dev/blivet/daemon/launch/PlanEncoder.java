@@ -1,5 +1,7 @@
 package dev.blivet.daemon.launch;
 
+import static dev.blivet.daemon.launch.HelperProtocol.PlanKey.*;
+
 import dev.blivet.common.RLimit;
 import dev.blivet.common.ResolvedJob;
 import java.io.ByteArrayOutputStream;
@@ -12,40 +14,38 @@ import java.util.List;
  * value holds a NUL, so the encoding needs no escaping.
  */
 public final class PlanEncoder {
-    static final String MAGIC = "BLVT1";
-
     /**
      * @param env the job's final environment (the resolved one plus what blivetd adds at launch)
      */
     public byte[] encode(ResolvedJob job, List<String> env) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
-        put(out, MAGIC);
-        record(out, "exec", job.program());
-        job.argv().forEach(arg -> record(out, "arg", arg));
-        env.forEach(entry -> record(out, "env", entry));
-        record(out, "umask", Integer.toOctalString(job.umask()));
-        optional(out, "chroot", job.chroot());
-        record(out, "chdir", job.chdir());
-        optional(out, "stdout", job.stdout());
-        optional(out, "stderr", job.stderr());
-        record(out, "append", job.append() ? "1" : "0");
-        optional(out, "lockfile", job.lockfile());
-        optional(out, "pidfile", job.pidfile());
+        put(out, HelperProtocol.MAGIC);
+        record(out, EXEC, job.program());
+        job.argv().forEach(arg -> record(out, ARG, arg));
+        env.forEach(entry -> record(out, ENV, entry));
+        record(out, UMASK, Integer.toOctalString(job.umask()));
+        optional(out, CHROOT, job.chroot());
+        record(out, CHDIR, job.chdir());
+        optional(out, STDOUT, job.stdout());
+        optional(out, STDERR, job.stderr());
+        record(out, APPEND, job.append() ? "1" : "0");
+        optional(out, LOCKFILE, job.lockfile());
+        optional(out, PIDFILE, job.pidfile());
         if (job.identity() != null) {
-            record(out, "uid", Integer.toUnsignedString(job.identity().uid()));
-            record(out, "gid", Integer.toUnsignedString(job.identity().gid()));
+            record(out, UID, Integer.toUnsignedString(job.identity().uid()));
+            record(out, GID, Integer.toUnsignedString(job.identity().gid()));
             for (int group : job.identity().groups()) {
-                record(out, "group", Integer.toUnsignedString(group));
+                record(out, GROUP, Integer.toUnsignedString(group));
             }
         }
         for (RLimit limit : job.rlimits()) {
-            record(out, "rlimit", limit.name() + ":" + limitText(limit.soft()) + ":" + limitText(limit.hard()));
+            record(out, RLIMIT, limit.name() + ":" + limitText(limit.soft()) + ":" + limitText(limit.hard()));
         }
         if (job.clientJob()) {
-            record(out, "client_job", "1");
+            record(out, CLIENT_JOB, "1");
         }
         if (job.notifyFd() >= 0) {
-            record(out, "notify_fd", Integer.toString(job.notifyFd()));
+            record(out, NOTIFY_FD, Integer.toString(job.notifyFd()));
         }
         return out.toByteArray();
     }
@@ -54,14 +54,14 @@ public final class PlanEncoder {
         return value == RLimit.INFINITY ? "infinity" : Long.toString(value);
     }
 
-    private static void optional(ByteArrayOutputStream out, String key, String value) {
+    private static void optional(ByteArrayOutputStream out, HelperProtocol.PlanKey key, String value) {
         if (value != null) {
             record(out, key, value);
         }
     }
 
-    private static void record(ByteArrayOutputStream out, String key, String value) {
-        put(out, key + "=" + value);
+    private static void record(ByteArrayOutputStream out, HelperProtocol.PlanKey key, String value) {
+        put(out, key.key() + "=" + value);
     }
 
     private static void put(ByteArrayOutputStream out, String text) {

@@ -92,12 +92,6 @@ public final class Reaper implements AutoCloseable {
         }
     }
 
-    /** Gives up a claim whose exit is no longer of interest; a later exit counts as unclaimed. */
-    public void unclaim(int pid) {
-        synchronized (lock) {
-            claims.remove(pid);
-        }
-    }
 
     private void run() {
         IntByReference status = new IntByReference();

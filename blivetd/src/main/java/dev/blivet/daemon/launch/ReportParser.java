@@ -6,15 +6,15 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads blivet-spawn's report lines as bytes arrive: "F&lt;pid&gt;" (the daemon was forked),
  * "I&lt;dev&gt; &lt;ino&gt;" (the pidfile it opened), "O1|O2 &lt;dev&gt; &lt;ino&gt;" (its output
- * files), "P&lt;pid&gt;" (it is about to execve) and
- * "E&lt;code&gt; &lt;message&gt;" (a failure).
+ * files), "P&lt;pid&gt;" (it is about to execve) and "E..." (a failure, see {@link HelperFailure}).
  */
 final class ReportParser {
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
     private int forkedPid = -1;
     private int execPid = -1;
-    private int errorCode = -1;
-    private String errorMessage;
+    private HelperFailure failure;
+    /** A line the helper does not write: a helper of another version, or a bug. */
+    private String garbled;
     private FileId pidfileId;
     private FileId stdoutId;
     private FileId stderrId;
@@ -36,26 +36,25 @@ final class ReportParser {
         }
         String rest = line.substring(1);
         switch (line.charAt(0)) {
-            case 'F' -> forkedPid = parsePid(rest);
-            case 'P' -> execPid = parsePid(rest);
-            case 'I' -> pidfileId = parseFileId(rest);
-            case 'O' -> {
-                // "O1 <dev> <ino>": which file the job's stdout (1) or stderr (2) is
+            case HelperProtocol.FORKED -> forkedPid = parsePid(rest);
+            case HelperProtocol.EXEC -> execPid = parsePid(rest);
+            case HelperProtocol.PIDFILE -> pidfileId = parseFileId(rest);
+            case HelperProtocol.OUTPUT -> {
+                // "1 <dev> <ino>": which file the job's stdout (1) or stderr (2) is
                 if (rest.startsWith("1 ")) {
                     stdoutId = parseFileId(rest.substring(2));
                 } else if (rest.startsWith("2 ")) {
                     stderrId = parseFileId(rest.substring(2));
                 }
             }
-            case 'E' -> {
-                int space = rest.indexOf(' ');
-                errorCode = parsePid(space < 0 ? rest : rest.substring(0, space));
-                errorMessage = space < 0 ? "" : rest.substring(space + 1);
+            case HelperProtocol.FAILED -> {
+                try {
+                    failure = HelperFailure.parse(rest);
+                } catch (IllegalArgumentException e) {
+                    garbled = garbled != null ? garbled : line;
+                }
             }
-            default -> {
-                errorCode = 70;
-                errorMessage = "internal error: unexpected report from blivet-spawn: " + line;
-            }
+            default -> garbled = garbled != null ? garbled : line;
         }
     }
 
@@ -103,14 +102,16 @@ final class ReportParser {
     }
 
     boolean failed() {
-        return errorCode >= 0;
+        return failure != null || garbled != null;
     }
 
-    int errorCode() {
-        return errorCode;
+    /** The failure the helper reported, or null (none, or only a garbled line). */
+    HelperFailure failure() {
+        return failure;
     }
 
-    String errorMessage() {
-        return errorMessage;
+    /** The first line that was not a report the helper writes, or null. */
+    String garbled() {
+        return garbled;
     }
 }

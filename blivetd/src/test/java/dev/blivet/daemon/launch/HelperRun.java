@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,10 +22,13 @@ import java.util.regex.Pattern;
  *
  * @param exit how the helper (the intermediate, once it has forked) exited
  * @param report the file its report lines, and its daemon's, are appended to
+ * @param jobUser the plan's uid record, if any: the job's user, as the launcher would know it
  */
-record HelperRun(int exit, Path report) {
+record HelperRun(int exit, Path report, OptionalInt jobUser) {
     static final Path HELPER = HelperSpawner.locateHelper();
     static final Duration WAIT = Duration.ofSeconds(20);
+    /** Only for strerror: no reaper, which would take sh's exit status from Process. */
+    private static final NativeOs OS = new NativeOs();
 
     static byte[] plan(String magic, List<String> records) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -47,7 +52,15 @@ record HelperRun(int exit, Path report) {
                 .redirectErrorStream(true)
                 .start();
         assertTrue(helper.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "the helper exits at once");
-        return new HelperRun(helper.exitValue(), report);
+        return new HelperRun(helper.exitValue(), report, uidRecord(plan));
+    }
+
+    private static OptionalInt uidRecord(byte[] plan) {
+        return Arrays.stream(new String(plan, StandardCharsets.UTF_8).split("\0"))
+                .filter(record -> record.matches("uid=\\d{1,10}")) // the plan tests' broken uids are no user
+                .mapToLong(record -> Long.parseLong(record.substring(4)))
+                .mapToInt(uid -> (int) uid)
+                .findFirst();
     }
 
     static HelperRun run(Path dir, List<String> records) throws Exception {
@@ -62,9 +75,19 @@ record HelperRun(int exit, Path report) {
         }
     }
 
+    /**
+     * The failure the helper reported, worded as blivetd words it: "E&lt;exit code&gt; &lt;message&gt;".
+     * Waits for it, as the daemon may report after the intermediate exited.
+     */
+    String awaitError() {
+        HelperFailure failure = HelperFailure.parse(awaitLine("E").substring(1));
+        LaunchException e = failure.explain(OS::strerror, jobUser);
+        return "E" + e.code().code() + " " + e.getMessage();
+    }
+
     /** The daemon's lines may come after the intermediate exited (and F and P in either order): waits for one. */
     String awaitLine(String prefix) {
-        Pattern line = Pattern.compile("^" + Pattern.quote(prefix) + ".*$", Pattern.MULTILINE);
+        Pattern line = Pattern.compile("^" + Pattern.quote(prefix) + "[^\n]*$", Pattern.MULTILINE);
         Await.until(WAIT, () -> line.matcher(text()).find(), "a report line starting with " + prefix + " in: " + text());
         Matcher m = line.matcher(text());
         m.find();

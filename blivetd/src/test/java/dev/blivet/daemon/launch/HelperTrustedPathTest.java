@@ -90,17 +90,17 @@ class HelperTrustedPathTest {
 
         assertEquals("E73 cannot create output file: " + swapped.resolve("secret") + ": " + SYMLINK,
                 runAsNobody(resolve, "exec=/bin/true", "arg=true", "chdir=/", "stdout=" + swapped.resolve("secret"))
-                        .awaitLine("E"));
+                        .awaitError());
         assertEquals("E73 cannot create pidfile: " + swapped.resolve("job.pid") + ": " + SYMLINK,
                 runAsNobody(resolve, "exec=/bin/true", "arg=true", "chdir=/", "pidfile=" + swapped.resolve("job.pid"))
-                        .awaitLine("E"));
+                        .awaitError());
         assertEquals("E73 cannot create lockfile: " + swapped.resolve("job.lock") + ": " + SYMLINK,
                 runAsNobody(resolve, "exec=/bin/true", "arg=true", "chdir=/", "lockfile=" + swapped.resolve("job.lock"))
-                        .awaitLine("E"));
+                        .awaitError());
         // The last component too, for a root job: no symlink anywhere, whoever planted it.
         Path planted = Files.createSymbolicLink(tmp.resolve("out.log"), secret);
         assertEquals("E73 cannot create output file: " + planted + ": " + SYMLINK,
-                run(resolve, "exec=/bin/true", "arg=true", "chdir=/", "stdout=" + planted).awaitLine("E"));
+                run(resolve, "exec=/bin/true", "arg=true", "chdir=/", "stdout=" + planted).awaitError());
 
         assertEquals(before, Snapshot.of(secret), "root's file: not truncated, chowned or chmodded");
         assertEquals(List.of(secret), list(rootOnly), "nothing created in the root-only directory");
@@ -119,7 +119,7 @@ class HelperTrustedPathTest {
             String what = key.equals("stdout") ? "output file" : key;
             assertEquals("E73 cannot create " + what + ": " + planted + ": belongs to uid " + nobody.uid()
                             + ", not to the job's user (uid 0); blivet uses an existing file only if it does",
-                    run(resolve, "exec=/bin/true", "arg=true", "chdir=/", key + "=" + planted).awaitLine("E"), key);
+                    run(resolve, "exec=/bin/true", "arg=true", "chdir=/", key + "=" + planted).awaitError(), key);
         }
         assertEquals(before, Snapshot.of(planted), "nobody's file untouched");
     }
@@ -133,9 +133,9 @@ class HelperTrustedPathTest {
         assertTrue(mkfifo.waitFor(HelperRun.WAIT.toSeconds(), TimeUnit.SECONDS) && mkfifo.exitValue() == 0, "mkfifo");
         // Without O_NONBLOCK the open would block for as long as nobody reads: awaitLine would time out.
         assertEquals("E73 cannot create output file: " + fifo + ": not a regular file",
-                run(resolve, "exec=/bin/true", "arg=true", "chdir=/", "stdout=" + fifo).awaitLine("E"));
+                run(resolve, "exec=/bin/true", "arg=true", "chdir=/", "stdout=" + fifo).awaitError());
         assertEquals("E73 cannot create pidfile: " + fifo + ": not a regular file",
-                run(resolve, "exec=/bin/true", "arg=true", "chdir=/", "pidfile=" + fifo).awaitLine("E"));
+                run(resolve, "exec=/bin/true", "arg=true", "chdir=/", "pidfile=" + fifo).awaitError());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -145,7 +145,7 @@ class HelperTrustedPathTest {
         Path link = Files.createLink(tmp.resolve("out.log"), precious);
         Snapshot before = Snapshot.of(precious);
         assertEquals("E73 cannot create output file: " + link + ": has 2 hard links; blivet uses an existing file only with one",
-                run(resolve, "exec=/bin/true", "arg=true", "chdir=/", "stdout=" + link).awaitLine("E"));
+                run(resolve, "exec=/bin/true", "arg=true", "chdir=/", "stdout=" + link).awaitError());
         assertEquals(before, Snapshot.of(precious), "not truncated");
     }
 
@@ -158,7 +158,7 @@ class HelperTrustedPathTest {
         assertEquals("E73 cannot create pidfile: " + pidfile + ": Permission denied to the job's user (uid " + nobody.uid()
                         + "), whose permissions blivet uses for the job's paths; give it a directory of its own"
                         + " (as systemd's RuntimeDirectory= does)",
-                runAsNobody(resolve, "exec=/bin/true", "arg=true", "chdir=/", "pidfile=" + pidfile).awaitLine("E"));
+                runAsNobody(resolve, "exec=/bin/true", "arg=true", "chdir=/", "pidfile=" + pidfile).awaitError());
         assertEquals(List.of(), list(run), "nothing created");
     }
 
@@ -202,11 +202,11 @@ class HelperTrustedPathTest {
         Path real = Files.createDirectory(tmp.resolve("real"));
         Path link = Files.createSymbolicLink(tmp.resolve("link"), real);
         assertEquals("E71 os error: chdir: " + link + ": " + SYMLINK,
-                run(resolve, "exec=/bin/true", "arg=true", "chdir=" + link).awaitLine("E"));
+                run(resolve, "exec=/bin/true", "arg=true", "chdir=" + link).awaitError());
         assertEquals("E71 os error: chdir: " + link.resolve("inner") + ": " + SYMLINK,
-                run(resolve, "exec=/bin/true", "arg=true", "chdir=" + link.resolve("inner")).awaitLine("E"));
+                run(resolve, "exec=/bin/true", "arg=true", "chdir=" + link.resolve("inner")).awaitError());
         assertEquals("E71 os error: chroot: " + link + ": " + SYMLINK,
-                run(resolve, "exec=/bin/true", "arg=true", "chroot=" + link, "chdir=/").awaitLine("E"));
+                run(resolve, "exec=/bin/true", "arg=true", "chroot=" + link, "chdir=/").awaitError());
 
         // Inside the chroot: /inner and /prog exist there only, and a symlink there is refused too.
         Files.createDirectory(real.resolve("inner"));
@@ -214,10 +214,10 @@ class HelperTrustedPathTest {
         Files.createSymbolicLink(real.resolve("jump"), Path.of("/inner"));
         assertEquals("E77 permission denied: execve /prog: Permission denied (can the job's user search every directory"
                         + " on the way?)",
-                run(resolve, "exec=/prog", "arg=prog", "chroot=" + real, "chdir=/inner").awaitLine("E"),
+                run(resolve, "exec=/prog", "arg=prog", "chroot=" + real, "chdir=/inner").awaitError(),
                 "chroot and chdir done: only execve is left to fail");
         assertEquals("E71 os error: chdir: /jump: " + SYMLINK,
-                run(resolve, "exec=/prog", "arg=prog", "chroot=" + real, "chdir=/jump").awaitLine("E"));
+                run(resolve, "exec=/prog", "arg=prog", "chroot=" + real, "chdir=/jump").awaitError());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -231,13 +231,13 @@ class HelperTrustedPathTest {
         Await.until(HelperRun.WAIT, () -> content(out).equals("found\n"), "sh found in PATH");
 
         assertEquals("E66 cannot run program: no-such-program: not found in PATH (" + path.substring(5) + ")",
-                run(resolve, "exec=no-such-program", "arg=x", "env=" + path, "chdir=/").awaitLine("E"));
+                run(resolve, "exec=no-such-program", "arg=x", "env=" + path, "chdir=/").awaitError());
 
         Path bin = Files.createDirectory(tmp.resolve("bin"));
         Files.writeString(bin.resolve("data"), "not executable\n");
         assertEquals("E77 permission denied: data: not executable by the job's user, or in a directory of PATH ("
                         + bin + ":/bin) it may not search",
-                run(resolve, "exec=data", "arg=data", "env=PATH=" + bin + ":/bin", "chdir=/").awaitLine("E"));
+                run(resolve, "exec=data", "arg=data", "env=PATH=" + bin + ":/bin", "chdir=/").awaitError());
 
         // Searched after the drop: a program root could run, in a directory only root may search, is not nobody's.
         Path rootOnly = Files.createDirectory(tmp.resolve("root-bin"));
@@ -245,6 +245,6 @@ class HelperTrustedPathTest {
         Files.setPosixFilePermissions(rootOnly, PosixFilePermissions.fromString("rwx------"));
         assertEquals("E77 permission denied: mytrue: not executable by the job's user, or in a directory of PATH ("
                         + rootOnly + ") it may not search",
-                runAsNobody(resolve, "exec=mytrue", "arg=mytrue", "env=PATH=" + rootOnly, "chdir=/").awaitLine("E"));
+                runAsNobody(resolve, "exec=mytrue", "arg=mytrue", "env=PATH=" + rootOnly, "chdir=/").awaitError());
     }
 }

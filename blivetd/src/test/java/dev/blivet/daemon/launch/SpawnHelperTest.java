@@ -16,9 +16,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * blivet-spawn on its own: a hand-written plan on fd 3 and a report file on fd 4, as blivetd's
- * posix_spawn would hand them over, but with no Java validation in front. The helper makes its
- * own system calls and formats its own messages (no C library), so these check its plan parsing,
- * its words for every failure, and what the started program inherits.
+ * posix_spawn would hand them over, but with no Java validation in front. These check its plan
+ * parsing, what it reports for every failure (worded by HelperFailure, as the launcher words it),
+ * and what the started program inherits.
  */
 class SpawnHelperTest {
     @TempDir
@@ -38,6 +38,10 @@ class SpawnHelperTest {
 
     private static String awaitLine(HelperRun run, String prefix) {
         return run.awaitLine(prefix);
+    }
+
+    private static String awaitError(HelperRun run) {
+        return run.awaitError();
     }
 
     @Test
@@ -78,24 +82,27 @@ class SpawnHelperTest {
         Files.writeString(notExecutable, "data\n");
 
         assertEquals("E66 cannot run program: /nonexistent/program: No such file or directory",
-                awaitLine(run("exec=/nonexistent/program", "arg=x", "chdir=/"), "E"));
+                awaitError(run("exec=/nonexistent/program", "arg=x", "chdir=/")));
         assertEquals("E66 cannot run program: " + missingInterpreter
                         + ": its interpreter (#! line) or dynamic loader does not exist",
-                awaitLine(run("exec=" + missingInterpreter, "arg=x", "chdir=/"), "E"));
+                awaitError(run("exec=" + missingInterpreter, "arg=x", "chdir=/")));
         assertEquals("E77 permission denied: execve " + notExecutable
                         + ": Permission denied (can the job's user search every directory on the way?)",
-                awaitLine(run("exec=" + notExecutable, "arg=x", "chdir=/"), "E"));
+                awaitError(run("exec=" + notExecutable, "arg=x", "chdir=/")));
         assertEquals("E71 os error: chdir: /nonexistent: No such file or directory",
-                awaitLine(run("exec=/bin/true", "arg=true", "chdir=/nonexistent"), "E"));
+                awaitError(run("exec=/bin/true", "arg=true", "chdir=/nonexistent")));
     }
 
     @Test
-    void aLongMessageIsCutToOneLine() throws Exception {
+    void aLongPathIsCutToKeepTheReportOneAtomicLine() throws Exception {
         String longPath = "/nonexistent/" + "x".repeat(3000);
-        String error = awaitLine(run("exec=" + longPath, "arg=x", "chdir=/"), "E");
+        HelperRun run = run("exec=" + longPath, "arg=x", "chdir=/");
+        String line = run.awaitLine("E");
+        assertTrue(line.length() < 1024, "one atomic pipe write: " + line.length());
+        String error = run.awaitError();
         assertTrue(error.startsWith("E66 cannot run program: /nonexistent/xxx"), error);
-        assertTrue(error.endsWith("x"), "cut inside the path, so no strerror text: " + error.substring(error.length() - 20));
-        assertTrue(error.length() < 1024, "one atomic pipe write: " + error.length());
+        assertTrue(error.endsWith("x: No such file or directory"), "the path cut, the errno kept: "
+                + error.substring(error.length() - 40));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -116,24 +123,25 @@ class SpawnHelperTest {
     void refusesABrokenPlanBeforeForking(String record, String message) throws Exception {
         HelperRun run = run("exec=/bin/true", "arg=true", "chdir=/", record);
         assertEquals(70, run.exit());
-        assertEquals("E70 internal error: " + message + "\n", run.text(), "one line, and no fork");
+        assertEquals(1, run.text().lines().count(), "one line, and no fork: " + run.text());
+        assertEquals("E70 internal error: " + message, run.awaitError());
     }
 
     @Test
     void refusesAPlanFromAnotherVersionOrCutShort() throws Exception {
         HelperRun otherVersion = run("", true, plan("BLVT0", List.of("exec=/bin/true", "arg=true", "chdir=/")));
         assertEquals(70, otherVersion.exit());
-        assertEquals("E70 internal error: plan has no magic (helper and blivetd versions differ?)\n", otherVersion.text());
+        assertEquals("E70 internal error: plan has no magic (helper and blivetd versions differ?)", otherVersion.awaitError());
 
         HelperRun incomplete = run("exec=/bin/true", "arg=true");
-        assertEquals("E70 internal error: plan lacks exec, argv or chdir\n", incomplete.text());
+        assertEquals("E70 internal error: plan lacks exec, argv or chdir", incomplete.awaitError());
 
         byte[] unterminated = plan("BLVT1", List.of("exec=/bin/true", "arg=true", "chdir=/"));
         HelperRun cut = run("", true, java.util.Arrays.copyOf(unterminated, unterminated.length - 1));
-        assertEquals("E70 internal error: plan not NUL-terminated\n", cut.text());
+        assertEquals("E70 internal error: plan not NUL-terminated", cut.awaitError());
 
         HelperRun empty = run("", true, new byte[0]);
-        assertEquals("E70 internal error: plan size 0\n", empty.text());
+        assertEquals("E70 internal error: plan size 0", empty.awaitError());
     }
 
     @Test
