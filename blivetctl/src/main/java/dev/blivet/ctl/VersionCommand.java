@@ -37,9 +37,9 @@ final class VersionCommand extends DaemonCommand {
         if (!main.json) {
             main.out().println("blivetctl " + Version.get() + " (protocol " + Protocol.VERSION + ")");
             if (verbose) {
-                Runtime runtime = Runtime.current();
-                main.out().println("java: " + runtime.javaVersion + " at " + runtime.javaHome);
-                main.out().println("class-data sharing: " + runtime.describeArchive());
+                Jvm jvm = Jvm.current();
+                main.out().println("java: " + jvm.javaVersion + " at " + jvm.javaHome);
+                main.out().println("class-data sharing: " + jvm.describeArchive());
             }
             main.out().flush();
         }
@@ -53,9 +53,9 @@ final class VersionCommand extends DaemonCommand {
             ObjectNode document = Json.object();
             ObjectNode ctl = document.putObject("blivetctl").put("version", Version.get()).put("protocol", Protocol.VERSION);
             if (verbose) {
-                Runtime runtime = Runtime.current();
-                ctl.put("java_home", runtime.javaHome).put("java_version", runtime.javaVersion)
-                        .put("cds_archive", runtime.archive).put("cds_in_use", runtime.archiveMapped);
+                Jvm jvm = Jvm.current();
+                ctl.put("java_home", jvm.javaHome).put("java_version", jvm.javaVersion)
+                        .put("cds_archive", jvm.archive).put("cds_in_use", jvm.archiveMapped);
             }
             ObjectNode daemon = document.putObject("blivetd");
             daemon.setAll((ObjectNode) pong);
@@ -74,12 +74,12 @@ final class VersionCommand extends DaemonCommand {
      * flags say only which archive was asked for: an archive in use is mapped from its file, which
      * /proc/self/maps shows.
      */
-    record Runtime(String javaHome, String javaVersion, String archive, boolean archiveMapped) {
-        static Runtime current() {
+    record Jvm(String javaHome, String javaVersion, String archive, boolean archiveMapped) {
+        static Jvm current() {
             HotSpotDiagnosticMXBean hotspot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
             String archive = hotspot.getVMOption("SharedArchiveFile").getValue();
             archive = archive.isEmpty() ? null : archive;
-            return new Runtime(System.getProperty("java.home"), System.getProperty("java.runtime.version"),
+            return new Jvm(System.getProperty("java.home"), System.getProperty("java.runtime.version"),
                     archive, archive != null && mapped(Path.of(archive)));
         }
 
