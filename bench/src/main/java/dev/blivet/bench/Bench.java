@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * reaper owns waitpid(-1).
  */
 final class Bench {
-    static final int SIGKILL = 9;
 
     final NativeOs os = new NativeOs();
     final Reaper reaper;
@@ -60,7 +59,7 @@ final class Bench {
      * @return the exit, or null when the reaper did not deliver it within the timeout (lost)
      */
     ExitStatus stop(LaunchResult.Started started, long timeoutMillis) {
-        os.posix().kill(-started.pgid(), SIGKILL);
+        os.posix().kill(-started.pgid(), dev.blivet.common.Signals.SIGKILL);
         try {
             return started.exit().get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {

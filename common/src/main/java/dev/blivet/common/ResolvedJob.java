@@ -43,10 +43,4 @@ public record ResolvedJob(
         env = List.copyOf(env);
         rlimits = List.copyOf(rlimits);
     }
-
-    /** The same job writing its pid to another file (tests use it to fake a race with validation). */
-    public ResolvedJob withPidfile(String newPidfile) {
-        return new ResolvedJob(name, program, argv, env, umask, chroot, chdir, stdout, stderr, append, lockfile,
-                newPidfile, identity, rlimits, readiness, notifyFd, readyTimeout, startGrace, clientJob, supervision);
-    }
 }

@@ -4,6 +4,7 @@ import dev.blivet.common.Defaults;
 import dev.blivet.common.ExitCode;
 import dev.blivet.common.Readiness;
 import dev.blivet.common.ResolvedJob;
+import dev.blivet.common.Signals;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread is created per start (see docs/architecture.md, Rule 5: no wait holds a thread).
  */
 public final class Launcher implements AutoCloseable {
-    private static final int SIGKILL = 9;
     /** How long to wait for the reaper after a SIGKILL: it only has to notice an exit. */
     private static final Duration REAP_WAIT = Duration.ofSeconds(5);
 
@@ -416,7 +416,7 @@ public final class Launcher implements AutoCloseable {
                 finishFailure();
                 return;
             }
-            groups.signalProcess(helper.pid(), SIGKILL);
+            groups.signalProcess(helper.pid(), Signals.SIGKILL);
             phase = Phase.KILL_HELPER;
             phaseEnd = System.nanoTime() + REAP_WAIT.toNanos();
             afterHelperKilled();
@@ -427,7 +427,7 @@ public final class Launcher implements AutoCloseable {
                 return;
             }
             // The helper's setsid made its pid the job's process group: the daemon and whatever it forked.
-            groups.signalGroup(helper.pid(), daemonPid, SIGKILL);
+            groups.signalGroup(helper.pid(), daemonPid, Signals.SIGKILL);
             if (daemonExit == null) {
                 finishFailure();
                 return;
@@ -442,7 +442,7 @@ public final class Launcher implements AutoCloseable {
                 return;
             }
             ExitStatus exit = daemonExit.getNow(null);
-            if (jobExit == null && exit != null && exit.signal() != SIGKILL) {
+            if (jobExit == null && exit != null && exit.signal() != Signals.SIGKILL) {
                 jobExit = exit;
             }
             finishFailure();

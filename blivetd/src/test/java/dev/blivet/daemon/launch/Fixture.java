@@ -86,4 +86,11 @@ final class Fixture {
         }
         return env;
     }
+
+    /** The same job writing its pid to another file: a race with validation, faked. */
+    static ResolvedJob withPidfile(ResolvedJob job, String pidfile) {
+        return new ResolvedJob(job.name(), job.program(), job.argv(), job.env(), job.umask(), job.chroot(), job.chdir(),
+                job.stdout(), job.stderr(), job.append(), job.lockfile(), pidfile, job.identity(), job.rlimits(),
+                job.readiness(), job.notifyFd(), job.readyTimeout(), job.startGrace(), job.clientJob(), job.supervision());
+    }
 }

@@ -374,7 +374,7 @@ class LauncherTest {
             ResolvedJob ok = Fixture.resolve("""
                     {"name": "imm", "command": %s, "pidfile": %s, "lockfile": %s}
                     """.formatted(jsonArray(argv), quote(tmp.resolve("imm.pid")), quote(lock)));
-            ResolvedJob raced = ok.withPidfile(locked.resolve("imm.pid").toString());
+            ResolvedJob raced = Fixture.withPidfile(ok, locked.resolve("imm.pid").toString());
             LaunchResult.Failed result = failed(LAUNCHER.launch(raced));
             assertEquals(ExitCode.CANT_CREATE, result.code());
             assertEquals(73, result.code().code());
