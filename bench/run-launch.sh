@@ -36,7 +36,8 @@ die() { say "run-launch.sh: $*"; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "run as root (the daemonize harness uses the kernel's proc connector)"
 command -v java >/dev/null || die "java (17+) not found"
 command -v mvn >/dev/null || die "mvn not found"
-command -v cc >/dev/null || die "a C compiler (cc) is needed for blivet-spawn and the harness"
+command -v cc >/dev/null || die "a C compiler (cc) is needed for the harness"
+command -v musl-gcc >/dev/null || die "musl-gcc (Debian: musl-tools) is needed to build blivet-spawn"
 
 if ! command -v daemonize >/dev/null; then
     say "== installing daemonize (apt-get)"

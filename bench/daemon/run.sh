@@ -55,6 +55,7 @@ die() { say "run.sh: $*"; exit 2; }
 [ "$(id -u)" -eq 0 ] || die "run as root (as the benchmarks in docs/benchmarks.md)"
 command -v java >/dev/null || die "java (17+) not found"
 command -v cc >/dev/null || die "a C compiler (cc) is needed for the client"
+command -v musl-gcc >/dev/null || die "musl-gcc (Debian: musl-tools) is needed to build blivet-spawn"
 if ! command -v supervisord >/dev/null || ! "$PY" -c 'import supervisor' 2>/dev/null; then
     say "== installing supervisor (apt-get)"
     apt-get install -y -q supervisor >/dev/null 2>&1 \
