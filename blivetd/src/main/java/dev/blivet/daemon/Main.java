@@ -15,6 +15,7 @@ import dev.blivet.daemon.server.ControlServer;
 import dev.blivet.daemon.server.RequestHandler;
 import dev.blivet.daemon.supervisor.JobsDirectory;
 import dev.blivet.daemon.supervisor.Limits;
+import dev.blivet.daemon.supervisor.ReloadReport;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -121,7 +122,7 @@ public final class Main implements Callable<Integer> {
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
-        Supervisor supervisor = new Supervisor(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
+        Supervisor supervisor = Supervisor.start(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
         ControlServer server;
         try {
             server = new ControlServer(socketPath, os, log, supervisor,
@@ -133,7 +134,7 @@ public final class Main implements Callable<Integer> {
         }
         log.info("blivetd " + Version.get() + " (pid " + ProcessHandle.current().pid() + ", uid " + euid + "), jobs from "
                 + jobs + ", state in " + state);
-        Supplier<CompletableFuture<Supervisor.ReloadReport>> reload = () -> supervisor.applyJobsDirectory(
+        Supplier<CompletableFuture<ReloadReport>> reload = () -> supervisor.applyJobsDirectory(
                 jobsDirectory.scan()).whenComplete((report, error) -> {
                     if (error != null) {
                         log.error("reload: " + error.getMessage());

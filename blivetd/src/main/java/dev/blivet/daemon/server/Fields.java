@@ -3,7 +3,6 @@ package dev.blivet.daemon.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.protocol.ErrorCode;
-import dev.blivet.daemon.supervisor.RequestException;
 import java.time.Duration;
 
 /** Typed access to request fields; a wrong or missing one is a bad_request that names it. */
