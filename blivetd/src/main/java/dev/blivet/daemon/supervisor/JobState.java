@@ -4,13 +4,9 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
- * A job's states. The allowed moves between them live in one place, {@link JobLifecycle}:
- *
- * <pre>
- *   STOPPED, EXITED, FAILED --start--> STARTING --ready--> RUNNING --exit--> EXITED | BACKOFF | FAILED
- *   STARTING --launch failed--> BACKOFF | FAILED          BACKOFF --delay over--> STARTING
- *   RUNNING, STARTING --stop--> STOPPING --exit--> STOPPED BACKOFF --stop--> STOPPED
- * </pre>
+ * A job's states. Which moves between them are allowed, and on which event, is written once: the
+ * table in {@link JobLifecycle} (each move commented where it is made), so no drawing here can
+ * fall behind it.
  */
 public enum JobState {
     /** Known, not running, and nobody wants it running. */
