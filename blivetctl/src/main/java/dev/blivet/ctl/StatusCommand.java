@@ -1,5 +1,6 @@
 package dev.blivet.ctl;
 
+import dev.blivet.common.protocol.JobState;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -78,7 +79,7 @@ final class StatusCommand extends DaemonCommand {
             return first.exit().code();
         }
         for (JsonNode job : jobs) {
-            if (!job.path("state").asText().equals("running")) {
+            if (!job.path("state").asText().equals(JobState.RUNNING.jsonName())) {
                 return CliExit.NOT_RUNNING.code();
             }
         }

@@ -9,7 +9,7 @@ import dev.blivet.common.Version;
 import dev.blivet.common.protocol.ErrorCode;
 import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.supervisor.JobSnapshot;
-import dev.blivet.daemon.supervisor.JobState;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.supervisor.Limits;
 import dev.blivet.daemon.supervisor.Refusal;
 import dev.blivet.daemon.supervisor.Refused;

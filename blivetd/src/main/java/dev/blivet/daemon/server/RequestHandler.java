@@ -14,7 +14,7 @@ import dev.blivet.common.SpecProblem;
 import dev.blivet.common.protocol.ErrorCode;
 import dev.blivet.common.protocol.Op;
 import dev.blivet.daemon.supervisor.JobSnapshot;
-import dev.blivet.daemon.supervisor.JobState;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.supervisor.JobsDirectory;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.time.Duration;
@@ -148,7 +148,8 @@ public final class RequestHandler {
         }
         if (items.isEmpty()) {
             throw new RequestException(ErrorCode.BAD_REQUEST, "'state' must be a state name or an array of them:"
-                    + " stopped, starting, running, stopping, exited, failed, backoff");
+                    + " " + java.util.Arrays.stream(JobState.values()).map(JobState::jsonName)
+                    .collect(java.util.stream.Collectors.joining(", ")));
         }
         Set<JobState> states = EnumSet.noneOf(JobState.class);
         for (JsonNode item : items) {

@@ -1,5 +1,6 @@
 package dev.blivet.daemon.supervisor;
 
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.common.ExitCode;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.Signals;

@@ -1,5 +1,6 @@
 package dev.blivet.daemon.supervisor;
 
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.common.RestartPolicy;
 import dev.blivet.common.Supervision;
 import dev.blivet.daemon.launch.ExitStatus;

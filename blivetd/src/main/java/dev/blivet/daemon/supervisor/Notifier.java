@@ -1,5 +1,6 @@
 package dev.blivet.daemon.supervisor;
 
+import dev.blivet.common.protocol.JobState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -1,5 +1,6 @@
 package dev.blivet.daemon.supervisor;
 
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.Log;
 import java.util.ArrayDeque;
 import java.util.HashMap;

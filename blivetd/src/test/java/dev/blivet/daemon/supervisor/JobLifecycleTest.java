@@ -1,5 +1,6 @@
 package dev.blivet.daemon.supervisor;
 
+import dev.blivet.common.protocol.JobState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,11 +1,12 @@
-package dev.blivet.daemon.supervisor;
+package dev.blivet.common.protocol;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
- * A job's states. Which moves between them are allowed, and on which event, is written once: the
- * table in {@link JobLifecycle} (each move commented where it is made), so no drawing here can
+ * A job's states and their names on the wire (docs/protocol.md), for blivetd and its clients
+ * alike. Which moves between them are allowed, and on which event, is written once: the table in
+ * blivetd's {@code JobLifecycle} (each move commented where it is made), so no drawing here can
  * fall behind it.
  */
 public enum JobState {
@@ -29,11 +30,13 @@ public enum JobState {
         return this == STARTING || this == RUNNING || this == STOPPING;
     }
 
+    /** The state's name on the wire: "running". */
     @JsonValue
     public String jsonName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** @throws IllegalArgumentException for a name that is no state */
     public static JobState fromJson(String name) {
         return valueOf(name.toUpperCase(Locale.ROOT));
     }
