@@ -1,8 +1,8 @@
 package dev.blivet.ctl;
 
-import dev.blivet.common.protocol.JobState;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.common.Signals;
+import dev.blivet.common.protocol.JobState;
 
 /** How jobs read for people: one short line each. */
 final class Format {

@@ -1,11 +1,11 @@
 package dev.blivet.ctl;
 
-import dev.blivet.common.protocol.JobState;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.CliExit;
 import dev.blivet.common.StrictJson;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.common.protocol.Protocol;
 import java.io.IOException;
 import java.nio.file.Files;

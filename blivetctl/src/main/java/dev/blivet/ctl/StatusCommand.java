@@ -1,10 +1,10 @@
 package dev.blivet.ctl;
 
-import dev.blivet.common.protocol.JobState;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.CliExit;
+import dev.blivet.common.protocol.JobState;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;

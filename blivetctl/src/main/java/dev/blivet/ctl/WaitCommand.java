@@ -1,8 +1,8 @@
 package dev.blivet.ctl;
 
-import dev.blivet.common.protocol.JobState;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.common.CliExit;
+import dev.blivet.common.protocol.JobState;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;

@@ -1,9 +1,9 @@
 package dev.blivet.daemon.supervisor;
 
-import dev.blivet.common.protocol.JobState;
 import dev.blivet.common.ExitCode;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.Signals;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.ExitStatus;
 import dev.blivet.daemon.launch.LaunchCancel;

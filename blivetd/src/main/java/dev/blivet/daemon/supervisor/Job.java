@@ -1,8 +1,8 @@
 package dev.blivet.daemon.supervisor;
 
-import dev.blivet.common.protocol.JobState;
 import dev.blivet.common.JobSpec;
 import dev.blivet.common.ResolvedJob;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.launch.ExitStatus;
 import dev.blivet.daemon.launch.FileId;
 import dev.blivet.daemon.launch.LaunchCancel;

@@ -1,8 +1,8 @@
 package dev.blivet.daemon.supervisor;
 
-import dev.blivet.common.protocol.JobState;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.blivet.common.protocol.JobState;
 import java.time.Instant;
 
 /**

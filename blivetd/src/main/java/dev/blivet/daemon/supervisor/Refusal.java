@@ -1,7 +1,7 @@
 package dev.blivet.daemon.supervisor;
 
-import dev.blivet.common.protocol.JobState;
 import dev.blivet.common.ExitCode;
+import dev.blivet.common.protocol.JobState;
 import java.time.Duration;
 import java.util.Set;
 

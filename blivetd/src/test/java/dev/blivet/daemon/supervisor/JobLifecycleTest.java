@@ -1,12 +1,12 @@
 package dev.blivet.daemon.supervisor;
 
-import dev.blivet.common.protocol.JobState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.blivet.common.RestartPolicy;
 import dev.blivet.common.Supervision;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.launch.ExitStatus;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,6 +1,5 @@
 package dev.blivet.daemon.supervisor;
 
-import dev.blivet.common.protocol.JobState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -15,6 +14,7 @@ import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.RestartPolicy;
 import dev.blivet.common.SpecException;
 import dev.blivet.common.Supervision;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.ExitStatus;
 import dev.blivet.daemon.launch.FileId;
