@@ -8,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.blivet.common.ExitCode;
 import dev.blivet.common.JobSpec;
-import dev.blivet.common.JobSpecJson;
 import dev.blivet.common.Readiness;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.RestartPolicy;
-import dev.blivet.common.SpecException;
 import dev.blivet.common.Supervision;
 import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.Log;
@@ -505,13 +503,10 @@ class SupervisorTest {
         return supervisor.start(spec(name, "/bin/" + name, policy), resolved(name, "/bin/" + name, policy), uid, wait);
     }
 
+    /** A spec of its name, command and restart policy: the supervisor compares specs, it does not read them. */
     private static JobSpec spec(String name, String program, RestartPolicy policy) {
-        try {
-            return new JobSpecJson().parse("{\"name\": \"" + name + "\", \"command\": [\"" + program + "\"], \"restart\": \""
-                    + policy.name().toLowerCase().replace('_', '-') + "\"}");
-        } catch (SpecException e) {
-            throw new AssertionError(e);
-        }
+        return new JobSpec(name, List.of(program), null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, policy, null, null, null, null, null, null, null, null);
     }
 
     private static ResolvedJob resolved(String name, String program, RestartPolicy policy) {
