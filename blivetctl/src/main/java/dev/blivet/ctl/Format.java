@@ -2,6 +2,7 @@ package dev.blivet.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.common.Signals;
+import dev.blivet.common.protocol.JobState;
 
 /** How jobs read for people: one short line each. */
 final class Format {
@@ -32,10 +33,11 @@ final class Format {
     }
 
     static boolean hasProcess(JsonNode job) {
-        return switch (job.path("state").asText()) {
-            case "starting", "running", "stopping" -> true;
-            default -> false;
-        };
+        try {
+            return JobState.fromJson(job.path("state").asText()).hasProcess();
+        } catch (IllegalArgumentException e) {
+            return false; // a state this blivetctl does not know
+        }
     }
 
     /** "exit 4", "SIGTERM", "SIGSEGV (core dumped)", or "" when the job never exited. */

@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.CliExit;
 import dev.blivet.common.StrictJson;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.common.protocol.Protocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -27,7 +29,8 @@ import picocli.CommandLine.Parameters;
                 "  blivetctl start web.json --json | jq .pid"})
 final class StartCommand extends DaemonCommand {
     /** Any state but the two a start passes through: where a start under --timeout ends up. */
-    private static final List<String> SETTLED = List.of("running", "failed", "exited", "backoff", "stopped");
+    private static final List<String> SETTLED = Stream.of(JobState.RUNNING, JobState.FAILED, JobState.EXITED,
+            JobState.BACKOFF, JobState.STOPPED).map(JobState::jsonName).toList();
 
     @Parameters(paramLabel = "FILE.json|NAME", arity = "1..*",
             description = "A job spec file (an existing file is read as one), or the name of a known job.")
@@ -87,7 +90,7 @@ final class StartCommand extends DaemonCommand {
             throw e;
         }
         String state = started.path("state").asText();
-        if (!noWait && !state.equals("running")) {
+        if (!noWait && !state.equals(JobState.RUNNING.jsonName())) {
             throw new CliException(CliExit.NOT_RUNNING, "cannot start " + name + ": it is " + Format.state(started)
                     + "\n  " + nextSteps(name));
         }

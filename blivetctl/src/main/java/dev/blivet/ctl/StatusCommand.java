@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.CliExit;
+import dev.blivet.common.protocol.JobState;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -78,7 +79,7 @@ final class StatusCommand extends DaemonCommand {
             throw CliException.reported(first.exit());
         }
         for (JsonNode job : jobs) {
-            if (!job.path("state").asText().equals("running")) {
+            if (!job.path("state").asText().equals(JobState.RUNNING.jsonName())) {
                 throw CliException.reported(CliExit.NOT_RUNNING);
             }
         }

@@ -2,6 +2,7 @@ package dev.blivet.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.common.CliExit;
+import dev.blivet.common.protocol.JobState;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -19,10 +20,10 @@ import picocli.CommandLine.Parameters;
                 "  blivetctl wait batch --for exited --timeout 3600 --json | jq .exit_code"})
 final class WaitCommand extends DaemonCommand {
     /** The condition names and the states blivetd is asked to wait for. */
-    private static final Map<String, List<String>> CONDITIONS = Map.of(
-            "ready", List.of("running", "failed", "exited"),
-            "exited", List.of("exited", "failed", "stopped"),
-            "stopped", List.of("stopped"));
+    private static final Map<String, List<JobState>> CONDITIONS = Map.of(
+            "ready", List.of(JobState.RUNNING, JobState.FAILED, JobState.EXITED),
+            "exited", List.of(JobState.EXITED, JobState.FAILED, JobState.STOPPED),
+            "stopped", List.of(JobState.STOPPED));
 
     static final class Conditions implements Iterable<String> {
         @Override
@@ -53,9 +54,9 @@ final class WaitCommand extends DaemonCommand {
     @Override
     void run(ControlClient client) throws CliException {
         JsonNode job = client.call(client.request("wait").put("name", name).put("timeout", timeout)
-                .set("state", Json.strings(CONDITIONS.get(condition))));
+                .set("state", Json.strings(CONDITIONS.get(condition).stream().map(JobState::jsonName).toList())));
         print(job, Format::describe);
-        if (condition.equals("ready") && !job.path("state").asText().equals("running")) {
+        if (condition.equals("ready") && !job.path("state").asText().equals(JobState.RUNNING.jsonName())) {
             main.err().println("blivetctl: " + name + " will not be ready: it is " + Format.state(job));
             main.err().flush();
             throw CliException.reported(CliExit.NOT_RUNNING);

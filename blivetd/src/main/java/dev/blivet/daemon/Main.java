@@ -1,6 +1,7 @@
 package dev.blivet.daemon;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.blivet.common.ExitCode;
 import dev.blivet.common.Defaults;
 import dev.blivet.common.JobSpecResolver;
 import dev.blivet.common.NativeAccounts;
@@ -15,6 +16,7 @@ import dev.blivet.daemon.server.ControlServer;
 import dev.blivet.daemon.server.RequestHandler;
 import dev.blivet.daemon.supervisor.JobsDirectory;
 import dev.blivet.daemon.supervisor.Limits;
+import dev.blivet.daemon.supervisor.ReloadReport;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -34,10 +36,10 @@ import picocli.CommandLine.Option;
         footer = {"", SocketPaths.RULE,
                 "Signals: SIGHUP reloads the jobs directory; SIGTERM and SIGINT stop every job, then blivetd."})
 public final class Main implements Callable<Integer> {
-    /** Exit code when blivetd cannot start (socket taken, directory unusable): EX_UNAVAILABLE. */
-    static final int EXIT_CANNOT_START = 69;
-    /** Exit code when a thread died of an unforeseen error: EX_SOFTWARE. */
-    static final int EXIT_INTERNAL = 70;
+    /** Exit code when blivetd cannot start (socket taken, directory unusable). */
+    static final int EXIT_CANNOT_START = ExitCode.UNAVAILABLE.code();
+    /** Exit code when a thread died of an unforeseen error. */
+    static final int EXIT_INTERNAL = ExitCode.SOFTWARE.code();
     /** Exit code for options that parse but make no sense (a limit of 0): picocli's usage error. */
     static final int EXIT_USAGE = 2;
 
@@ -120,7 +122,7 @@ public final class Main implements Callable<Integer> {
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
-        Supervisor supervisor = new Supervisor(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
+        Supervisor supervisor = Supervisor.start(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
         ControlServer server;
         try {
             server = new ControlServer(socketPath, os, log, supervisor,
@@ -132,7 +134,7 @@ public final class Main implements Callable<Integer> {
         }
         log.info("blivetd " + Version.get() + " (pid " + ProcessHandle.current().pid() + ", uid " + euid + "), jobs from "
                 + jobs + ", state in " + state);
-        Supplier<CompletableFuture<Supervisor.ReloadReport>> reload = () -> supervisor.applyJobsDirectory(
+        Supplier<CompletableFuture<ReloadReport>> reload = () -> supervisor.applyJobsDirectory(
                 jobsDirectory.scan()).whenComplete((report, error) -> {
                     if (error != null) {
                         log.error("reload: " + error.getMessage());

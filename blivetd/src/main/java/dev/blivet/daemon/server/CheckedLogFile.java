@@ -4,7 +4,6 @@ import dev.blivet.common.protocol.ErrorCode;
 import dev.blivet.daemon.launch.FileId;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.TrustedPath;
-import dev.blivet.daemon.supervisor.RequestException;
 import java.nio.file.Path;
 import jnr.constants.platform.OpenFlags;
 import jnr.posix.FileStat;

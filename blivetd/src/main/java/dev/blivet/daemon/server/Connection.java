@@ -2,22 +2,22 @@ package dev.blivet.daemon.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.StrictJson;
 import dev.blivet.common.protocol.ErrorCode;
+import dev.blivet.common.protocol.Op;
 import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.FileId;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.supervisor.JobSnapshot;
-import dev.blivet.daemon.supervisor.RequestException;
+import dev.blivet.daemon.supervisor.Refused;
+import dev.blivet.daemon.supervisor.Subscriber;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionException;
@@ -39,19 +39,19 @@ final class Connection implements Runnable {
     private final Peer peer;
     private final RequestHandler handler;
     private final Supervisor supervisor;
-    private final ObjectMapper mapper;
+    private final Replies replies;
     private final Log log;
     private final NativeOs os;
     private final Runnable onClose;
 
-    Connection(UnixSocketChannel channel, Peer peer, RequestHandler handler, Supervisor supervisor, ObjectMapper mapper,
+    Connection(UnixSocketChannel channel, Peer peer, RequestHandler handler, Supervisor supervisor, Replies replies,
             Log log, NativeOs os, Runnable onClose) {
         this.os = os;
         this.channel = channel;
         this.peer = peer;
         this.handler = handler;
         this.supervisor = supervisor;
-        this.mapper = mapper;
+        this.replies = replies;
         this.log = log;
         this.onClose = onClose;
     }
@@ -65,7 +65,7 @@ final class Connection implements Runnable {
             // word if one can still be written (its tree is garbage by now). Nothing of it reaches
             // Main's handler, which ends blivetd: the daemon and every other client go on.
             try {
-                writeQuietly(error(NullNode.instance, ErrorCode.INTERNAL, "blivetd could not serve this request: "
+                writeQuietly(replies.error(NullNode.instance, ErrorCode.INTERNAL, "blivetd could not serve this request: "
                         + e.getClass().getSimpleName() + " (" + e.getMessage() + "); closing the connection", null));
                 log.error("client pid " + peer.pid() + ": " + e + "; its connection is closed");
             } catch (VirtualMachineError again) {
@@ -86,7 +86,7 @@ final class Connection implements Runnable {
                 }
             }
         } catch (LineReader.LineTooLongException e) {
-            writeQuietly(error(NullNode.instance, ErrorCode.LINE_TOO_LONG, "request line longer than "
+            writeQuietly(replies.error(NullNode.instance, ErrorCode.LINE_TOO_LONG, "request line longer than "
                     + Protocol.MAX_LINE_BYTES + " bytes (the limit); closing the connection", null));
             discardRestOfInput();
         } catch (IOException e) {
@@ -103,43 +103,45 @@ final class Connection implements Runnable {
         try {
             parsed = REQUESTS.parse(line.bytes(), 0, line.length());
         } catch (StrictJson.LimitException e) {
-            write(error(NullNode.instance, ErrorCode.BAD_REQUEST, "request too large: " + e.getOriginalMessage(), null));
+            write(replies.error(NullNode.instance, ErrorCode.BAD_REQUEST, "request too large: " + e.getOriginalMessage(), null));
             return true;
         } catch (JsonProcessingException e) {
-            write(error(NullNode.instance, ErrorCode.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage(), null));
+            write(replies.error(NullNode.instance, ErrorCode.BAD_REQUEST, "malformed JSON: " + e.getOriginalMessage(), null));
             return true;
         }
         if (!(parsed instanceof ObjectNode request)) {
-            write(error(NullNode.instance, ErrorCode.BAD_REQUEST, "a request must be a JSON object", null));
+            write(replies.error(NullNode.instance, ErrorCode.BAD_REQUEST, "a request must be a JSON object", null));
             return true;
         }
         JsonNode id = request.has("id") ? request.get("id") : NullNode.instance;
         JsonNode op = request.get("op");
         if (op == null || !op.isTextual()) {
-            write(error(id, ErrorCode.BAD_REQUEST, "'op' is required and must be a string", null));
+            write(replies.error(id, ErrorCode.BAD_REQUEST, "'op' is required and must be a string", null));
             return true;
         }
         try {
-            switch (op.asText()) {
-                case Protocol.EVENTS -> {
+            Op known = Op.fromWire(op.asText()).orElseThrow(() -> new RequestException(ErrorCode.UNKNOWN_OP,
+                    "unknown op '" + op.asText() + "'; known: " + Op.known()));
+            switch (known) {
+                case EVENTS -> {
                     streamEvents(id);
                     return false;
                 }
-                case Protocol.LOGS -> {
+                case LOGS -> {
                     return logs(id, request);
                 }
-                default -> write(ok(id, handler.handle(op.asText(), request, peer).get()));
+                default -> write(replies.ok(id, handler.handle(known, request, peer).get()));
             }
-        } catch (RequestException e) {
-            write(error(id, e.code(), e.getMessage(), e.details()));
         } catch (ExecutionException | CompletionException e) {
             Throwable cause = e.getCause();
-            if (cause instanceof RequestException r) {
-                write(error(id, r.code(), r.getMessage(), r.details()));
-            } else {
+            ObjectNode refusal = replies.refusal(id, cause);
+            if (refusal == null) {
                 log.error("request " + op.asText() + " failed: " + cause);
-                write(error(id, ErrorCode.INTERNAL, "internal error: " + cause, null));
+                refusal = replies.error(id, ErrorCode.INTERNAL, "internal error: " + cause, null);
             }
+            write(refusal);
+        } catch (RequestException | Refused e) {
+            write(replies.refusal(id, e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -151,7 +153,7 @@ final class Connection implements Runnable {
         BlockingQueue<JobSnapshot> queue = new ArrayBlockingQueue<>(EVENT_BACKLOG);
         Thread streamer = Thread.currentThread();
         java.util.concurrent.atomic.AtomicBoolean overflowed = new java.util.concurrent.atomic.AtomicBoolean();
-        Supervisor.Subscriber subscriber = new Supervisor.Subscriber() {
+        Subscriber subscriber = new Subscriber() {
             @Override
             public int uid() {
                 return peer.uid();
@@ -172,7 +174,7 @@ final class Connection implements Runnable {
         } catch (ExecutionException e) {
             throw new CompletionException(e.getCause());
         }
-        write(ok(id, mapper.createObjectNode().put("subscribed", true)));
+        write(replies.ok(id, replies.subscribed()));
         Thread hangup = null;
         try {
             // The hang-up watcher interrupts rather than queues: a full queue must not hide a hang-up.
@@ -183,14 +185,11 @@ final class Connection implements Runnable {
                     change = queue.take();
                 } catch (InterruptedException e) {
                     if (overflowed.get()) {
-                        writeQuietly(error(id, ErrorCode.TOO_MANY_CLIENTS, "events: this client fell more than "
-                                + EVENT_BACKLOG + " changes behind and was cut off; reconnect and query status", null));
+                        writeQuietly(replies.eventsCutOff(id, EVENT_BACKLOG));
                     }
                     return;
                 }
-                ObjectNode event = mapper.createObjectNode().put("event", "state");
-                event.set("job", mapper.valueToTree(change));
-                write(event);
+                write(replies.stateEvent(change));
             }
         } finally {
             supervisor.unsubscribe(subscriber);
@@ -225,15 +224,12 @@ final class Connection implements Runnable {
     private boolean tail(JsonNode id, String file, CheckedLogFile checked, int count, boolean follow)
             throws IOException, InterruptedException {
         if (checked == null) {
-            write(ok(id, mapper.createObjectNode().put("file", file).set("lines", mapper.createArrayNode())));
+            write(replies.ok(id, replies.logLines(file, java.util.List.of())));
             return true; // nothing written yet; following a file that does not exist is not offered
         }
         LogTail tail = new LogTail(checked.readablePath(), checked.directoryPath());
         LogTail.Tail last = tail.lastLines(count);
-        ObjectNode result = mapper.createObjectNode().put("file", file);
-        var array = result.putArray("lines");
-        last.lines().forEach(array::add);
-        write(ok(id, result));
+        write(replies.ok(id, replies.logLines(file, last.lines())));
         if (!follow) {
             return true;
         }
@@ -241,7 +237,7 @@ final class Connection implements Runnable {
         try {
             tail.follow(last, text -> {
                 try {
-                    write(mapper.createObjectNode().put("event", "log").put("line", text));
+                    write(replies.logEvent(text));
                     return true;
                 } catch (IOException e) {
                     return false;
@@ -274,37 +270,15 @@ final class Connection implements Runnable {
         try {
             thread.start();
         } catch (OutOfMemoryError e) {
-            writeQuietly(error(NullNode.instance, ErrorCode.INTERNAL, "blivetd could not start a thread to watch this"
+            writeQuietly(replies.error(NullNode.instance, ErrorCode.INTERNAL, "blivetd could not start a thread to watch this"
                     + " stream (" + e.getMessage() + "); the stream ends", null));
             onHangup.run();
         }
         return thread;
     }
 
-    private ObjectNode ok(JsonNode id, JsonNode result) {
-        ObjectNode response = mapper.createObjectNode();
-        response.set("id", id);
-        response.put("ok", true);
-        response.set("result", result);
-        return response;
-    }
-
-    private ObjectNode error(JsonNode id, ErrorCode code, String message, JsonNode details) {
-        ObjectNode response = mapper.createObjectNode();
-        response.set("id", id);
-        response.put("ok", false);
-        ObjectNode error = response.putObject("error");
-        error.put("code", code.code());
-        error.put("message", message);
-        if (details != null) {
-            details.fields().forEachRemaining(field -> error.set(field.getKey(), field.getValue()));
-        }
-        return response;
-    }
-
     private synchronized void write(JsonNode message) throws IOException {
-        byte[] bytes = (mapper.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        ByteBuffer buffer = ByteBuffer.wrap(replies.line(message));
         while (buffer.hasRemaining()) {
             channel.write(buffer);
         }

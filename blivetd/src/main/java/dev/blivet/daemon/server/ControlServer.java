@@ -1,15 +1,12 @@
 package dev.blivet.daemon.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.blivet.common.protocol.ErrorCode;
 import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -48,7 +45,7 @@ public final class ControlServer implements AutoCloseable {
     private final Log log;
     private final RequestHandler handler;
     private final Supervisor supervisor;
-    private final ObjectMapper mapper;
+    private final Replies replies;
     private final UnixServerSocketChannel server;
     private final ThreadPoolExecutor clients;
     private final Map<Integer, AtomicInteger> perUser = new ConcurrentHashMap<>();
@@ -63,7 +60,7 @@ public final class ControlServer implements AutoCloseable {
         this.os = os;
         this.log = log;
         this.supervisor = supervisor;
-        this.mapper = mapper;
+        this.replies = new Replies(mapper);
         this.handler = handler;
         boolean root = os.posix().geteuid() == 0;
         clearStaleSocket();
@@ -181,7 +178,7 @@ public final class ControlServer implements AutoCloseable {
             }
         };
         try {
-            clients.execute(new Connection(client, peer, handler, supervisor, mapper, log, os, release));
+            clients.execute(new Connection(client, peer, handler, supervisor, replies, log, os, release));
         } catch (RejectedExecutionException e) {
             release.run();
             refuse(client, "blivetd already serves " + Protocol.MAX_CONNECTIONS + " connections");
@@ -195,12 +192,8 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private void refuse(UnixSocketChannel client, String why) {
-        ObjectNode response = mapper.createObjectNode();
-        response.putNull("id");
-        response.put("ok", false);
-        response.putObject("error").put("code", ErrorCode.TOO_MANY_CLIENTS.code()).put("message", why + "; try again later");
         try {
-            client.write(ByteBuffer.wrap((mapper.writeValueAsString(response) + "\n").getBytes(StandardCharsets.UTF_8)));
+            client.write(ByteBuffer.wrap(replies.line(replies.connectionRefused(why))));
         } catch (IOException e) {
             // it will see the close
         }
@@ -213,11 +206,6 @@ public final class ControlServer implements AutoCloseable {
         } catch (IOException | OutOfMemoryError e) {
             // nothing more to do
         }
-    }
-
-    /** Active client connections (for tests and the leak checks). */
-    int activeConnections() {
-        return clients.getActiveCount();
     }
 
     @Override

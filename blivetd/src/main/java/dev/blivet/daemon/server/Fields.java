@@ -3,12 +3,11 @@ package dev.blivet.daemon.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.protocol.ErrorCode;
-import dev.blivet.daemon.supervisor.RequestException;
 import java.time.Duration;
 
 /** Typed access to request fields; a wrong or missing one is a bad_request that names it. */
 final class Fields {
-    private static final double MAX_SECONDS = 86_400;
+    private static final double MAX_SECONDS = dev.blivet.common.Defaults.MAX_SECONDS;
 
     private Fields() {
     }

@@ -2,6 +2,7 @@ package dev.blivet.daemon.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.JobSpec;
 import dev.blivet.common.JobSpecJson;
@@ -10,13 +11,11 @@ import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.Signals;
 import dev.blivet.common.SpecException;
 import dev.blivet.common.SpecProblem;
-import dev.blivet.common.Version;
 import dev.blivet.common.protocol.ErrorCode;
-import dev.blivet.common.protocol.Protocol;
+import dev.blivet.common.protocol.JobState;
+import dev.blivet.common.protocol.Op;
 import dev.blivet.daemon.supervisor.JobSnapshot;
-import dev.blivet.daemon.supervisor.JobState;
 import dev.blivet.daemon.supervisor.JobsDirectory;
-import dev.blivet.daemon.supervisor.RequestException;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,8 +26,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Turns one request object into a supervisor call and its result into JSON. Field checks name the
- * field at fault; streaming ops (events, logs) are the {@link Connection}'s.
+ * Turns one request object into a supervisor call, and its result into JSON through {@link Replies}.
+ * Field checks name the field at fault; streaming ops (events, logs) are the {@link Connection}'s.
  */
 public final class RequestHandler {
     private static final Duration DEFAULT_WAIT = Duration.ofSeconds(30);
@@ -36,45 +35,40 @@ public final class RequestHandler {
     private final Supervisor supervisor;
     private final JobSpecResolver resolver;
     private final JobsDirectory jobsDirectory;
-    private final ObjectMapper mapper;
+    private final Replies replies;
     private final JobSpecJson specJson = new JobSpecJson();
 
     public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper) {
+        this(supervisor, resolver, jobsDirectory, new Replies(mapper));
+    }
+
+    RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies) {
         this.supervisor = supervisor;
         this.resolver = resolver;
         this.jobsDirectory = jobsDirectory;
-        this.mapper = mapper;
+        this.replies = replies;
     }
 
-    CompletableFuture<JsonNode> handle(String op, ObjectNode request, Peer peer) {
+    /** Answers every op but the streaming ones (events, logs), which are the {@link Connection}'s. */
+    CompletableFuture<JsonNode> handle(Op op, ObjectNode request, Peer peer) {
         int uid = peer.uid();
         return switch (op) {
-            case Protocol.PING -> CompletableFuture.completedFuture(ping(peer));
-            case Protocol.START -> start(request, uid).thenApply(this::tree);
-            case Protocol.STOP -> stop(request, uid);
-            case Protocol.RESTART -> supervisor.restart(Fields.name(request), uid).thenApply(this::tree);
-            case Protocol.SIGNAL -> supervisor.signal(Fields.name(request), uid, signal(request, "signal", true),
-                    Fields.bool(request, "group", false)).thenApply(this::tree);
-            case Protocol.STATUS -> request.has("name")
-                    ? supervisor.status(Fields.name(request), uid).thenApply(this::tree)
-                    : supervisor.list(uid).thenApply(jobs -> jobsNode(jobs));
-            case Protocol.LIST -> supervisor.list(uid).thenApply(this::listNode);
-            case Protocol.REMOVE -> supervisor.remove(Fields.name(request), uid).thenApply(this::tree);
-            case Protocol.RELOAD -> reload(peer);
-            case Protocol.WAIT -> supervisor.waitFor(Fields.name(request), uid, states(request),
-                    Fields.seconds(request, "timeout", DEFAULT_WAIT)).thenApply(this::tree);
-            default -> throw new RequestException(ErrorCode.UNKNOWN_OP, "unknown op '" + op + "'; known: ping, start, stop,"
-                    + " restart, signal, status, list, remove, reload, wait, events, logs");
+            case PING -> CompletableFuture.completedFuture(replies.ping(uid));
+            case START -> start(request, uid).thenApply(replies::job);
+            case STOP -> stop(request, uid);
+            case RESTART -> supervisor.restart(Fields.name(request), uid).thenApply(replies::job);
+            case SIGNAL -> supervisor.signal(Fields.name(request), uid, signal(request, "signal"),
+                    Fields.bool(request, "group", false)).thenApply(replies::job);
+            case STATUS -> request.has("name")
+                    ? supervisor.status(Fields.name(request), uid).thenApply(replies::job)
+                    : supervisor.list(uid).thenApply(replies::jobs);
+            case LIST -> supervisor.list(uid).thenApply(replies::list);
+            case REMOVE -> supervisor.remove(Fields.name(request), uid).thenApply(replies::job);
+            case RELOAD -> reload(peer);
+            case WAIT -> supervisor.waitFor(Fields.name(request), uid, states(request),
+                    Fields.seconds(request, "timeout", DEFAULT_WAIT)).thenApply(replies::job);
+            case EVENTS, LOGS -> throw new IllegalArgumentException(op.wire() + " is a stream: the connection's");
         };
-    }
-
-    private JsonNode ping(Peer peer) {
-        ObjectNode result = mapper.createObjectNode();
-        result.put("version", Version.get());
-        result.put("protocol", Protocol.VERSION);
-        result.put("pid", ProcessHandle.current().pid());
-        result.put("uid", peer.uid());
-        return result;
     }
 
     private CompletableFuture<JobSnapshot> start(ObjectNode request, int uid) {
@@ -98,7 +92,7 @@ public final class RequestHandler {
     }
 
     private RequestException invalidSpec(SpecException e) {
-        ObjectNode details = mapper.createObjectNode();
+        ObjectNode details = JsonNodeFactory.instance.objectNode();
         details.put("exit_code", e.code().code());
         var problems = details.putArray("problems");
         for (SpecProblem problem : e.problems()) {
@@ -110,10 +104,10 @@ public final class RequestHandler {
     }
 
     private CompletableFuture<JsonNode> stop(ObjectNode request, int uid) {
-        Integer signal = request.has("signal") ? signal(request, "signal", true) : null;
+        Integer signal = request.has("signal") ? signal(request, "signal") : null;
         Duration timeout = request.has("timeout") ? Fields.seconds(request, "timeout", null) : null;
         if (!Fields.bool(request, "all", false)) {
-            return supervisor.stop(Fields.name(request), uid, signal, timeout).thenApply(this::tree);
+            return supervisor.stop(Fields.name(request), uid, signal, timeout).thenApply(replies::job);
         }
         return supervisor.list(uid).thenCompose(jobs -> {
             List<CompletableFuture<JobSnapshot>> stops = new ArrayList<>();
@@ -121,7 +115,7 @@ public final class RequestHandler {
                 stops.add(supervisor.stop(job.name(), uid, signal, timeout));
             }
             return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
-                    .thenApply(done -> jobsNode(stops.stream().map(CompletableFuture::join).toList()));
+                    .thenApply(done -> replies.jobs(stops.stream().map(CompletableFuture::join).toList()));
         });
     }
 
@@ -130,14 +124,11 @@ public final class RequestHandler {
             throw new RequestException(ErrorCode.PERMISSION_DENIED, "only root may reload the jobs directory; you are uid "
                     + peer.uid());
         }
-        return supervisor.applyJobsDirectory(jobsDirectory.scan()).thenApply(report -> mapper.valueToTree(report));
+        return supervisor.applyJobsDirectory(jobsDirectory.scan()).thenApply(replies::reload);
     }
 
-    private static int signal(ObjectNode request, String field, boolean required) {
+    private static int signal(ObjectNode request, String field) {
         JsonNode node = request.get(field);
-        if (node == null && !required) {
-            return 0;
-        }
         String text = node == null ? null : node.isIntegralNumber() ? node.asText() : node.isTextual() ? node.asText() : null;
         OptionalInt number = Signals.number(text);
         if (number.isEmpty()) {
@@ -157,7 +148,8 @@ public final class RequestHandler {
         }
         if (items.isEmpty()) {
             throw new RequestException(ErrorCode.BAD_REQUEST, "'state' must be a state name or an array of them:"
-                    + " stopped, starting, running, stopping, exited, failed, backoff");
+                    + " " + java.util.Arrays.stream(JobState.values()).map(JobState::jsonName)
+                    .collect(java.util.stream.Collectors.joining(", ")));
         }
         Set<JobState> states = EnumSet.noneOf(JobState.class);
         for (JsonNode item : items) {
@@ -168,28 +160,5 @@ public final class RequestHandler {
             }
         }
         return states;
-    }
-
-    private JsonNode tree(Object value) {
-        return mapper.valueToTree(value);
-    }
-
-    private JsonNode jobsNode(List<JobSnapshot> jobs) {
-        ObjectNode result = mapper.createObjectNode();
-        result.set("jobs", mapper.valueToTree(jobs));
-        return result;
-    }
-
-    private JsonNode listNode(List<JobSnapshot> jobs) {
-        ObjectNode result = mapper.createObjectNode();
-        var array = result.putArray("jobs");
-        for (JobSnapshot job : jobs) {
-            ObjectNode item = array.addObject().put("name", job.name()).put("state", job.state().jsonName());
-            if (job.pid() != null) {
-                item.put("pid", job.pid());
-            }
-            item.put("owner", job.owner());
-        }
-        return result;
     }
 }

@@ -2,15 +2,15 @@ package dev.blivet.daemon.supervisor;
 
 import dev.blivet.common.JobSpec;
 import dev.blivet.common.ResolvedJob;
-import dev.blivet.daemon.launch.DrainedPipe;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.launch.ExitStatus;
+import dev.blivet.daemon.launch.FileId;
+import dev.blivet.daemon.launch.OutputFiles;
 import dev.blivet.daemon.launch.LaunchCancel;
-import dev.blivet.daemon.launch.SdNotifySocket;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
 
 /**
  * One job's mutable record. Only the supervisor's loop thread touches it (docs/architecture.md, Rule 3),
@@ -32,24 +32,23 @@ final class Job {
     Instant startedAt;
     Instant readyAt;
     /** The pidfile this run's helper wrote: only that very file is removed after the exit. */
-    dev.blivet.daemon.launch.FileId pidfileId;
+    FileId pidfileId;
     /** The files the latest run's stdout and stderr were opened as: `logs` reads only those. */
-    dev.blivet.daemon.launch.OutputFiles output = dev.blivet.daemon.launch.OutputFiles.NONE;
+    OutputFiles output = OutputFiles.NONE;
     Instant exitedAt;
     ExitStatus lastExit;
     String lastError;
-    SdNotifySocket notifySocket;
     /** Cuts the current launch short when a stop comes while the job is starting. */
     LaunchCancel launchCancel;
     /** Launches handed to the launcher whose result the loop has not handled yet (0 or 1). */
     int launchesInFlight;
     /** A restart waiting in its owner's queue for the owner's pending starts to drop below the limit. */
     boolean waitingToStart;
-    /** A notify-fd job's pipe, drained for the job's life. */
-    DrainedPipe notifyPipe;
+    /** The running process's notify channels, drained for its life; null when none runs. */
+    RunChannels.Held channels;
     String notifyStatus;
-    ScheduledFuture<?> restartTimer;
-    ScheduledFuture<?> killTimer;
+    Timers.Timer restartTimer;
+    Timers.Timer killTimer;
     boolean removeWhenStopped;
     final List<CompletableFuture<JobSnapshot>> startWaiters = new ArrayList<>();
     final List<CompletableFuture<JobSnapshot>> stopWaiters = new ArrayList<>();
@@ -58,6 +57,13 @@ final class Job {
         this.name = name;
         this.owner = owner;
         this.lifecycle = lifecycle;
+    }
+
+    /** A new spec: its supervision applies from the lifecycle's next event, the rest at the next launch. */
+    void setSpec(JobSpec newSpec, ResolvedJob newResolved) {
+        spec = newSpec;
+        resolved = newResolved;
+        lifecycle.update(newResolved.supervision());
     }
 
     JobState state() {

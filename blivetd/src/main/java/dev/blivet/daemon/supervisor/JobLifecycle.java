@@ -2,6 +2,7 @@ package dev.blivet.daemon.supervisor;
 
 import dev.blivet.common.RestartPolicy;
 import dev.blivet.common.Supervision;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.launch.ExitStatus;
 import java.time.Duration;
 import java.time.Instant;

@@ -2,6 +2,7 @@ package dev.blivet.daemon.supervisor;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.blivet.common.protocol.JobState;
 import java.time.Instant;
 
 /**

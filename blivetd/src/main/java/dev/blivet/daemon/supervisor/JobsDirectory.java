@@ -71,10 +71,6 @@ public final class JobsDirectory {
         this.trustedUid = paths.os().posix().geteuid();
     }
 
-    public Path dir() {
-        return dir;
-    }
-
     public Scan scan() {
         Map<String, Entry> jobs = new TreeMap<>();
         Map<String, String> errors = new TreeMap<>();

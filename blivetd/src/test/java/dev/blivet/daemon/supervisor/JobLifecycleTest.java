@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.blivet.common.RestartPolicy;
 import dev.blivet.common.Supervision;
+import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.launch.ExitStatus;
 import java.time.Duration;
 import java.time.Instant;

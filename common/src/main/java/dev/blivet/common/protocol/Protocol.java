@@ -72,17 +72,4 @@ public final class Protocol {
     public static final int CONNECTIONS_RESERVED_FOR_ROOT = 32;
     /** The protocol version ping reports; bumped only for incompatible changes. */
     public static final int VERSION = 1;
-
-    public static final String PING = "ping";
-    public static final String START = "start";
-    public static final String STOP = "stop";
-    public static final String RESTART = "restart";
-    public static final String SIGNAL = "signal";
-    public static final String STATUS = "status";
-    public static final String LIST = "list";
-    public static final String REMOVE = "remove";
-    public static final String RELOAD = "reload";
-    public static final String WAIT = "wait";
-    public static final String EVENTS = "events";
-    public static final String LOGS = "logs";
 }

@@ -1,16 +1,13 @@
-package dev.blivet.daemon.supervisor;
+package dev.blivet.common.protocol;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
- * A job's states. The allowed moves between them live in one place, {@link JobLifecycle}:
- *
- * <pre>
- *   STOPPED, EXITED, FAILED --start--> STARTING --ready--> RUNNING --exit--> EXITED | BACKOFF | FAILED
- *   STARTING --launch failed--> BACKOFF | FAILED          BACKOFF --delay over--> STARTING
- *   RUNNING, STARTING --stop--> STOPPING --exit--> STOPPED BACKOFF --stop--> STOPPED
- * </pre>
+ * A job's states and their names on the wire (docs/protocol.md), for blivetd and its clients
+ * alike. Which moves between them are allowed, and on which event, is written once: the table in
+ * blivetd's {@code JobLifecycle} (each move commented where it is made), so no drawing here can
+ * fall behind it.
  */
 public enum JobState {
     /** Known, not running, and nobody wants it running. */
@@ -33,11 +30,13 @@ public enum JobState {
         return this == STARTING || this == RUNNING || this == STOPPING;
     }
 
+    /** The state's name on the wire: "running". */
     @JsonValue
     public String jsonName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** @throws IllegalArgumentException for a name that is no state */
     public static JobState fromJson(String name) {
         return valueOf(name.toUpperCase(Locale.ROOT));
     }

@@ -1,9 +1,9 @@
-package dev.blivet.daemon.supervisor;
+package dev.blivet.daemon.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.common.protocol.ErrorCode;
 
-/** A request that cannot be done, with the protocol's stable code and a message for a person. */
+/** A request the server refuses before it reaches the supervisor: the protocol's code and a message for a person. */
 public final class RequestException extends RuntimeException {
     private final ErrorCode code;
     private final transient JsonNode details;

@@ -1,0 +1,299 @@
+package dev.blivet.daemon.supervisor;
+
+import dev.blivet.common.ExitCode;
+import dev.blivet.common.ResolvedJob;
+import dev.blivet.common.Signals;
+import dev.blivet.common.protocol.JobState;
+import dev.blivet.daemon.Log;
+import dev.blivet.daemon.launch.ExitStatus;
+import dev.blivet.daemon.launch.LaunchCancel;
+import dev.blivet.daemon.launch.LaunchResult;
+import dev.blivet.daemon.launch.OutputFiles;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Carries out what {@link JobLifecycle} decides: launches, stop signals with their SIGKILL
+ * escalation, restart timers; and feeds it the outcomes: launch results, exits. Every outcome
+ * comes back as an event on the loop and is checked against the job's current run, so a late
+ * result of an earlier run is dropped (and a process it started is killed). Loop thread only.
+ */
+final class ActionRunner {
+
+    private final JobTable table;
+    private final StartLimits limits;
+    private final Notifier notifier;
+    private final JobStarter starter;
+    private final ProcessControl processes;
+    private final RunChannels channels;
+    private final Timers timers;
+    private final Clock clock;
+    private final EventLoop loop;
+    private final Log log;
+
+    ActionRunner(JobTable table, StartLimits limits, Notifier notifier, JobStarter starter, ProcessControl processes,
+            RunChannels channels, Timers timers, Clock clock, EventLoop loop, Log log) {
+        this.table = table;
+        this.limits = limits;
+        this.notifier = notifier;
+        this.starter = starter;
+        this.processes = processes;
+        this.channels = channels;
+        this.timers = timers;
+        this.clock = clock;
+        this.loop = loop;
+        this.log = log;
+    }
+
+    /** A start request for a known job, on behalf of {@code uid}. */
+    CompletableFuture<JobSnapshot> start(Job job, int uid, boolean wait) {
+        if (job.state() == JobState.STOPPING) {
+            throw new Refused(new Refusal.Conflict(job.name, job.state(), Refusal.Conflict.Kind.STILL_STOPPING));
+        }
+        boolean alreadyUp = job.state().hasProcess();
+        if (!alreadyUp) {
+            limits.checkStartLimit(uid);
+        }
+        act(job, job.lifecycle.start());
+        if (!wait || job.state() == JobState.RUNNING || (alreadyUp && job.state() != JobState.STARTING)) {
+            return CompletableFuture.completedFuture(table.snapshot(job));
+        }
+        CompletableFuture<JobSnapshot> ready = new CompletableFuture<>();
+        job.startWaiters.add(ready);
+        return ready;
+    }
+
+    /** Stops a job; answers once nothing of it runs. */
+    CompletableFuture<JobSnapshot> stop(Job job, Integer signal, Duration timeout) {
+        boolean wasStarting = job.state() == JobState.STARTING;
+        act(job, job.lifecycle.stop(), signal, timeout);
+        if (wasStarting && job.launchCancel != null) {
+            job.launchCancel.cancel(); // the launch kills what it started and reports back
+        }
+        if (wasStarting && job.waitingToStart) {
+            limits.unqueue(job);
+            long run = job.run;
+            loop.post(() -> launched(job, run, new LaunchResult.Failed(ExitCode.JOB_EXITED, "start cancelled: job "
+                    + job.name + " was stopped while it waited for its turn to start", null)));
+        }
+        if (job.state() != JobState.STOPPING) {
+            return CompletableFuture.completedFuture(table.snapshot(job));
+        }
+        CompletableFuture<JobSnapshot> stopped = new CompletableFuture<>();
+        job.stopWaiters.add(stopped);
+        return stopped;
+    }
+
+    /** Sends a signal to the job's main process, or to its whole process group too. */
+    JobSnapshot signal(Job job, int signal, boolean group) {
+        if (job.pgid == null || !job.state().hasProcess()) {
+            throw new Refused(new Refusal.Conflict(job.name, job.state(), Refusal.Conflict.Kind.NO_PROCESS));
+        }
+        deliver(job, signal, group);
+        return table.snapshot(job);
+    }
+
+    /** Forgets a job with no process; whoever waits for it learns that it is gone. */
+    JobSnapshot remove(Job job) {
+        if (job.state().hasProcess()) {
+            throw new Refused(new Refusal.Conflict(job.name, job.state(), Refusal.Conflict.Kind.STILL_RUNNING));
+        }
+        act(job, job.lifecycle.stop()); // cancels a pending restart
+        JobSnapshot last = table.snapshot(job);
+        forget(job);
+        return last;
+    }
+
+    void act(Job job, JobLifecycle.Action action) {
+        act(job, action, null, null);
+    }
+
+    private void act(Job job, JobLifecycle.Action action, Integer stopSignal, Duration stopTimeout) {
+        if (action instanceof JobLifecycle.Action.Launch) {
+            launch(job);
+        } else if (action instanceof JobLifecycle.Action.SignalStop) {
+            signalStop(job, stopSignal, stopTimeout);
+        } else if (action instanceof JobLifecycle.Action.ScheduleRestart restart) {
+            scheduleRestart(job, restart.delay());
+        } else if (action instanceof JobLifecycle.Action.CancelRestart) {
+            cancel(job.restartTimer);
+        }
+        notifier.publish(job);
+    }
+
+    private void launch(Job job) {
+        cancel(job.restartTimer);
+        long run = ++job.run;
+        job.startedAt = clock.instant();
+        job.pid = null; // nothing may signal the previous run's numbers
+        job.pgid = null;
+        job.readyAt = null;
+        job.pidfileId = null;
+        job.lastError = null;
+        job.notifyStatus = null;
+        job.launchCancel = null;
+        if (!limits.queueIfAtLimit(job)) {
+            dispatch(job, run, job.resolved);
+        }
+    }
+
+    /** Hands the job to the starter; its result comes back to the loop as an event. */
+    private void dispatch(Job job, long run, ResolvedJob resolved) {
+        log.info("job " + job.name + ": starting " + resolved.argv());
+        job.launchesInFlight++;
+        CompletableFuture<LaunchResult> launch;
+        try {
+            job.launchCancel = new LaunchCancel();
+            launch = starter.launch(resolved, job.launchCancel);
+        } catch (RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
+            // Whatever happens, the loop must hear back, or the job would stay STARTING forever.
+            ExitCode code = e instanceof VirtualMachineError ? ExitCode.OS_ERROR : ExitCode.SOFTWARE;
+            launch = CompletableFuture.completedFuture(new LaunchResult.Failed(code, (code == ExitCode.OS_ERROR
+                    ? "os error: out of resources starting job " + job.name + ": " : "internal error: ") + e, null));
+        }
+        launch.whenComplete((result, error) -> loop.post(() -> {
+            job.launchesInFlight--;
+            launched(job, run, result != null ? result
+                    : new LaunchResult.Failed(ExitCode.SOFTWARE, "internal error: " + error, null));
+            limits.admit(job.owner, waiting -> dispatch(waiting, waiting.run, waiting.resolved));
+        }));
+    }
+
+    private void launched(Job job, long run, LaunchResult result) {
+        if (run == job.run) {
+            job.launchCancel = null;
+        }
+        if (!table.holds(job) || run != job.run) {
+            if (result instanceof LaunchResult.Started started) {
+                processes.signalGroup(started.pgid(), started.pid(), Signals.SIGKILL); // its job was replaced meanwhile
+                channels.discard(started);
+            }
+            return;
+        }
+        Instant now = clock.instant();
+        if (result instanceof LaunchResult.Started started) {
+            job.pid = started.pid();
+            job.pgid = started.pgid();
+            job.readyAt = started.readyAt();
+            job.pidfileId = started.pidfile();
+            job.output = started.output();
+            RunChannels.Held held = channels.hold(started, () -> loop.post(() -> statusChanged(job, run)));
+            job.channels = held;
+            job.notifyStatus = held.status();
+            started.exit().whenComplete((exit, error) -> loop.post(() -> exited(job, run, exit)));
+            log.info("job " + job.name + ": running, pid " + job.pid);
+            act(job, job.lifecycle.ready(now));
+            job.startWaiters.forEach(waiter -> waiter.complete(table.snapshot(job)));
+        } else if (result instanceof LaunchResult.Failed failed) {
+            if (failed.output() != OutputFiles.NONE) {
+                job.output = failed.output(); // what it wrote is often why it failed
+            }
+            job.lastError = failed.message();
+            job.lastExit = failed.jobExit();
+            job.exitedAt = failed.jobExit() != null ? now : job.exitedAt;
+            log.warn("job " + job.name + ": " + failed.message());
+            act(job, job.lifecycle.launchFailed(now, failed.message()));
+            Refused error = new Refused(new Refusal.StartFailed(failed.code(), failed.message(),
+                    failed.jobExit() == null ? null : failed.jobExit().describe()));
+            job.startWaiters.forEach(waiter -> waiter.completeExceptionally(error));
+            stoppedIfDown(job);
+        }
+        job.startWaiters.clear();
+    }
+
+    /** The job sent sd-notify datagrams: its STATUS= is part of what subscribers see. */
+    private void statusChanged(Job job, long run) {
+        if (job.run == run && job.channels != null && !Objects.equals(job.notifyStatus, job.channels.status())) {
+            job.notifyStatus = job.channels.status();
+            notifier.publish(job);
+        }
+    }
+
+    private void exited(Job job, long run, ExitStatus exit) {
+        if (run != job.run || exit == null) {
+            return;
+        }
+        job.exitedAt = clock.instant();
+        job.lastExit = exit;
+        cancel(job.killTimer);
+        if (job.channels != null) {
+            job.notifyStatus = job.channels.status();
+            job.channels.release();
+            job.channels = null;
+        }
+        channels.removePidfile(job.resolved.pidfile(), job.pidfileId, job.pid);
+        log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
+        job.pid = null; // reaped: the number may already be another job's
+        job.pgid = null;
+        act(job, job.lifecycle.exited(exit, job.exitedAt));
+        stoppedIfDown(job);
+    }
+
+    /** Answers stop requests and carries out a pending removal once nothing runs. */
+    private void stoppedIfDown(Job job) {
+        if (job.state().hasProcess()) {
+            return;
+        }
+        job.stopWaiters.forEach(waiter -> waiter.complete(table.snapshot(job)));
+        job.stopWaiters.clear();
+        if (job.removeWhenStopped && table.holds(job)) {
+            forget(job);
+        }
+    }
+
+    void forget(Job job) {
+        table.remove(job);
+        notifier.forgotten(job);
+    }
+
+    private void signalStop(Job job, Integer signal, Duration timeout) {
+        int sig = signal != null ? signal : job.resolved.supervision().stopSignal();
+        Duration grace = timeout != null ? timeout : job.resolved.supervision().stopTimeout();
+        log.info("job " + job.name + ": stopping with " + Signals.name(sig) + ", SIGKILL after " + grace.toMillis() + " ms");
+        deliver(job, sig, true);
+        long run = job.run;
+        cancel(job.killTimer);
+        job.killTimer = timers.schedule(grace, () -> loop.post(() -> {
+            if (job.run == run && job.state() == JobState.STOPPING) {
+                log.warn("job " + job.name + ": still alive after " + grace.toMillis() + " ms, sending SIGKILL");
+                deliver(job, Signals.SIGKILL, true);
+            }
+        }));
+    }
+
+    /**
+     * To the main process, and with {@code group} to the job's process group (the session the
+     * helper created, holding whatever the job forked), only while they are provably the job's
+     * (see {@link ProcessControl}). Late or stale numbers reach nobody.
+     */
+    private void deliver(Job job, int signal, boolean group) {
+        if (job.pid == null) {
+            return;
+        }
+        int pid = job.pid;
+        if (group && job.pgid != null) {
+            processes.signalGroup(job.pgid, pid, signal);
+        }
+        processes.signalProcess(pid, signal); // also when it left the group with setsid()
+    }
+
+    private void scheduleRestart(Job job, Duration delay) {
+        long run = job.run;
+        log.info("job " + job.name + ": restarting in " + delay.toMillis() + " ms");
+        cancel(job.restartTimer);
+        job.restartTimer = timers.schedule(delay, () -> loop.post(() -> {
+            if (job.run == run && table.holds(job)) {
+                act(job, job.lifecycle.restartDue());
+            }
+        }));
+    }
+
+    private static void cancel(Timers.Timer timer) {
+        if (timer != null) {
+            timer.cancel();
+        }
+    }
+}
