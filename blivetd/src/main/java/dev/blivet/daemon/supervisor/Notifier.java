@@ -10,8 +10,32 @@ import java.util.concurrent.CompletableFuture;
 
 /** Tells who waits for a job's state and who subscribed to changes. Loop thread only. */
 final class Notifier {
-    /** Waits on one job object, not a name: a name can pass to another user's job meanwhile. */
-    private record StateWaiter(Job job, Set<JobState> states, CompletableFuture<JobSnapshot> reply) {
+    /**
+     * Waits on one job object, not a name: a name can pass to another user's job meanwhile. Its
+     * timeout is cancelled as soon as it is answered: a pending timer holds the waiter, and through
+     * it the job, for up to a day, and a client can make waits (and jobs) faster than that.
+     */
+    private static final class StateWaiter {
+        final Job job;
+        final Set<JobState> states;
+        final CompletableFuture<JobSnapshot> reply;
+        Timers.Timer timeout;
+
+        StateWaiter(Job job, Set<JobState> states, CompletableFuture<JobSnapshot> reply) {
+            this.job = job;
+            this.states = states;
+            this.reply = reply;
+        }
+
+        void answer(JobSnapshot snapshot) {
+            timeout.cancel();
+            reply.complete(snapshot);
+        }
+
+        void fail(Refused refused) {
+            timeout.cancel();
+            reply.completeExceptionally(refused);
+        }
     }
 
     private final JobTable table;
@@ -33,7 +57,7 @@ final class Notifier {
             StateWaiter waiter = it.next();
             if (waiter.job == job && waiter.states.contains(job.state())) {
                 it.remove();
-                waiter.reply.complete(snapshot);
+                waiter.answer(snapshot);
             }
         }
         subscribers.removeIf(s -> JobTable.visible(job, s.uid()) && !s.offer(snapshot));
@@ -47,7 +71,7 @@ final class Notifier {
         CompletableFuture<JobSnapshot> reply = new CompletableFuture<>();
         StateWaiter waiter = new StateWaiter(job, Set.copyOf(states), reply);
         stateWaiters.add(waiter);
-        timers.schedule(timeout, () -> loop.post(() -> {
+        waiter.timeout = timers.schedule(timeout, () -> loop.post(() -> {
             if (stateWaiters.remove(waiter)) {
                 reply.completeExceptionally(new Refused(new Refusal.WaitTimeout(job.name, waiter.states, timeout)));
             }
@@ -58,7 +82,13 @@ final class Notifier {
     /** The job was removed: whoever still waits for one of its states learns that it is gone. */
     void forgotten(Job job) {
         Refused gone = new Refused(new Refusal.NotFound(job.name, true));
-        stateWaiters.removeIf(waiter -> waiter.job == job && waiter.reply.completeExceptionally(gone));
+        for (Iterator<StateWaiter> it = stateWaiters.iterator(); it.hasNext();) {
+            StateWaiter waiter = it.next();
+            if (waiter.job == job) {
+                it.remove();
+                waiter.fail(gone);
+            }
+        }
     }
 
     void subscribe(Subscriber subscriber) {

@@ -13,6 +13,7 @@ import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.testing.Await;
 import dev.blivet.daemon.testing.BlivetdProcess;
 import dev.blivet.daemon.testing.Client;
+import dev.blivet.daemon.testing.NobodyClient;
 import dev.blivet.daemon.testing.Proc;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -272,28 +273,9 @@ class ProtocolEdgeTest {
         }
     }
 
-    /** Runs a protocol client as nobody and returns its reply lines, one per request. */
+    /** A protocol client as nobody: its reply lines, one per request. */
     private List<JsonNode> asNobody(String... requests) throws Exception {
-        Path script = tmp.resolve("client.py");
-        Files.writeString(script, String.join("\n",
-                "import socket, sys",
-                "s = socket.socket(socket.AF_UNIX)",
-                "s.connect(sys.argv[1])",
-                "f = s.makefile('rw')",
-                "for line in sys.argv[2:]:",
-                "    f.write(line + '\\n'); f.flush(); print(f.readline().strip(), flush=True)", ""));
-        List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                "/usr/bin/python3", script.toString(), daemon.socket().toString()));
-        command.addAll(List.of(requests));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, process.exitValue(), output);
-        List<JsonNode> replies = new ArrayList<>();
-        for (String line : output.split("\n")) {
-            replies.add(JSON.readTree(line));
-        }
-        return replies;
+        return NobodyClient.send(tmp, daemon.socket(), requests);
     }
 
     /** The requests a client could probe a job name with. */

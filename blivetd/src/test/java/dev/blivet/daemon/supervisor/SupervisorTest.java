@@ -334,6 +334,25 @@ class SupervisorTest {
     // ---- wait ----
 
     @Test
+    void anAnsweredWaitLeavesNoTimerBehind() {
+        int before = time.live();
+        done(start("web", RestartPolicy.NO, ALICE, false));
+        CompletableFuture<JobSnapshot> ready = supervisor.waitFor("web", ALICE, Set.of(JobState.RUNNING), Duration.ofDays(1));
+        CompletableFuture<JobSnapshot> gone = supervisor.waitFor("web", ALICE, Set.of(JobState.FAILED), Duration.ofDays(1));
+        loop.runPending();
+        assertEquals(before + 2, time.live());
+        ready(starter.last());
+        assertEquals(JobState.RUNNING, done(ready).state());
+        starter.last().exit.complete(OK);
+        loop.runPending();
+        done(supervisor.remove("web", ALICE));
+        assertInstanceOf(Refusal.NotFound.class, refusal(gone));
+        // A pending timer holds its waiter and the job for a day: a client making waits and jobs
+        // faster than that filled the heap.
+        assertEquals(before, time.live(), "both wait timers cancelled once their waits were answered");
+    }
+
+    @Test
     void waitAnswersAtTheStateOrTimesOutOnTheManualClock() {
         done(start("web", RestartPolicy.NO, ALICE, false));
         CompletableFuture<JobSnapshot> ready = supervisor.waitFor("web", ALICE, Set.of(JobState.RUNNING), Duration.ofSeconds(5));
@@ -686,6 +705,11 @@ class SupervisorTest {
             boolean[] cancelled = {false};
             tasks.add(new Task(now.plus(delay), order++, task, cancelled));
             return () -> cancelled[0] = true;
+        }
+
+        /** Timers neither fired nor cancelled. */
+        int live() {
+            return (int) tasks.stream().filter(t -> !t.cancelled[0]).count();
         }
 
         /** Moves the clock, firing each due timer at its own time and running what it posted. */
