@@ -43,10 +43,12 @@ final class Connection implements Runnable {
     private final Log log;
     private final NativeOs os;
     private final Runnable onClose;
+    private final Follows follows;
 
     Connection(UnixSocketChannel channel, Peer peer, RequestHandler handler, Supervisor supervisor, Replies replies,
-            Log log, NativeOs os, Runnable onClose) {
+            Log log, NativeOs os, Follows follows, Runnable onClose) {
         this.os = os;
+        this.follows = follows;
         this.channel = channel;
         this.peer = peer;
         this.handler = handler;
@@ -227,7 +229,21 @@ final class Connection implements Runnable {
             write(replies.ok(id, replies.logLines(file, java.util.List.of())));
             return true; // nothing written yet; following a file that does not exist is not offered
         }
-        LogTail tail = new LogTail(checked.readablePath(), checked.directoryPath());
+        if (follow && !follows.tryAcquire(peer)) {
+            throw new RequestException(ErrorCode.LIMIT_EXCEEDED, "uid " + peer.uid() + " already follows "
+                    + Protocol.MAX_FOLLOWS_PER_USER + " logs, the most a user may follow at once; end one first");
+        }
+        try {
+            return sendLines(id, file, new LogTail(checked.readablePath(), checked.directoryPath()), count, follow);
+        } finally {
+            if (follow) {
+                follows.release(peer);
+            }
+        }
+    }
+
+    private boolean sendLines(JsonNode id, String file, LogTail tail, int count, boolean follow)
+            throws IOException, InterruptedException {
         LogTail.Tail last = tail.lastLines(count);
         write(replies.ok(id, replies.logLines(file, last.lines())));
         if (!follow) {

@@ -51,6 +51,7 @@ public final class ControlServer implements AutoCloseable {
     private final Map<Integer, AtomicInteger> perUser = new ConcurrentHashMap<>();
     /** Connections of every uid but root's, held below the total so root always gets in. */
     private final AtomicInteger nonRoot = new AtomicInteger();
+    private final Follows follows = new Follows();
     private final Thread acceptor;
     private volatile boolean open = true;
 
@@ -178,7 +179,7 @@ public final class ControlServer implements AutoCloseable {
             }
         };
         try {
-            clients.execute(new Connection(client, peer, handler, supervisor, replies, log, os, release));
+            clients.execute(new Connection(client, peer, handler, supervisor, replies, log, os, follows, release));
         } catch (RejectedExecutionException e) {
             release.run();
             refuse(client, "blivetd already serves " + Protocol.MAX_CONNECTIONS + " connections");

@@ -43,9 +43,14 @@ final class JobsReconciler {
                 if (entry.resolved().supervision().autostart()) {
                     runner.act(job, job.lifecycle.start());
                 }
-            } else if (!job.spec.equals(entry.spec())) {
-                job.setSpec(entry.spec(), entry.resolved());
-                changed.add(job.name);
+            } else {
+                // Its file came back while it was being stopped for a reload without it: it stays
+                // (stopped), rather than be forgotten with its file present.
+                job.removeWhenStopped = false;
+                if (!job.spec.equals(entry.spec())) {
+                    job.setSpec(entry.spec(), entry.resolved());
+                    changed.add(job.name);
+                }
             }
         }
         // An incomplete scan (the directory refused or unreadable) says nothing of what is gone.

@@ -267,6 +267,18 @@ class SupervisorTest {
     }
 
     @Test
+    void aJobWhoseFileComesBackWhileItStopsForAReloadIsKept() {
+        done(supervisor.applyJobsDirectory(scan(entry("svc", "/bin/one"))));
+        ready(starter.last());
+        done(supervisor.applyJobsDirectory(scan()));
+        assertEquals(JobState.STOPPING, status("svc", ROOT).state());
+        done(supervisor.applyJobsDirectory(scan(entry("svc", "/bin/one"))));
+        starter.last().exit.complete(OK);
+        loop.runPending();
+        assertEquals(JobState.STOPPED, status("svc", ROOT).state(), "its file is there: it is kept, stopped");
+    }
+
+    @Test
     void aReloadWhileAJobStartsChangesItsNextStartAndRemovesItOnlyOnceStopped() {
         JobsDirectory.Scan scan = scan(entry("svc", "/bin/one"));
         ReloadReport report = done(supervisor.applyJobsDirectory(scan));

@@ -70,6 +70,11 @@ public final class Protocol {
      * still connect to stop what they run.
      */
     public static final int CONNECTIONS_RESERVED_FOR_ROOT = 32;
+    /**
+     * Logs one non-root uid may follow at once: each follower holds an inotify instance, which
+     * blivetd takes from root's own per-user limit (128 by default, shared by every root process).
+     */
+    public static final int MAX_FOLLOWS_PER_USER = 4;
     /** The protocol version ping reports; bumped only for incompatible changes. */
     public static final int VERSION = 1;
 }
