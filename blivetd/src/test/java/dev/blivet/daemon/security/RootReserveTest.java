@@ -35,7 +35,8 @@ class RootReserveTest {
             "    s = socket.socket(socket.AF_UNIX)",
             "    s.connect(sys.argv[1])",
             "    f = s.makefile('rw')",
-            "    f.write('{\"op\":\"ping\"}\\n'); f.flush()",
+            "    if len(sys.argv) < 4:  # else only listen: a refused client is told why at once",
+            "        f.write('{\"op\":\"ping\"}\\n'); f.flush()",
             "    reply = f.readline()",
             "    if '\"ok\":true' not in reply:",
             "        print('refused ' + reply.strip(), flush=True); sys.exit(1)",
@@ -65,7 +66,7 @@ class RootReserveTest {
                             .readLine();
                     assertEquals("held", line, "uid " + (61000 + i) + " could not hold its connections");
                 }
-                Process extra = holder(script, daemon.socket(), 61000 + users, 1);
+                Process extra = holder(script, daemon.socket(), 61000 + users, 1, "listen");
                 holders.add(extra);
                 String refused = new BufferedReader(new InputStreamReader(extra.getInputStream(), StandardCharsets.UTF_8))
                         .readLine();
@@ -87,8 +88,10 @@ class RootReserveTest {
         }
     }
 
-    private static Process holder(Path script, Path socket, int uid, int connections) throws Exception {
-        return new ProcessBuilder("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "/usr/bin/python3",
-                script.toString(), socket.toString(), Integer.toString(connections)).redirectErrorStream(true).start();
+    private static Process holder(Path script, Path socket, int uid, int connections, String... mode) throws Exception {
+        List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
+                "/usr/bin/python3", script.toString(), socket.toString(), Integer.toString(connections)));
+        command.addAll(List.of(mode));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
 }
