@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Collectors;
 
 /** Reads job specs from JSON, turning Jackson's failures into messages that name the key. */
@@ -66,6 +67,12 @@ public final class JobSpecJson {
         }
         try {
             reader.checkTree(tree); // inline, it was read with a request's limits: hold it to a file's
+            if (tree.isObject()) {
+                List<SpecProblem> shape = SpecShape.check(tree); // every problem, where binding stops at the first
+                if (!shape.isEmpty()) {
+                    throw new SpecException(shape);
+                }
+            }
             return mapper.treeToValue(tree, JobSpec.class);
         } catch (UnrecognizedPropertyException e) {
             throw new SpecException(ExitCode.USAGE, "unknown key '" + e.getPropertyName() + "'");
