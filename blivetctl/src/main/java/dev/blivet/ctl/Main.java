@@ -30,7 +30,7 @@ import picocli.CommandLine.ScopeType;
                 "  blivetctl status                             state, pid, uptime, last exit",
                 "  blivetctl logs ticker -f                     follow its stdout",
                 "  blivetctl stop sleeper                       stop it, SIGKILL if it lingers",
-                "  blivetctl validate job.json                  check a spec offline",
+                "  blivetctl validate job.json                  check a spec as blivetd would start it",
                 "  blivetctl status sleeper --json | jq .pid    --json on every command",
                 "  blivetctl help wait                          one command's help",
                 "",
@@ -46,8 +46,8 @@ public final class Main implements Callable<Void> {
     boolean version;
 
     @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
-            description = "blivetd's socket (default: $BLIVETD_SOCKET, else the one for your uid, as"
-                    + " 'blivetctl --help' says).")
+            description = "blivetd's socket (default: $BLIVETD_SOCKET, else " + SocketPaths.ROOT_SOCKET + " as root,"
+                    + " $XDG_RUNTIME_DIR/blivetd/blivetd.sock for other users).")
     String socket;
 
     @Option(names = "--json", scope = ScopeType.INHERIT,
@@ -80,7 +80,7 @@ public final class Main implements Callable<Void> {
     /** Runs blivetctl on System.out and System.err; returns the exit code. */
     static int run(String... args) {
         String command = Commands.named(args);
-        if (command != null && !command.equals(Commands.NONE) && !command.equals("validate")) {
+        if (command != null && !command.equals(Commands.NONE)) {
             Ahead.start(command);
         }
         return newCommandLine(args).execute(args);

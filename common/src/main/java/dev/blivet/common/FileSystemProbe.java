@@ -60,6 +60,9 @@ public final class FileSystemProbe implements SystemProbe {
             Map<String, Object> stat = Files.readAttributes(file, "unix:uid,nlink", LinkOption.NOFOLLOW_LINKS);
             int uid = (Integer) stat.get("uid");
             int links = (Integer) stat.get("nlink");
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.of("is not a regular file");
+            }
             if (links != 1) {
                 return Optional.of("has " + links + " hard links; blivet uses an existing file only with one");
             }

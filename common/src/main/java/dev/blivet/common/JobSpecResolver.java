@@ -69,6 +69,14 @@ public final class JobSpecResolver {
     }
 
     /**
+     * Whether a resolution for this client looks at the file system: not for a non-root client
+     * of a root blivetd, whose paths and program the helper checks as the client at the start.
+     */
+    public boolean probesFor(int requesterUid) {
+        return !(accounts.effectiveUid() == 0 && requesterUid != 0);
+    }
+
+    /**
      * Only the problems the file system shows, seen with this process's own credentials: what
      * {@code blivetctl validate} adds, run as the client, to a root blivetd's answer for a non-root
      * client (which probes nothing: the helper looks at the paths as the client, at the start).
@@ -100,7 +108,7 @@ public final class JobSpecResolver {
 
         /** A non-root client of a root blivetd: everything it asks for is done with its identity. */
         private boolean unprivilegedClient() {
-            return self == 0 && requester != 0;
+            return !probesFor(requester);
         }
 
         /**
@@ -257,10 +265,7 @@ public final class JobSpecResolver {
             } else if (!files.isDirectory(parent)) {
                 probed(ExitCode.CANT_CREATE, "'" + field + "': directory " + parent + " does not exist");
             } else if (files.exists(file)) {
-                // The helper opens an existing file as it is (it never replaces it): the file's
-                // own permissions count, not the directory's.
-                files.whyNotWritable(file).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field + "': " + file
-                        + (why.equals(SystemProbe.PERMISSION_DENIED) ? " is not writable" : ": " + why)));
+                return path; // checked once the job's user is known: checkExisting
             } else {
                 files.whyNotWritable(parent).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field
                         + "': directory " + parent + (why.equals(SystemProbe.PERMISSION_DENIED) ? " is not writable"
@@ -275,10 +280,18 @@ public final class JobSpecResolver {
                 return;
             }
             Path file = Path.of(path);
-            if (files.isRegularFile(file) && !files.isSymbolicLink(file)) {
-                files.whyNotJobsFile(file, owner).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field + "': " + file
-                        + " " + why));
+            if (!files.exists(file) || files.isSymbolicLink(file) || files.isDirectory(file)) {
+                return; // to be created, or already reported
             }
+            // The helper opens an existing file as it is (it never replaces it): what counts is
+            // the file itself, its owner and its own permissions, not the directory's.
+            Optional<String> refused = files.whyNotJobsFile(file, owner);
+            if (refused.isPresent()) {
+                probed(ExitCode.CANT_CREATE, "'" + field + "': " + file + " " + refused.get());
+                return;
+            }
+            files.whyNotWritable(file).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field + "': " + file
+                    + (why.equals(SystemProbe.PERMISSION_DENIED) ? " is not writable" : ": " + why)));
         }
 
         private void checkNotSameFile(String field, String path, String otherField, String other) {
