@@ -4,6 +4,7 @@ import dev.blivet.daemon.testing.Await;
 import dev.blivet.daemon.testing.BlivetdProcess;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -392,6 +393,106 @@ class BlivetctlTest {
     }
 
     @Test
+    void validateAsksBlivetdAndSaysSoListingEveryProblemWithSuggestions() {
+        String name = name("checked");
+        Path file = spec(name, "{\"name\":\"" + name + "\",\"command\":[\"/bin/true\", 1],\"cwd\":\"/\","
+                + "\"restart\":\"on-falure\",\"stop_signal\":\"TREM\",\"umask\":\"999\"}");
+        Cli.Result result = ctl("validate", file.toString());
+        assertExit(CliExit.INVALID_SPEC, result);
+        assertEquals("checked by blivetd at " + socket + " as uid 0\n", result.err(), result::toString);
+        assertEquals(List.of(file + ": 3 problems",
+                "  invalid job spec: 'command[1]': wrong type, expected a string",
+                "  invalid job spec: unknown key 'cwd' (did you mean 'chdir'?)",
+                "  invalid job spec: 'restart': \"on-falure\" is not one of no, on-failure, always (did you mean"
+                        + " \"on-failure\"?)"), result.out().lines().toList(), "the shape first, every problem of it");
+
+        Path typos = spec(name + "-sig", "{\"name\":\"" + name + "\",\"command\":[\"/bin/true\"],"
+                + "\"stop_signal\":\"TREM\",\"umask\":\"999\"}");
+        Cli.Result resolved = ctl("validate", typos.toString(), "--json");
+        assertExit(CliExit.INVALID_SPEC, resolved);
+        JsonNode document = resolved.json();
+        assertEquals("blivetd", document.get("checked_by").asText());
+        assertEquals(socket, document.get("socket").asText());
+        assertEquals("0", document.get("uid").asText());
+        String problems = document.get("files").get(0).get("problems").toString();
+        assertTrue(problems.contains("'umask'") && problems.contains("(did you mean \\\"TERM\\\"?)"), problems);
+
+        assertExit(CliExit.OK, ctl("validate", sleeper(name, "").toString()));
+        assertExit(CliExit.NOT_FOUND, ctl("status", name)); // validated, not started or stored
+    }
+
+    @Test
+    void validateSaysWhenItCheckedOfflineAndWhy() {
+        Path good = spec(name("offline"), "{\"name\":\"offline\",\"command\":[\"/bin/true\"]}");
+        Cli.Result asked = ctl("validate", "--offline", good.toString());
+        assertEquals(0, asked.code(), asked::toString);
+        assertTrue(asked.err().startsWith("checked offline as uid 0 (--offline): ") && asked.err().contains("cannot know"),
+                asked::toString);
+
+        Path none = tmp.resolve("nobody-listens.sock");
+        Cli.Result unreachable = Cli.run("--socket", none.toString(), "validate", good.toString());
+        assertEquals(0, unreachable.code(), unreachable::toString);
+        assertTrue(unreachable.err().startsWith("checked offline as uid 0 (blivetd is not reachable at " + none),
+                unreachable::toString);
+        assertEquals(good + ": OK\n", unreachable.out());
+    }
+
+    /** A read-only file system, made for one blivetctl in its own mount namespace. */
+    @Test
+    void validateNamesAReadOnlyFileSystem() throws Exception {
+        assumeTrue(Uid.effective() == 0, "mounts in a mount namespace: needs root");
+        Path ro = Files.createDirectories(tmp.resolve("ro-" + UNIQUE.incrementAndGet()));
+        Path file = spec(name("ro"), "{\"name\":\"ro\",\"command\":[\"/bin/true\"],\"stdout\":\"" + ro.resolve("out.log")
+                + "\"}");
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount -t tmpfs -o ro tmpfs \"$0\" && exec \"$@\"", ro.toString(),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "dev.blivet.ctl.Main", "validate", "--offline", file.toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(CliExit.INVALID_SPEC.code(), process.exitValue(), output);
+        assertTrue(output.contains(file + ": cannot create: 'stdout': directory " + ro + ": read-only file system\n"),
+                output);
+        assertFalse(output.contains("not writable"), output);
+    }
+
+    /**
+     * For a non-root client of a root blivetd, validate refuses what start refuses: inherit_env
+     * in blivetd's words, an existing output file of another user with the helper's rule.
+     */
+    @Test
+    void validateAsNobodyRefusesWhatStartRefuses() throws Exception {
+        assumeTrue(Uid.effective() == 0, "runs as root: drops a client to nobody");
+        Path classpath = readableClasspath();
+        String name = name("inherit");
+        Path inherit = spec(name, "{\"name\":\"" + name + "\",\"command\":[\"/bin/true\"],\"inherit_env\":true}");
+        inherit.toFile().setReadable(true, false);
+        Nobody started = asNobody(classpath, "start", inherit.toString());
+        Nobody validated = asNobody(classpath, "validate", inherit.toString());
+        assertEquals(CliExit.PERMISSION_DENIED.code(), started.code, started.toString());
+        assertEquals(CliExit.INVALID_SPEC.code(), validated.code, validated.toString());
+        String refusal = "permission denied: 'inherit_env': only root or blivetd's own user may pass blivetd's"
+                + " environment to a job (you are uid 65534)";
+        assertTrue(started.err.contains(refusal), started.toString());
+        assertEquals(inherit + ": " + refusal + "\n", validated.out, validated.toString());
+        assertTrue(validated.err.startsWith("checked by blivetd at " + socket + " as uid 65534"), validated.toString());
+
+        String other = name("rootsfile");
+        Path log = Files.writeString(tmp.resolve(other + ".log"), "root's\n");
+        Path output = spec(other, "{\"name\":\"" + other + "\",\"command\":[\"/bin/true\"],\"stdout\":\"" + log
+                + "\"}");
+        Nobody check = asNobody(classpath, "validate", output.toString());
+        assertEquals(CliExit.INVALID_SPEC.code(), check.code, check.toString());
+        assertEquals(output + ": cannot create: 'stdout': " + log + " belongs to uid 0, not to the job's user (uid 65534);"
+                + " blivet uses an existing file only if it does\n", check.out, check.toString());
+        Nobody start = asNobody(classpath, "start", output.toString());
+        assertEquals(CliExit.NOT_RUNNING.code(), start.code, start.toString());
+        assertTrue(start.err.contains(log.toString()), start.toString());
+        asNobody(classpath, "remove", other);
+    }
+
+    @Test
     void eventsStreamEachChange() throws Exception {
         String name = name("watched");
         Cli.Live live = new Cli.Live();
@@ -513,7 +614,9 @@ class BlivetctlTest {
                         }
                     }
                 }
-            } else if (file.endsWith(".jar") && (file.startsWith("jackson-") || file.startsWith("blivet-common"))) {
+            } else if (file.endsWith(".jar") && (file.startsWith("jackson-") || file.startsWith("blivet-common")
+                    || file.startsWith("jnr-") || file.startsWith("jffi-") || file.startsWith("asm"))) {
+                // validate's user and group look-ups are jnr-posix's
                 Files.copy(path, dir.resolve(file));
             }
         }
