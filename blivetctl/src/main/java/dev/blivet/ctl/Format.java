@@ -11,7 +11,21 @@ final class Format {
 
     /** "web: running, pid 4242", "web: stopped, SIGTERM", "web: failed, exit 1 (restart limit reached: ...)". */
     static String describe(JsonNode job) {
+        if (job.hasNonNull(NOTE)) {
+            String pid = hasProcess(job) && job.hasNonNull("pid") ? ", pid " + job.get("pid").asInt() : "";
+            return job.path("name").asText() + ": " + job.get(NOTE).asText() + pid;
+        }
         return job.path("name").asText() + ": " + state(job);
+    }
+
+    /** The field blivetctl adds to a job for a request that changed nothing ("already running"). */
+    static final String NOTE = "note";
+
+    /** The job with a note: nothing was done, and why ("already stopped"). */
+    static JsonNode withNote(JsonNode job, String note) {
+        com.fasterxml.jackson.databind.node.ObjectNode copy = job.deepCopy();
+        copy.put(NOTE, note);
+        return copy;
     }
 
     /** "running, pid 4242", "exited, exit 4": the part of {@link #describe} after the name. */

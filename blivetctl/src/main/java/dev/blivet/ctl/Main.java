@@ -28,7 +28,7 @@ import picocli.CommandLine.ScopeType;
                 "Examples:",
                 "  blivetctl start examples/jobs/sleeper.json   start it, wait until ready",
                 "  blivetctl status                             state, pid, uptime, last exit",
-                "  blivetctl logs ticker -f                     follow its stdout",
+                "  blivetctl logs NAME -f                       follow a job's stdout file (its spec's \"stdout\")",
                 "  blivetctl stop sleeper                       stop it, SIGKILL if it lingers",
                 "  blivetctl validate job.json                  check a spec as blivetd would start it",
                 "  blivetctl status sleeper --json | jq .pid    --json on every command",
@@ -118,8 +118,12 @@ public final class Main implements Callable<Void> {
         String origin = socket != null && !socket.isEmpty() ? "--socket"
                 : env.get(SocketPaths.ENV) != null && !env.get(SocketPaths.ENV).isEmpty() ? "$" + SocketPaths.ENV
                 : "the default for uid " + Integer.toUnsignedString(uid);
-        return ControlClient.connect(SocketPaths.resolve(socket, env, uid), origin);
+        connected = SocketPaths.resolve(socket, env, uid);
+        return ControlClient.connect(connected, origin);
     }
+
+    /** The socket of the last {@link #connect}, or null: whose blivetd answered, for advice. */
+    java.nio.file.Path connected;
 
     PrintWriter out() {
         return spec.commandLine().getOut();

@@ -493,6 +493,85 @@ class BlivetctlTest {
     }
 
     @Test
+    void aMissingSpecFileIsCalledAMissingFile() {
+        Cli.Result missing = ctl("start", "nosuch.json");
+        assertExit(CliExit.NOT_FOUND, missing);
+        assertTrue(missing.err().startsWith("blivetctl: no such file: nosuch.json; nor does blivetd know a job of that"
+                + " name"), missing::toString);
+        assertFalse(missing.err().contains("blivetctl status"), missing::toString);
+    }
+
+    @Test
+    void anUnknownCommandIsNamedWithTheKnownOnes() {
+        Cli.Result unknown = ctl("bogus");
+        assertExit(CliExit.USAGE, unknown);
+        assertTrue(unknown.err().startsWith("blivetctl: unknown command 'bogus'; known: start, stop, restart,"),
+                unknown::toString);
+        assertFalse(unknown.err().contains("Unmatched argument"), unknown::toString);
+        Cli.Result typo = ctl("stauts");
+        assertExit(CliExit.USAGE, typo);
+        assertTrue(typo.err().startsWith("blivetctl: unknown command 'stauts' (did you mean \"status\"?); known: "),
+                typo::toString);
+    }
+
+    @Test
+    void startingARunningJobAndStoppingAStoppedOneSayWhyNothingHappened() {
+        String name = name("noted");
+        Path file = sleeper(name, "");
+        String started = ok("start", file.toString()).out();
+        Cli.Result again = ok("start", name);
+        assertEquals(started.replace("running", "already running"), again.out(), again::toString);
+        assertEquals(again.out(), ok("start", file.toString()).out(), "by its very spec, too");
+        assertEquals("already running", ok("start", name, "--json").json().get("note").asText());
+
+        assertTrue(ok("stop", name).out().matches(name + ": stopped, SIGTERM\n"));
+        Cli.Result stoppedAgain = ok("stop", name);
+        assertEquals(name + ": already stopped\n", stoppedAgain.out(), stoppedAgain::toString);
+        ok("remove", name);
+    }
+
+    @Test
+    void aConflictGetsNoAdviceAboutLogs() {
+        String name = name("conflicted");
+        ok("start", sleeper(name, "").toString());
+        Cli.Result conflict = ctl("start", sleeper(name, ",\"umask\":\"077\"").toString());
+        assertExit(CliExit.NOT_RUNNING, conflict);
+        assertTrue(conflict.err().contains("with a different spec: stop it first"), conflict::toString);
+        assertFalse(conflict.err().contains("logs"), conflict::toString);
+        ok("stop", name);
+        ok("remove", name);
+    }
+
+    @Test
+    void helpSaysWhatItMeans() {
+        Cli.Result help = Cli.run("--help");
+        assertFalse(help.out().contains("logs ticker"), "examples/jobs/ticker.json has no stdout file");
+        String socketHelp = help.out().lines().dropWhile(line -> !line.contains("--socket")).findFirst().orElseThrow();
+        assertFalse(socketHelp.contains("--help"), socketHelp);
+        assertTrue(Cli.run("validate", "--help").out().contains("--offline"));
+    }
+
+    /** A user with a blivetd of its own is refused by its own blivetd: sudo would not help there. */
+    @Test
+    void aUserOwnBlivetdGivesNoSudoAdvice() throws Exception {
+        assumeTrue(Uid.effective() == 0, "runs as root: starts a blivetd as nobody");
+        Path classpath = readableClasspath();
+        Path home = Files.createDirectories(tmp.resolve("nobody-" + UNIQUE.incrementAndGet()));
+        Files.setAttribute(home, "unix:uid", 65534);
+        Files.setAttribute(home, "unix:gid", 65534);
+        try (BlivetdProcess own = BlivetdProcess.start(home, List.of("setpriv", "--reuid=nobody", "--regid=nogroup",
+                "--clear-groups"), classpath + "/*:" + classpath + "/classes")) {
+            Path asRoot = spec(name("asroot"), "{\"name\":\"asroot\",\"user\":\"root\",\"command\":[\"/bin/true\"]}");
+            Nobody refused = asNobodyAt(classpath, own.socket().toString(), "start", asRoot.toString());
+            assertEquals(CliExit.PERMISSION_DENIED.code(), refused.code, refused.toString());
+            assertTrue(refused.err.contains("This blivetd runs as you (uid 65534"), refused.toString());
+            assertFalse(refused.err.contains("sudo"), refused.toString());
+        }
+        Nobody toRoots = asNobody(classpath, "reload");
+        assertTrue(toRoots.err.contains("sudo blivetctl"), "root's blivetd: root could: " + toRoots);
+    }
+
+    @Test
     void eventsStreamEachChange() throws Exception {
         String name = name("watched");
         Cli.Live live = new Cli.Live();
@@ -578,6 +657,10 @@ class BlivetctlTest {
      * class path lives under /root, which nobody cannot read, so it runs from a copy.
      */
     private static Nobody asNobody(Path classpath, String... args) throws Exception {
+        return asNobodyAt(classpath, socket, args);
+    }
+
+    private static Nobody asNobodyAt(Path classpath, String socket, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
                 "-XX:+UseSerialGC", "-XX:-UsePerfData", "-cp", classpath + "/*:" + classpath + "/classes",
@@ -614,9 +697,8 @@ class BlivetctlTest {
                         }
                     }
                 }
-            } else if (file.endsWith(".jar") && (file.startsWith("jackson-") || file.startsWith("blivet-common")
-                    || file.startsWith("jnr-") || file.startsWith("jffi-") || file.startsWith("asm"))) {
-                // validate's user and group look-ups are jnr-posix's
+            } else if (file.endsWith(".jar")) {
+                // every one: validate's user and group look-ups are jnr-posix's, and a blivetd may run from it
                 Files.copy(path, dir.resolve(file));
             }
         }

@@ -9,13 +9,16 @@ import java.util.Optional;
  * The known word a typo most likely meant: a key of a job spec, a restart policy, a signal name.
  * A suggestion that is wrong costs the reader more than none, so it is made only for a close
  * match: a known alias (another tool's name for the same thing, such as supervisord's or
- * systemd's), the same word in another case or separator style ({@code readyTimeout}), or at most
- * {@value #MAX_EDITS} edits away (a transposition counts as one: {@code TREM} is one edit from
- * {@code TERM}) and not more edits than half the word, so that short words do not match anything.
+ * systemd's), the same word in another case or separator style ({@code readyTimeout}), or one
+ * edit away (a transposition counts as one: {@code TREM} is one edit from {@code TERM}), two for
+ * a word of {@value #TWO_EDITS_FROM} letters or more: two edits turn many short words into others
+ * ({@code bogus} into {@code logs}).
  */
 public final class DidYouMean {
     /** Two edits catch a doubled, dropped or swapped letter or two; three start matching unrelated words. */
     public static final int MAX_EDITS = 2;
+    /** The shortest word allowed {@link #MAX_EDITS} edits; shorter ones get one. */
+    public static final int TWO_EDITS_FROM = 8;
 
     private DidYouMean() {
     }
@@ -42,7 +45,7 @@ public final class DidYouMean {
                 bestEdits = edits;
             }
         }
-        boolean close = bestEdits <= MAX_EDITS && bestEdits * 2 <= typo.length();
+        boolean close = bestEdits <= (typo.length() >= TWO_EDITS_FROM ? MAX_EDITS : 1);
         return close ? Optional.of(best) : Optional.empty();
     }
 

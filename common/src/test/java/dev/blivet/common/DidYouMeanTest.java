@@ -25,6 +25,9 @@ class DidYouMeanTest {
     @Test
     void farOrShortWordsSuggestNothing() {
         assertEquals(Optional.empty(), DidYouMean.closest("FOO", Signals.names()), "3 letters, 2 edits from IO: too far");
+        assertEquals(Optional.empty(), DidYouMean.closest("bogus", List.of("logs", "stop")), "two edits, five letters");
+        assertEquals(Optional.of("restart_delay"), DidYouMean.closest("restart_dleya", List.of("restart_delay")),
+                "two edits in a long word");
         assertEquals(Optional.empty(), DidYouMean.closest("sometimes", List.of("no", "on-failure", "always")));
         assertEquals(Optional.empty(), DidYouMean.closest("x".repeat(100_000), List.of("name", "command")));
     }
