@@ -571,6 +571,31 @@ class BlivetctlTest {
         assertTrue(toRoots.err.contains("sudo blivetctl"), "root's blivetd: root could: " + toRoots);
     }
 
+    /** A --jobs-dir that does not exist (a typo, or a package's directory not made yet): said at start and at reload. */
+    @Test
+    void aMissingJobsDirectoryIsWarnedOfAtStartAndReload() throws Exception {
+        Path home = Files.createDirectories(tmp.resolve("nojobs-" + UNIQUE.incrementAndGet()));
+        Path missing = home.resolve("jobs.d-typo");
+        try (BlivetdProcess own = BlivetdProcess.start(home, "--jobs-dir", missing.toString())) {
+            assertTrue(own.log().contains("jobs directory " + missing + " does not exist: no jobs are loaded from it"
+                    + " (create it, then reload: SIGHUP or blivetctl reload) (--jobs-dir " + missing + "); blivetd starts"
+                    + " without it"), own.log());
+            String at = own.socket().toString();
+            Cli.Result reload = Cli.run("--socket", at, "reload");
+            assertEquals(0, reload.code(), reload::toString);
+            assertTrue(reload.err().startsWith("blivetctl: warning: jobs directory " + missing + " does not exist"),
+                    reload::toString);
+            assertEquals(1, Cli.run("--socket", at, "reload", "--json").json().get("warnings").size());
+
+            Files.createDirectories(missing);
+            Files.writeString(missing.resolve("late.json"), "{\"name\":\"late\",\"command\":[\"/bin/true\"]}");
+            Cli.Result found = Cli.run("--socket", at, "reload", "--json");
+            assertEquals(0, found.code(), found::toString);
+            assertEquals("[\"late\"]", found.json().get("added").toString());
+            assertFalse(found.json().has("warnings"), found::toString);
+        }
+    }
+
     @Test
     void eventsStreamEachChange() throws Exception {
         String name = name("watched");

@@ -137,8 +137,13 @@ final class Replies {
         return result;
     }
 
-    JsonNode reload(ReloadReport report) {
-        return mapper.valueToTree(report);
+    /** @param warning what the operator should know though nothing failed (a missing jobs directory), or null */
+    JsonNode reload(ReloadReport report, String warning) {
+        ObjectNode result = mapper.valueToTree(report);
+        if (warning != null) {
+            result.putArray("warnings").add(warning);
+        }
+        return result;
     }
 
     JsonNode subscribed() {

@@ -147,7 +147,8 @@ public final class RequestHandler {
             throw new RequestException(ErrorCode.PERMISSION_DENIED, "only root may reload the jobs directory; you are uid "
                     + peer.uid());
         }
-        return supervisor.applyJobsDirectory(jobsDirectory.scan()).thenApply(replies::reload);
+        return supervisor.applyJobsDirectory(jobsDirectory.scan())
+                .thenApply(report -> replies.reload(report, jobsDirectory.missingWarning()));
     }
 
     private static int signal(ObjectNode request, String field) {
