@@ -147,6 +147,22 @@ final class Format {
         return era * 146_097 + dayOfEra - 719_468;
     }
 
+    /**
+     * Text a job wrote (its STATUS=) made safe for a terminal: control characters, which could
+     * move the cursor or rewrite what root reads, are shown as \xNN.
+     */
+    static String printable(String text) {
+        StringBuilder safe = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+                safe.append(String.format("\\x%02x", c));
+            } else {
+                safe.appendCodePoint(c);
+            }
+        });
+        return safe.toString();
+    }
+
     static String pid(JsonNode job) {
         return job.hasNonNull("pid") && hasProcess(job) ? job.get("pid").asText() : "-";
     }

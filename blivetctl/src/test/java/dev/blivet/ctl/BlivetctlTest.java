@@ -597,6 +597,48 @@ class BlivetctlTest {
     }
 
     @Test
+    void statusShowsWhatAnSdNotifyJobSaysMadeSafeForATerminal() throws Exception {
+        String name = name("talker");
+        Path script = Files.writeString(tmp.resolve(name + ".py"), "import os, socket, time\n"
+                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+                + "s.connect(os.environ['NOTIFY_SOCKET'])\n"
+                + "s.send(b'READY=1\\nSTATUS=Ready to accept \\x1b[2Jconnections')\n"
+                + "time.sleep(600)\n");
+        ok("start", spec(name, "{\"name\":\"" + name + "\",\"readiness\":\"sd-notify\",\"command\":[\"/usr/bin/python3\",\""
+                + script + "\"]}").toString());
+        Await.until(WAIT, () -> ok("status", name, "--json").json().has("status"), "STATUS=");
+        assertEquals("Ready to accept \u001b[2Jconnections", ok("status", name, "--json").json().get("status").asText());
+        String table = ok("status", name).out();
+        assertTrue(table.endsWith("\n\n" + name + ": Ready to accept \\x1b[2Jconnections\n"), table);
+        ok("stop", name);
+        ok("remove", name);
+    }
+
+    @Test
+    void aStartingJobShowsItsPidOnceForked() {
+        String name = name("slowstart");
+        Path file = sleeper(name, ",\"readiness\":\"notify-fd\",\"ready_timeout\":300");
+        ok("start", file.toString(), "--no-wait");
+        // status NAME exits 3 for a job that is not running (yet): the JSON is what counts here
+        Await.until(WAIT, () -> ctl("status", name, "--json").json().has("pid"), "the pid of the starting job");
+        Cli.Result starting = ctl("status", name, "--json");
+        assertExit(CliExit.NOT_RUNNING, starting);
+        JsonNode status = starting.json();
+        assertEquals("starting", status.get("state").asText(), status::toString);
+        int pid = status.get("pid").asInt();
+        assertEquals("/bin/sleep", cmdline(pid).get(0), "the job's own process");
+        String table = ok("status").out();
+        assertTrue(table.lines().anyMatch(line -> line.matches(name + " +starting +" + pid + " .*")), table);
+        JsonNode listed = null;
+        for (JsonNode job : ok("list", "--json").json().get("jobs")) {
+            listed = job.get("name").asText().equals(name) ? job : listed;
+        }
+        assertEquals(pid, listed.get("pid").asInt(), "list too");
+        ok("stop", name);
+        ok("remove", name);
+    }
+
+    @Test
     void eventsStreamEachChange() throws Exception {
         String name = name("watched");
         Cli.Live live = new Cli.Live();
