@@ -74,7 +74,7 @@ final class ValidateCommand implements Callable<Void>, Commands.Subcommand {
             try {
                 client = main.connect();
             } catch (CliException e) {
-                offlineWhy = e.getMessage().lines().findFirst().orElse("");
+                offlineWhy = e.getMessage().lines().findFirst().orElse("").replaceFirst("\\.$", "");
             }
         }
         try {
