@@ -150,14 +150,8 @@ final class ValidateCommand implements Callable<Void>, Commands.Subcommand {
         }
         JobSpecJson json = new JobSpecJson();
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), main.env);
-        return tree -> {
-            try {
-                resolver.resolve(json.fromTree(tree));
-                return List.of();
-            } catch (SpecException e) {
-                return e.problems().stream().<JsonNode>map(p -> problem(p.code().code(), p.toString())).toList();
-            }
-        };
+        return tree -> json.problems(tree, resolver::resolve).stream()
+                .<JsonNode>map(p -> problem(p.code().code(), p.toString())).toList();
     }
 
     private Void check(Main main, Checker checker, ObjectNode document) throws CliException {

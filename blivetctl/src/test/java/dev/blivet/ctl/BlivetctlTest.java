@@ -400,11 +400,18 @@ class BlivetctlTest {
         Cli.Result result = ctl("validate", file.toString());
         assertExit(CliExit.INVALID_SPEC, result);
         assertEquals("checked by blivetd at " + socket + " as uid 0\n", result.err(), result::toString);
-        assertEquals(List.of(file + ": 3 problems",
+        assertEquals(List.of(file + ": 5 problems",
                 "  invalid job spec: 'command[1]': wrong type, expected a string",
                 "  invalid job spec: unknown key 'cwd' (did you mean 'chdir'?)",
                 "  invalid job spec: 'restart': \"on-falure\" is not one of no, on-failure, always (did you mean"
-                        + " \"on-failure\"?)"), result.out().lines().toList(), "the shape first, every problem of it");
+                        + " \"on-failure\"?)",
+                "  invalid job spec: 'umask' must be an octal string such as \"022\": \"999\"",
+                "  invalid job spec: 'stop_signal' is not a signal name or number: \"TREM\" (did you mean \"TERM\"?)"),
+                result.out().lines().toList(), "the shape first, then the rest; nothing twice ('command' is not missing)");
+        Cli.Result started = ctl("start", file.toString());
+        assertExit(CliExit.INVALID_SPEC, started);
+        assertTrue(started.err().contains("'umask'") && started.err().contains("'cwd'"), "start lists them all too: "
+                + started);
 
         Path typos = spec(name + "-sig", "{\"name\":\"" + name + "\",\"command\":[\"/bin/true\"],"
                 + "\"stop_signal\":\"TREM\",\"umask\":\"999\"}");

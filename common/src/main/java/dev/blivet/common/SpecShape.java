@@ -43,11 +43,15 @@ final class SpecShape {
     private SpecShape() {
     }
 
-    /** Every unknown key and wrong type of a spec's top-level object; empty when it binds. */
-    static List<SpecProblem> check(JsonNode spec) {
-        SpecShape shape = new SpecShape();
+    /**
+     * Every unknown key and wrong type of a spec's top-level object, by the top-level key at
+     * fault (in the spec's order); empty when it binds.
+     */
+    static Map<String, List<SpecProblem>> check(JsonNode spec) {
+        Map<String, List<SpecProblem>> byKey = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = spec.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> entry = it.next();
+            SpecShape shape = new SpecShape();
             Field field = FIELDS.get(entry.getKey());
             if (field == null) {
                 shape.problem("unknown key '" + entry.getKey() + "'"
@@ -56,8 +60,11 @@ final class SpecShape {
             } else if (!entry.getValue().isNull()) {
                 shape.value(field.key(), field.type(), entry.getValue());
             }
+            if (!shape.problems.isEmpty()) {
+                byKey.put(entry.getKey(), shape.problems);
+            }
         }
-        return shape.problems;
+        return byKey;
     }
 
     private void value(String path, Type type, JsonNode node) {

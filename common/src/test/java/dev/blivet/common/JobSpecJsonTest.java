@@ -227,6 +227,22 @@ class JobSpecJsonTest {
                 e.problems().stream().map(SpecProblem::toString).toList());
     }
 
+    @Test
+    void problemsListsTheShapeThenWhatTheCheckFindsInTheRest() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                "{\"name\": \"web\", \"command\": \"/bin/true\", \"colour\": 1, \"umask\": \"999\"}");
+        List<JobSpec> checked = new java.util.ArrayList<>();
+        List<String> problems = json.problems(tree, spec -> {
+            checked.add(spec);
+            throw new SpecException(List.of(new SpecProblem(ExitCode.USAGE, "'command' is required"),
+                    new SpecProblem(ExitCode.USAGE, "'umask' must be an octal string")));
+        }).stream().map(SpecProblem::toString).toList();
+        assertEquals(List.of("invalid job spec: 'command': wrong type, expected an array of strings",
+                "invalid job spec: unknown key 'colour'", "invalid job spec: 'umask' must be an octal string"), problems);
+        assertNull(checked.get(0).command(), "the check saw the spec without the keys at fault");
+        assertEquals(List.of(), json.problems(((com.fasterxml.jackson.databind.node.ObjectNode) tree.deepCopy()).retain("name", "umask"), spec -> { }));
+    }
+
     // ---- wrong types ----
 
     @ParameterizedTest

@@ -84,7 +84,9 @@ public final class RequestHandler {
             spec = specJson.fromTree(specObject(specNode)); // already read strictly with the request
             resolved = resolver.resolve(spec, uid);
         } catch (SpecException e) {
-            throw invalidSpec(e);
+            // Every problem, as validate lists them: the shape's and the rest's.
+            List<SpecProblem> all = specJson.problems(specNode, sound -> resolver.resolve(sound, uid));
+            throw invalidSpec(all.isEmpty() ? e : new SpecException(all));
         }
         return supervisor.start(spec, resolved, uid, wait);
     }
@@ -102,13 +104,7 @@ public final class RequestHandler {
      */
     private JsonNode validate(ObjectNode request, int uid) {
         JsonNode specNode = specObject(request.get("spec"));
-        List<SpecProblem> problems;
-        try {
-            resolver.resolve(specJson.fromTree(specNode), uid);
-            problems = List.of();
-        } catch (SpecException e) {
-            problems = e.problems();
-        }
+        List<SpecProblem> problems = specJson.problems(specNode, spec -> resolver.resolve(spec, uid));
         JsonNode name = specNode.get("name");
         return replies.validated(name != null && name.isTextual() ? name.asText() : null, uid, resolver.probesFor(uid),
                 problems);
