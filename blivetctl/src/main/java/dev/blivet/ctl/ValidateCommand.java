@@ -55,7 +55,8 @@ final class ValidateCommand implements Callable<Void>, Commands.Subcommand {
     @Parameters(paramLabel = "FILE.json", arity = "1..*", description = "Job spec files.")
     List<Path> files;
 
-    @Option(names = "--offline", description = "Check here, without asking blivetd (see above for what that cannot know).")
+    @Option(names = "--offline", description = "Check here, without asking blivetd (see above for what that cannot know);"
+            + " with --socket, a usage error.")
     boolean offline;
 
     /** Who checks: blivetd over a connection, or this process. */
@@ -67,6 +68,10 @@ final class ValidateCommand implements Callable<Void>, Commands.Subcommand {
     @Override
     public Void call() throws CliException {
         Main main = (Main) spec.root().userObject();
+        if (offline && main.socket != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--offline never connects: --socket has no use with it");
+        }
         ObjectNode document = Json.object();
         ControlClient client = null;
         String offlineWhy = "--offline";

@@ -431,8 +431,12 @@ class BlivetctlTest {
     @Test
     void validateSaysWhenItCheckedOfflineAndWhy() {
         Path good = spec(name("offline"), "{\"name\":\"offline\",\"command\":[\"/bin/true\"]}");
-        Cli.Result asked = ctl("validate", "--offline", good.toString());
+        Cli.Result asked = Cli.run("validate", "--offline", good.toString());
         assertEquals(0, asked.code(), asked::toString);
+        Cli.Result both = ctl("validate", "--offline", good.toString());
+        assertExit(CliExit.USAGE, both);
+        assertTrue(both.err().startsWith("blivetctl: --offline never connects: --socket has no use with it"),
+                both::toString);
         assertTrue(asked.err().startsWith("checked offline as uid 0 (--offline): ") && asked.err().contains("cannot know"),
                 asked::toString);
 
@@ -455,6 +459,7 @@ class BlivetctlTest {
                 "mount -t tmpfs -o ro tmpfs \"$0\" && exec \"$@\"", ro.toString(),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), "dev.blivet.ctl.Main", "validate", "--offline", file.toString()));
+        // (no --socket: with --offline it is a usage error)
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(60, TimeUnit.SECONDS));
