@@ -3,6 +3,8 @@ package dev.blivet.ctl;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.CliExit;
+import dev.blivet.common.DidYouMean;
+import dev.blivet.common.SocketPaths;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
@@ -41,6 +43,17 @@ final class Failures implements IExecutionExceptionHandler, IParameterExceptionH
         CommandLine commandLine = ex.getCommandLine();
         Main main = main(commandLine);
         PrintWriter err = commandLine.getErr();
+        String unknown = unknownCommand(ex);
+        if (unknown != null) {
+            err.println("blivetctl: unknown command '" + unknown + "'" + DidYouMean.hint(unknown, Commands.names())
+                    + "; known: " + String.join(", ", Commands.names()));
+            err.println("Run 'blivetctl --help' for usage.");
+            err.flush();
+            if (main.json) {
+                main.printJson(errorDocument(new CliException(CliExit.USAGE, "unknown command '" + unknown + "'")));
+            }
+            return CliExit.USAGE.code();
+        }
         err.println("blivetctl: " + ex.getMessage());
         UnmatchedArgumentException.printSuggestions(ex, err);
         err.println("Run '" + commandLine.getCommandSpec().qualifiedName() + " --help' for usage.");
@@ -49,6 +62,20 @@ final class Failures implements IExecutionExceptionHandler, IParameterExceptionH
             main.printJson(errorDocument(new CliException(CliExit.USAGE, ex.getMessage())));
         }
         return CliExit.USAGE.code();
+    }
+
+    /**
+     * The word where the command belongs, when it names none: picocli calls that an unmatched
+     * argument of the top command ("Unmatched argument at index 0"), which says nothing about
+     * what was wrong. Null for any other parse failure.
+     */
+    private static String unknownCommand(ParameterException ex) {
+        if (!(ex instanceof UnmatchedArgumentException unmatched) || ex.getCommandLine().getCommandSpec().parent() != null
+                || unmatched.getUnmatched().isEmpty()) {
+            return null;
+        }
+        String first = unmatched.getUnmatched().get(0);
+        return first.startsWith("-") ? null : first;
     }
 
     /** Prints one failure: JSON to stdout with --json, and a message with advice to stderr. */
@@ -78,17 +105,38 @@ final class Failures implements IExecutionExceptionHandler, IParameterExceptionH
             return "";
         }
         return switch (failure.exit()) {
-            case PERMISSION_DENIED -> {
-                int uid = Uid.effective();
-                yield "\n  You are " + Uid.describe(uid) + ": you may start jobs that run as yourself, and stop,"
-                        + " restart, signal and query the jobs you started; root's jobs and reload need root"
-                        + " (sudo blivetctl ...).";
-            }
+            case PERMISSION_DENIED -> permissionAdvice(Uid.effective(), daemonUid(main));
             case NOT_FOUND -> !failure.getMessage().startsWith("no job named") ? ""
                     : "\n  'blivetctl status' lists the jobs you may see"
                             + (Uid.effective() == 0 ? "." : " (only your own: you are not root).");
             default -> "";
         };
+    }
+
+    /**
+     * What a refused client may do, from whose blivetd refused it: root's tells a user what it
+     * may do there; a user's own blivetd (its socket is the user's) can run jobs only as that
+     * user, which root's power would not change, so sudo is no advice there.
+     *
+     * @param daemonUid the owner of blivetd's socket, or null when unknown
+     */
+    static String permissionAdvice(int uid, Integer daemonUid) {
+        if (uid != 0 && daemonUid != null && daemonUid == uid) {
+            return "\n  This blivetd runs as you (" + Uid.describe(uid) + "): it can run jobs only as you, and has no"
+                    + " jobs of other users. Jobs as other users are for a root blivetd (" + SocketPaths.ROOT_SOCKET
+                    + ", run by root).";
+        }
+        return "\n  You are " + Uid.describe(uid) + ": you may start jobs that run as yourself, and stop,"
+                + " restart, signal and query the jobs you started; root's jobs and reload need root"
+                + " (sudo blivetctl ...).";
+    }
+
+    private static Integer daemonUid(Main main) {
+        try {
+            return main.connected == null ? null : (Integer) java.nio.file.Files.getAttribute(main.connected, "unix:uid");
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static Main main(CommandLine commandLine) {

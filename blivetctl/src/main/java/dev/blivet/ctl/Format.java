@@ -11,7 +11,21 @@ final class Format {
 
     /** "web: running, pid 4242", "web: stopped, SIGTERM", "web: failed, exit 1 (restart limit reached: ...)". */
     static String describe(JsonNode job) {
+        if (job.hasNonNull(NOTE)) {
+            String pid = hasProcess(job) && job.hasNonNull("pid") ? ", pid " + job.get("pid").asInt() : "";
+            return job.path("name").asText() + ": " + job.get(NOTE).asText() + pid;
+        }
         return job.path("name").asText() + ": " + state(job);
+    }
+
+    /** The field blivetctl adds to a job for a request that changed nothing ("already running"). */
+    static final String NOTE = "note";
+
+    /** The job with a note: nothing was done, and why ("already stopped"). */
+    static JsonNode withNote(JsonNode job, String note) {
+        com.fasterxml.jackson.databind.node.ObjectNode copy = job.deepCopy();
+        copy.put(NOTE, note);
+        return copy;
     }
 
     /** "running, pid 4242", "exited, exit 4": the part of {@link #describe} after the name. */
@@ -131,6 +145,22 @@ final class Format {
         long dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
         long dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear;
         return era * 146_097 + dayOfEra - 719_468;
+    }
+
+    /**
+     * Text a job wrote (its STATUS=) made safe for a terminal: control characters, which could
+     * move the cursor or rewrite what root reads, are shown as \xNN.
+     */
+    static String printable(String text) {
+        StringBuilder safe = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+                safe.append(String.format("\\x%02x", c));
+            } else {
+                safe.appendCodePoint(c);
+            }
+        });
+        return safe.toString();
     }
 
     static String pid(JsonNode job) {

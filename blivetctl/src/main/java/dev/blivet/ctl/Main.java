@@ -28,9 +28,9 @@ import picocli.CommandLine.ScopeType;
                 "Examples:",
                 "  blivetctl start examples/jobs/sleeper.json   start it, wait until ready",
                 "  blivetctl status                             state, pid, uptime, last exit",
-                "  blivetctl logs ticker -f                     follow its stdout",
+                "  blivetctl logs NAME -f                       follow a job's stdout file (its spec's \"stdout\")",
                 "  blivetctl stop sleeper                       stop it, SIGKILL if it lingers",
-                "  blivetctl validate job.json                  check a spec offline",
+                "  blivetctl validate job.json                  check a spec as blivetd would start it",
                 "  blivetctl status sleeper --json | jq .pid    --json on every command",
                 "  blivetctl help wait                          one command's help",
                 "",
@@ -46,8 +46,8 @@ public final class Main implements Callable<Void> {
     boolean version;
 
     @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
-            description = "blivetd's socket (default: $BLIVETD_SOCKET, else the one for your uid, as"
-                    + " 'blivetctl --help' says).")
+            description = "blivetd's socket (default: $BLIVETD_SOCKET, else " + SocketPaths.ROOT_SOCKET + " as root,"
+                    + " $XDG_RUNTIME_DIR/blivetd/blivetd.sock for other users).")
     String socket;
 
     @Option(names = "--json", scope = ScopeType.INHERIT,
@@ -80,7 +80,7 @@ public final class Main implements Callable<Void> {
     /** Runs blivetctl on System.out and System.err; returns the exit code. */
     static int run(String... args) {
         String command = Commands.named(args);
-        if (command != null && !command.equals(Commands.NONE) && !command.equals("validate")) {
+        if (command != null && !command.equals(Commands.NONE)) {
             Ahead.start(command);
         }
         return newCommandLine(args).execute(args);
@@ -118,8 +118,12 @@ public final class Main implements Callable<Void> {
         String origin = socket != null && !socket.isEmpty() ? "--socket"
                 : env.get(SocketPaths.ENV) != null && !env.get(SocketPaths.ENV).isEmpty() ? "$" + SocketPaths.ENV
                 : "the default for uid " + Integer.toUnsignedString(uid);
-        return ControlClient.connect(SocketPaths.resolve(socket, env, uid), origin);
+        connected = SocketPaths.resolve(socket, env, uid);
+        return ControlClient.connect(connected, origin);
     }
+
+    /** The socket of the last {@link #connect}, or null: whose blivetd answered, for advice. */
+    java.nio.file.Path connected;
 
     PrintWriter out() {
         return spec.commandLine().getOut();

@@ -32,6 +32,10 @@ final class ReloadCommand extends DaemonCommand {
             }
             main.out().flush();
         }
+        for (JsonNode warning : report.path("warnings")) {
+            main.err().println("blivetctl: warning: " + warning.asText());
+            main.err().flush();
+        }
         if (errors.isEmpty()) {
             return;
         }

@@ -66,13 +66,15 @@ final class StartCommand extends DaemonCommand {
         ObjectNode request = client.request("start");
         String name = job;
         Path file = Path.of(job);
-        if (Files.isRegularFile(file)) {
+        boolean byName = !Files.isRegularFile(file);
+        if (!byName) {
             JsonNode spec = readSpec(file);
             request.set("spec", spec);
             name = spec.path("name").asText(job);
         } else {
             request.put("name", job);
         }
+        JsonNode before = stateBefore(client, name);
         if (noWait || timeout != null) {
             request.put("wait", false);
         }
@@ -84,7 +86,11 @@ final class StartCommand extends DaemonCommand {
                         .set("state", Json.strings(SETTLED)));
             }
         } catch (CliException e) {
-            if (e.exit() == CliExit.NOT_RUNNING || e.exit() == CliExit.TIMEOUT) {
+            if (byName && e.exit() == CliExit.NOT_FOUND && looksLikeAFile(job)) {
+                throw e.withMessage("no such file: " + job + "; nor does blivetd know a job of that name (an existing"
+                        + " file is read as a job spec, anything else is taken as a job's name)");
+            }
+            if (ranAndFailed(e)) {
                 throw e.withMessage("cannot start " + name + ": " + e.getMessage() + "\n  " + nextSteps(name));
             }
             throw e;
@@ -94,7 +100,41 @@ final class StartCommand extends DaemonCommand {
             throw new CliException(CliExit.NOT_RUNNING, "cannot start " + name + ": it is " + Format.state(started)
                     + "\n  " + nextSteps(name));
         }
+        if (before != null && JobState.RUNNING.jsonName().equals(before.path("state").asText())
+                && state.equals(JobState.RUNNING.jsonName()) && before.path("pid").equals(started.path("pid"))) {
+            return Format.withNote(started, "already running"); // blivetd answered with the running job as it was
+        }
         return started;
+    }
+
+    /** The job as it was before the start, or null when blivetd does not know it (yet). */
+    private static JsonNode stateBefore(ControlClient client, String name) throws CliException {
+        try {
+            return client.call(client.request("status").put("name", name));
+        } catch (CliException e) {
+            if (e.exit() == CliExit.UNREACHABLE) {
+                throw e;
+            }
+            return null;
+        }
+    }
+
+    /** A name that is more likely a file someone meant than a job: "web.json". */
+    private static boolean looksLikeAFile(String job) {
+        return job.endsWith(".json");
+    }
+
+    /**
+     * The job was started and did not come up (a failed start, or not ready in time): then its
+     * state and its stderr say why. Not for a refusal before any start (a conflict, a limit),
+     * whose message says what to do.
+     */
+    private static boolean ranAndFailed(CliException e) {
+        if (e.exit() == CliExit.TIMEOUT) {
+            return true;
+        }
+        return e.daemonError() != null
+                && dev.blivet.common.protocol.ErrorCode.START_FAILED.code().equals(e.daemonError().path("code").asText());
     }
 
     private static String nextSteps(String name) {

@@ -18,6 +18,9 @@ import picocli.CommandLine.Parameters;
                 "  NAME     STATE    PID   UPTIME  RESTARTS  LAST-EXIT",
                 "  sleeper  running  4242  2h05m   0         -",
                 "  flaky    failed   -     -       3         exit 3: restart limit reached",
+                "  redis    running  4250  1h12m   0         -",
+                "",
+                "  redis: Ready to accept connections       its sd-notify STATUS=",
                 "",
                 "  blivetctl status web || echo 'web is down'",
                 "  blivetctl status web --json | jq -r .state"})
@@ -93,5 +96,18 @@ final class StatusCommand extends DaemonCommand {
                     job.path("restarts").asText("0"), Format.lastExitColumn(job));
         }
         table.print(main.out(), Table.terminalWidth(main.env));
+        // What sd-notify jobs say of themselves (STATUS=), too long for a column: one line each.
+        boolean first = true;
+        for (JsonNode job : jobs) {
+            String status = job.path("status").asText("");
+            if (!status.isEmpty()) {
+                if (first) {
+                    main.out().println();
+                    first = false;
+                }
+                main.out().println(job.path("name").asText() + ": " + Format.printable(status));
+            }
+        }
+        main.out().flush();
     }
 }

@@ -3,6 +3,7 @@ package dev.blivet.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.Signals;
+import dev.blivet.common.protocol.JobState;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,7 +47,7 @@ final class StopCommand extends DaemonCommand {
     @Override
     void run(ControlClient client) throws CliException {
         if (!all) {
-            forEach(names, name -> client.call(request(client).put("name", name)), Format::describe);
+            forEach(names, name -> stop(client, name), Format::describe);
             return;
         }
         JsonNode result = client.call(request(client).put("all", true));
@@ -58,6 +59,18 @@ final class StopCommand extends DaemonCommand {
             }
             main.out().flush();
         }
+    }
+
+    /** Stops one job; one that had no process gets a note, so that nobody waits for a stop that was not needed. */
+    private JsonNode stop(ControlClient client, String name) throws CliException {
+        JsonNode before = client.call(client.request("status").put("name", name));
+        JsonNode stopped = client.call(request(client).put("name", name));
+        if (!Format.hasProcess(before)) {
+            String was = before.path("state").asText();
+            return Format.withNote(stopped, "already stopped" + (was.equals(JobState.STOPPED.jsonName()) ? ""
+                    : " (it was " + Format.state(before) + ")"));
+        }
+        return stopped;
     }
 
     private ObjectNode request(ControlClient client) {

@@ -4,6 +4,7 @@ import dev.blivet.daemon.testing.Await;
 import dev.blivet.daemon.testing.BlivetdProcess;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -392,6 +393,264 @@ class BlivetctlTest {
     }
 
     @Test
+    void validateAsksBlivetdAndSaysSoListingEveryProblemWithSuggestions() {
+        String name = name("checked");
+        Path file = spec(name, "{\"name\":\"" + name + "\",\"command\":[\"/bin/true\", 1],\"cwd\":\"/\","
+                + "\"restart\":\"on-falure\",\"stop_signal\":\"TREM\",\"umask\":\"999\"}");
+        Cli.Result result = ctl("validate", file.toString());
+        assertExit(CliExit.INVALID_SPEC, result);
+        assertEquals("checked by blivetd at " + socket + " as uid 0\n", result.err(), result::toString);
+        assertEquals(List.of(file + ": 5 problems",
+                "  invalid job spec: 'command[1]': wrong type, expected a string",
+                "  invalid job spec: unknown key 'cwd' (did you mean 'chdir'?)",
+                "  invalid job spec: 'restart': \"on-falure\" is not one of no, on-failure, always (did you mean"
+                        + " \"on-failure\"?)",
+                "  invalid job spec: 'umask' must be an octal string such as \"022\": \"999\"",
+                "  invalid job spec: 'stop_signal' is not a signal name or number: \"TREM\" (did you mean \"TERM\"?)"),
+                result.out().lines().toList(), "the shape first, then the rest; nothing twice ('command' is not missing)");
+        Cli.Result started = ctl("start", file.toString());
+        assertExit(CliExit.INVALID_SPEC, started);
+        assertTrue(started.err().contains("'umask'") && started.err().contains("'cwd'"), "start lists them all too: "
+                + started);
+
+        Path typos = spec(name + "-sig", "{\"name\":\"" + name + "\",\"command\":[\"/bin/true\"],"
+                + "\"stop_signal\":\"TREM\",\"umask\":\"999\"}");
+        Cli.Result resolved = ctl("validate", typos.toString(), "--json");
+        assertExit(CliExit.INVALID_SPEC, resolved);
+        JsonNode document = resolved.json();
+        assertEquals("blivetd", document.get("checked_by").asText());
+        assertEquals(socket, document.get("socket").asText());
+        assertEquals("0", document.get("uid").asText());
+        String problems = document.get("files").get(0).get("problems").toString();
+        assertTrue(problems.contains("'umask'") && problems.contains("(did you mean \\\"TERM\\\"?)"), problems);
+
+        assertExit(CliExit.OK, ctl("validate", sleeper(name, "").toString()));
+        assertExit(CliExit.NOT_FOUND, ctl("status", name)); // validated, not started or stored
+    }
+
+    @Test
+    void validateSaysWhenItCheckedOfflineAndWhy() {
+        Path good = spec(name("offline"), "{\"name\":\"offline\",\"command\":[\"/bin/true\"]}");
+        Cli.Result asked = Cli.run("validate", "--offline", good.toString());
+        assertEquals(0, asked.code(), asked::toString);
+        Cli.Result both = ctl("validate", "--offline", good.toString());
+        assertExit(CliExit.USAGE, both);
+        assertTrue(both.err().startsWith("blivetctl: --offline never connects: --socket has no use with it"),
+                both::toString);
+        assertTrue(asked.err().startsWith("checked offline as uid 0 (--offline): ") && asked.err().contains("cannot know"),
+                asked::toString);
+
+        Path none = tmp.resolve("nobody-listens.sock");
+        Cli.Result unreachable = Cli.run("--socket", none.toString(), "validate", good.toString());
+        assertEquals(0, unreachable.code(), unreachable::toString);
+        assertTrue(unreachable.err().startsWith("checked offline as uid 0 (blivetd is not reachable at " + none),
+                unreachable::toString);
+        assertEquals(good + ": OK\n", unreachable.out());
+    }
+
+    /** A read-only file system, made for one blivetctl in its own mount namespace. */
+    @Test
+    void validateNamesAReadOnlyFileSystem() throws Exception {
+        assumeTrue(Uid.effective() == 0, "mounts in a mount namespace: needs root");
+        Path ro = Files.createDirectories(tmp.resolve("ro-" + UNIQUE.incrementAndGet()));
+        Path file = spec(name("ro"), "{\"name\":\"ro\",\"command\":[\"/bin/true\"],\"stdout\":\"" + ro.resolve("out.log")
+                + "\"}");
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount -t tmpfs -o ro tmpfs \"$0\" && exec \"$@\"", ro.toString(),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "dev.blivet.ctl.Main", "validate", "--offline", file.toString()));
+        // (no --socket: with --offline it is a usage error)
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(CliExit.INVALID_SPEC.code(), process.exitValue(), output);
+        assertTrue(output.contains(file + ": cannot create: 'stdout': directory " + ro + ": read-only file system\n"),
+                output);
+        assertFalse(output.contains("not writable"), output);
+    }
+
+    /**
+     * For a non-root client of a root blivetd, validate refuses what start refuses: inherit_env
+     * in blivetd's words, an existing output file of another user with the helper's rule.
+     */
+    @Test
+    void validateAsNobodyRefusesWhatStartRefuses() throws Exception {
+        assumeTrue(Uid.effective() == 0, "runs as root: drops a client to nobody");
+        Path classpath = readableClasspath();
+        String name = name("inherit");
+        Path inherit = spec(name, "{\"name\":\"" + name + "\",\"command\":[\"/bin/true\"],\"inherit_env\":true}");
+        inherit.toFile().setReadable(true, false);
+        Nobody started = asNobody(classpath, "start", inherit.toString());
+        Nobody validated = asNobody(classpath, "validate", inherit.toString());
+        assertEquals(CliExit.PERMISSION_DENIED.code(), started.code, started.toString());
+        assertEquals(CliExit.INVALID_SPEC.code(), validated.code, validated.toString());
+        String refusal = "permission denied: 'inherit_env': only root or blivetd's own user may pass blivetd's"
+                + " environment to a job (you are uid 65534)";
+        assertTrue(started.err.contains(refusal), started.toString());
+        assertEquals(inherit + ": " + refusal + "\n", validated.out, validated.toString());
+        assertTrue(validated.err.startsWith("checked by blivetd at " + socket + " as uid 65534"), validated.toString());
+
+        String other = name("rootsfile");
+        Path log = Files.writeString(tmp.resolve(other + ".log"), "root's\n");
+        Path output = spec(other, "{\"name\":\"" + other + "\",\"command\":[\"/bin/true\"],\"stdout\":\"" + log
+                + "\"}");
+        Nobody check = asNobody(classpath, "validate", output.toString());
+        assertEquals(CliExit.INVALID_SPEC.code(), check.code, check.toString());
+        assertEquals(output + ": cannot create: 'stdout': " + log + " belongs to uid 0, not to the job's user (uid 65534);"
+                + " blivet uses an existing file only if it does\n", check.out, check.toString());
+        Nobody start = asNobody(classpath, "start", output.toString());
+        assertEquals(CliExit.NOT_RUNNING.code(), start.code, start.toString());
+        assertTrue(start.err.contains(log.toString()), start.toString());
+        asNobody(classpath, "remove", other);
+    }
+
+    @Test
+    void aMissingSpecFileIsCalledAMissingFile() {
+        Cli.Result missing = ctl("start", "nosuch.json");
+        assertExit(CliExit.NOT_FOUND, missing);
+        assertTrue(missing.err().startsWith("blivetctl: no such file: nosuch.json; nor does blivetd know a job of that"
+                + " name"), missing::toString);
+        assertFalse(missing.err().contains("blivetctl status"), missing::toString);
+    }
+
+    @Test
+    void anUnknownCommandIsNamedWithTheKnownOnes() {
+        Cli.Result unknown = ctl("bogus");
+        assertExit(CliExit.USAGE, unknown);
+        assertTrue(unknown.err().startsWith("blivetctl: unknown command 'bogus'; known: start, stop, restart,"),
+                unknown::toString);
+        assertFalse(unknown.err().contains("Unmatched argument"), unknown::toString);
+        Cli.Result typo = ctl("stauts");
+        assertExit(CliExit.USAGE, typo);
+        assertTrue(typo.err().startsWith("blivetctl: unknown command 'stauts' (did you mean \"status\"?); known: "),
+                typo::toString);
+    }
+
+    @Test
+    void startingARunningJobAndStoppingAStoppedOneSayWhyNothingHappened() {
+        String name = name("noted");
+        Path file = sleeper(name, "");
+        String started = ok("start", file.toString()).out();
+        Cli.Result again = ok("start", name);
+        assertEquals(started.replace("running", "already running"), again.out(), again::toString);
+        assertEquals(again.out(), ok("start", file.toString()).out(), "by its very spec, too");
+        assertEquals("already running", ok("start", name, "--json").json().get("note").asText());
+
+        assertTrue(ok("stop", name).out().matches(name + ": stopped, SIGTERM\n"));
+        Cli.Result stoppedAgain = ok("stop", name);
+        assertEquals(name + ": already stopped\n", stoppedAgain.out(), stoppedAgain::toString);
+        ok("remove", name);
+    }
+
+    @Test
+    void aConflictGetsNoAdviceAboutLogs() {
+        String name = name("conflicted");
+        ok("start", sleeper(name, "").toString());
+        Cli.Result conflict = ctl("start", sleeper(name, ",\"umask\":\"077\"").toString());
+        assertExit(CliExit.NOT_RUNNING, conflict);
+        assertTrue(conflict.err().contains("with a different spec: stop it first"), conflict::toString);
+        assertFalse(conflict.err().contains("logs"), conflict::toString);
+        ok("stop", name);
+        ok("remove", name);
+    }
+
+    @Test
+    void helpSaysWhatItMeans() {
+        Cli.Result help = Cli.run("--help");
+        assertFalse(help.out().contains("logs ticker"), "examples/jobs/ticker.json has no stdout file");
+        String socketHelp = help.out().lines().dropWhile(line -> !line.contains("--socket")).findFirst().orElseThrow();
+        assertFalse(socketHelp.contains("--help"), socketHelp);
+        assertTrue(Cli.run("validate", "--help").out().contains("--offline"));
+    }
+
+    /** A user with a blivetd of its own is refused by its own blivetd: sudo would not help there. */
+    @Test
+    void aUserOwnBlivetdGivesNoSudoAdvice() throws Exception {
+        assumeTrue(Uid.effective() == 0, "runs as root: starts a blivetd as nobody");
+        Path classpath = readableClasspath();
+        Path home = Files.createDirectories(tmp.resolve("nobody-" + UNIQUE.incrementAndGet()));
+        Files.setAttribute(home, "unix:uid", 65534);
+        Files.setAttribute(home, "unix:gid", 65534);
+        try (BlivetdProcess own = BlivetdProcess.start(home, List.of("setpriv", "--reuid=nobody", "--regid=nogroup",
+                "--clear-groups"), classpath + "/*:" + classpath + "/classes")) {
+            Path asRoot = spec(name("asroot"), "{\"name\":\"asroot\",\"user\":\"root\",\"command\":[\"/bin/true\"]}");
+            Nobody refused = asNobodyAt(classpath, own.socket().toString(), "start", asRoot.toString());
+            assertEquals(CliExit.PERMISSION_DENIED.code(), refused.code, refused.toString());
+            assertTrue(refused.err.contains("This blivetd runs as you (uid 65534"), refused.toString());
+            assertFalse(refused.err.contains("sudo"), refused.toString());
+        }
+        Nobody toRoots = asNobody(classpath, "reload");
+        assertTrue(toRoots.err.contains("sudo blivetctl"), "root's blivetd: root could: " + toRoots);
+    }
+
+    /** A --jobs-dir that does not exist (a typo, or a package's directory not made yet): said at start and at reload. */
+    @Test
+    void aMissingJobsDirectoryIsWarnedOfAtStartAndReload() throws Exception {
+        Path home = Files.createDirectories(tmp.resolve("nojobs-" + UNIQUE.incrementAndGet()));
+        Path missing = home.resolve("jobs.d-typo");
+        try (BlivetdProcess own = BlivetdProcess.start(home, "--jobs-dir", missing.toString())) {
+            assertTrue(own.log().contains("jobs directory " + missing + " does not exist: no jobs are loaded from it"
+                    + " (create it, then reload: SIGHUP or blivetctl reload) (--jobs-dir " + missing + "); blivetd starts"
+                    + " without it"), own.log());
+            String at = own.socket().toString();
+            Cli.Result reload = Cli.run("--socket", at, "reload");
+            assertEquals(0, reload.code(), reload::toString);
+            assertTrue(reload.err().startsWith("blivetctl: warning: jobs directory " + missing + " does not exist"),
+                    reload::toString);
+            assertEquals(1, Cli.run("--socket", at, "reload", "--json").json().get("warnings").size());
+
+            Files.createDirectories(missing);
+            Files.writeString(missing.resolve("late.json"), "{\"name\":\"late\",\"command\":[\"/bin/true\"]}");
+            Cli.Result found = Cli.run("--socket", at, "reload", "--json");
+            assertEquals(0, found.code(), found::toString);
+            assertEquals("[\"late\"]", found.json().get("added").toString());
+            assertFalse(found.json().has("warnings"), found::toString);
+        }
+    }
+
+    @Test
+    void statusShowsWhatAnSdNotifyJobSaysMadeSafeForATerminal() throws Exception {
+        String name = name("talker");
+        Path script = Files.writeString(tmp.resolve(name + ".py"), "import os, socket, time\n"
+                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+                + "s.connect(os.environ['NOTIFY_SOCKET'])\n"
+                + "s.send(b'READY=1\\nSTATUS=Ready to accept \\x1b[2Jconnections')\n"
+                + "time.sleep(600)\n");
+        ok("start", spec(name, "{\"name\":\"" + name + "\",\"readiness\":\"sd-notify\",\"command\":[\"/usr/bin/python3\",\""
+                + script + "\"]}").toString());
+        Await.until(WAIT, () -> ok("status", name, "--json").json().has("status"), "STATUS=");
+        assertEquals("Ready to accept \u001b[2Jconnections", ok("status", name, "--json").json().get("status").asText());
+        String table = ok("status", name).out();
+        assertTrue(table.endsWith("\n\n" + name + ": Ready to accept \\x1b[2Jconnections\n"), table);
+        ok("stop", name);
+        ok("remove", name);
+    }
+
+    @Test
+    void aStartingJobShowsItsPidOnceForked() {
+        String name = name("slowstart");
+        Path file = sleeper(name, ",\"readiness\":\"notify-fd\",\"ready_timeout\":300");
+        ok("start", file.toString(), "--no-wait");
+        // status NAME exits 3 for a job that is not running (yet): the JSON is what counts here
+        Await.until(WAIT, () -> ctl("status", name, "--json").json().has("pid"), "the pid of the starting job");
+        Cli.Result starting = ctl("status", name, "--json");
+        assertExit(CliExit.NOT_RUNNING, starting);
+        JsonNode status = starting.json();
+        assertEquals("starting", status.get("state").asText(), status::toString);
+        int pid = status.get("pid").asInt();
+        assertEquals("/bin/sleep", cmdline(pid).get(0), "the job's own process");
+        String table = ok("status").out();
+        assertTrue(table.lines().anyMatch(line -> line.matches(name + " +starting +" + pid + " .*")), table);
+        JsonNode listed = null;
+        for (JsonNode job : ok("list", "--json").json().get("jobs")) {
+            listed = job.get("name").asText().equals(name) ? job : listed;
+        }
+        assertEquals(pid, listed.get("pid").asInt(), "list too");
+        ok("stop", name);
+        ok("remove", name);
+    }
+
+    @Test
     void eventsStreamEachChange() throws Exception {
         String name = name("watched");
         Cli.Live live = new Cli.Live();
@@ -477,6 +736,10 @@ class BlivetctlTest {
      * class path lives under /root, which nobody cannot read, so it runs from a copy.
      */
     private static Nobody asNobody(Path classpath, String... args) throws Exception {
+        return asNobodyAt(classpath, socket, args);
+    }
+
+    private static Nobody asNobodyAt(Path classpath, String socket, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
                 "-XX:+UseSerialGC", "-XX:-UsePerfData", "-cp", classpath + "/*:" + classpath + "/classes",
@@ -513,7 +776,8 @@ class BlivetctlTest {
                         }
                     }
                 }
-            } else if (file.endsWith(".jar") && (file.startsWith("jackson-") || file.startsWith("blivet-common"))) {
+            } else if (file.endsWith(".jar")) {
+                // every one: validate's user and group look-ups are jnr-posix's, and a blivetd may run from it
                 Files.copy(path, dir.resolve(file));
             }
         }

@@ -134,6 +134,13 @@ public final class Main implements Callable<Integer> {
         }
         log.info("blivetd " + Version.get() + " (pid " + ProcessHandle.current().pid() + ", uid " + euid + "), jobs from "
                 + jobs + ", state in " + state);
+        // A missing jobs directory does not stop blivetd: the package's default one may be made
+        // after it starts, and clients' jobs need none. A typo in --jobs-dir must not pass unseen.
+        String missing = jobsDirectory.missingWarning();
+        if (missing != null) {
+            log.warn(missing + (jobsDir != null ? " (--jobs-dir " + jobsDir + ")" : " (the default for uid " + euid + ")")
+                    + "; blivetd starts without it");
+        }
         Supplier<CompletableFuture<ReloadReport>> reload = () -> supervisor.applyJobsDirectory(
                 jobsDirectory.scan()).whenComplete((report, error) -> {
                     if (error != null) {
@@ -142,6 +149,10 @@ public final class Main implements Callable<Integer> {
                     }
                     log.info("jobs directory " + jobs + ": added " + report.added() + ", changed " + report.changed()
                             + ", removed " + report.removed());
+                    String gone = jobsDirectory.missingWarning();
+                    if (gone != null) {
+                        log.warn(gone);
+                    }
                     report.errors().forEach((file, why) -> log.warn("skipped " + file + ": " + why));
                 });
         reload.get().join();

@@ -14,11 +14,15 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.protocol.Protocol;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /** Reads job specs from JSON, turning Jackson's failures into messages that name the key. */
@@ -66,6 +70,12 @@ public final class JobSpecJson {
         }
         try {
             reader.checkTree(tree); // inline, it was read with a request's limits: hold it to a file's
+            if (tree.isObject()) {
+                Map<String, List<SpecProblem>> shape = SpecShape.check(tree); // all, where binding stops at the first
+                if (!shape.isEmpty()) {
+                    throw new SpecException(shape.values().stream().flatMap(List::stream).toList());
+                }
+            }
             return mapper.treeToValue(tree, JobSpec.class);
         } catch (UnrecognizedPropertyException e) {
             throw new SpecException(ExitCode.USAGE, "unknown key '" + e.getPropertyName() + "'");
@@ -80,6 +90,46 @@ public final class JobSpecJson {
         } catch (JsonProcessingException e) {
             throw malformed(e);
         }
+    }
+
+    /** What checks a bound spec: a resolver, on behalf of some uid. */
+    public interface Check {
+        void check(JobSpec spec) throws SpecException;
+    }
+
+    /**
+     * Every problem of a spec tree at once: its unknown keys and wrong types, then what
+     * {@code check} finds in the rest of it (the keys at fault left out, and the problems that
+     * name them, which would only repeat them: "'command' is required" after a command of the
+     * wrong type). Empty when the spec is sound.
+     */
+    public List<SpecProblem> problems(JsonNode tree, Check check) {
+        JobSpec spec;
+        List<SpecProblem> all = new ArrayList<>();
+        Map<String, List<SpecProblem>> shape = tree != null && tree.isObject() ? SpecShape.check(tree) : Map.of();
+        try {
+            if (shape.isEmpty()) {
+                spec = fromTree(tree);
+            } else {
+                ObjectNode sound = ((ObjectNode) tree).deepCopy();
+                shape.keySet().forEach(sound::remove);
+                shape.values().forEach(all::addAll);
+                spec = fromTree(sound);
+            }
+        } catch (SpecException e) {
+            all.addAll(e.problems());
+            return all;
+        }
+        try {
+            check.check(spec);
+        } catch (SpecException e) {
+            for (SpecProblem problem : e.problems()) {
+                if (shape.keySet().stream().noneMatch(key -> problem.message().contains("'" + key))) {
+                    all.add(problem);
+                }
+            }
+        }
+        return all;
     }
 
     private static SpecException malformed(JsonProcessingException e) {

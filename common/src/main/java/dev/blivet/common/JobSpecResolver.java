@@ -65,7 +65,30 @@ public final class JobSpecResolver {
      * helper opens the job's files with the client's identity.
      */
     public ResolvedJob resolve(JobSpec spec, int requesterUid) throws SpecException {
-        return new Resolution(spec, requesterUid).run();
+        return new Resolution(spec, requesterUid, false).run();
+    }
+
+    /**
+     * Whether a resolution for this client looks at the file system: not for a non-root client
+     * of a root blivetd, whose paths and program the helper checks as the client at the start.
+     */
+    public boolean probesFor(int requesterUid) {
+        return !(accounts.effectiveUid() == 0 && requesterUid != 0);
+    }
+
+    /**
+     * Only the problems the file system shows, seen with this process's own credentials: what
+     * {@code blivetctl validate} adds, run as the client, to a root blivetd's answer for a non-root
+     * client (which probes nothing: the helper looks at the paths as the client, at the start).
+     * The rules that need no probe are blivetd's to apply, and are left out here.
+     */
+    public List<SpecProblem> probe(JobSpec spec) {
+        try {
+            new Resolution(spec, accounts.effectiveUid(), true).run();
+            return List.of();
+        } catch (SpecException e) {
+            return e.problems();
+        }
     }
 
     /** One resolution's working state: the problems found so far. */
@@ -74,15 +97,18 @@ public final class JobSpecResolver {
         private final int requester;
         private final int self = accounts.effectiveUid();
         private final List<SpecProblem> problems = new ArrayList<>();
+        /** Keep only what the probes find ({@link #probe}). */
+        private final boolean probesOnly;
 
-        Resolution(JobSpec spec, int requester) {
+        Resolution(JobSpec spec, int requester, boolean probesOnly) {
             this.spec = spec;
             this.requester = requester;
+            this.probesOnly = probesOnly;
         }
 
         /** A non-root client of a root blivetd: everything it asks for is done with its identity. */
         private boolean unprivilegedClient() {
-            return self == 0 && requester != 0;
+            return !probesFor(requester);
         }
 
         /**
@@ -93,7 +119,7 @@ public final class JobSpecResolver {
          * would have given, about what the client itself may know.
          */
         private boolean mayProbe() {
-            return !unprivilegedClient();
+            return probesOnly || !unprivilegedClient();
         }
 
         ResolvedJob run() throws SpecException {
@@ -115,6 +141,11 @@ public final class JobSpecResolver {
             int umask = parseUmask();
             Account account = resolveUser();
             Identity identity = resolveIdentity(account);
+            int owner = identity != null ? identity.uid() : unprivilegedClient() ? requester : self;
+            for (String[] output : new String[][] {{"pidfile", pidfile}, {"lockfile", lockfile}, {"stdout", stdout},
+                    {"stderr", stderr}}) {
+                checkExisting(output[0], output[1], owner);
+            }
             Map<String, String> env = composeEnv(account);
             String program = argv.isEmpty() ? null : findProgram(argv.get(0), env.get("PATH"), chroot, identity);
             List<RLimit> rlimits = parseRlimits();
@@ -141,6 +172,13 @@ public final class JobSpecResolver {
         }
 
         private void problem(ExitCode code, String message) {
+            if (!probesOnly) {
+                problems.add(new SpecProblem(code, message));
+            }
+        }
+
+        /** A problem a look at the file system found. */
+        private void probed(ExitCode code, String message) {
             problems.add(new SpecProblem(code, message));
         }
 
@@ -198,9 +236,9 @@ public final class JobSpecResolver {
             }
             Path where = inside(chroot, path);
             if (!files.exists(where)) {
-                problem(ExitCode.OS_ERROR, "'" + field + "' does not exist: " + where);
+                probed(ExitCode.OS_ERROR, "'" + field + "' does not exist: " + where);
             } else if (!files.isDirectory(where)) {
-                problem(ExitCode.OS_ERROR, "'" + field + "' is not a directory: " + where);
+                probed(ExitCode.OS_ERROR, "'" + field + "' is not a directory: " + where);
             }
         }
 
@@ -221,23 +259,49 @@ public final class JobSpecResolver {
             }
             boolean link = files.isSymbolicLink(file);
             if (!link && files.isDirectory(file)) {
-                problem(ExitCode.CANT_CREATE, "'" + field + "' is a directory: " + file);
+                probed(ExitCode.CANT_CREATE, "'" + field + "' is a directory: " + file);
             } else if (link) {
-                problem(ExitCode.CANT_CREATE, "'" + field + "' is a symbolic link, which blivetd never follows: " + file);
+                probed(ExitCode.CANT_CREATE, "'" + field + "' is a symbolic link, which blivetd never follows: " + file);
             } else if (!files.isDirectory(parent)) {
-                problem(ExitCode.CANT_CREATE, "'" + field + "': directory " + parent + " does not exist");
-            } else if (!files.isWritable(parent) && !files.isWritable(file)) {
-                problem(ExitCode.CANT_CREATE, "'" + field + "': directory " + parent + " is not writable");
+                probed(ExitCode.CANT_CREATE, "'" + field + "': directory " + parent + " does not exist");
+            } else if (files.exists(file)) {
+                return path; // checked once the job's user is known: checkExisting
+            } else {
+                files.whyNotWritable(parent).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field
+                        + "': directory " + parent + (why.equals(SystemProbe.PERMISSION_DENIED) ? " is not writable"
+                        : ": " + why)));
             }
             return path;
+        }
+
+        /** An existing file the helper would refuse to use for the job whose user is {@code owner}. */
+        private void checkExisting(String field, String path, int owner) {
+            if (path == null || !mayProbe()) {
+                return;
+            }
+            Path file = Path.of(path);
+            if (!files.exists(file) || files.isSymbolicLink(file) || files.isDirectory(file)) {
+                return; // to be created, or already reported
+            }
+            // The helper opens an existing file as it is (it never replaces it): what counts is
+            // the file itself, its owner and its own permissions, not the directory's.
+            Optional<String> refused = files.whyNotJobsFile(file, owner);
+            if (refused.isPresent()) {
+                probed(ExitCode.CANT_CREATE, "'" + field + "': " + file + " " + refused.get());
+                return;
+            }
+            files.whyNotWritable(file).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field + "': " + file
+                    + (why.equals(SystemProbe.PERMISSION_DENIED) ? " is not writable" : ": " + why)));
         }
 
         private void checkNotSameFile(String field, String path, String otherField, String other) {
             if (path == null || other == null) {
                 return;
             }
-            if (path.equals(other) || (mayProbe() && files.isSameFile(Path.of(path), Path.of(other)))) {
+            if (path.equals(other)) {
                 problem(ExitCode.USAGE, "'" + field + "' and '" + otherField + "' are the same file: " + path);
+            } else if (mayProbe() && files.isSameFile(Path.of(path), Path.of(other))) {
+                probed(ExitCode.USAGE, "'" + field + "' and '" + otherField + "' are the same file: " + path);
             }
         }
 
@@ -381,11 +445,11 @@ public final class JobSpecResolver {
                 }
             }
             if (firstNotExecutable != null) {
-                problem(ExitCode.NO_INPUT, firstNotExecutable + " is not executable" + forWhom(identity));
+                probed(ExitCode.NO_INPUT, firstNotExecutable + " is not executable" + forWhom(identity));
             } else if (candidates.size() == 1) {
-                problem(ExitCode.NO_INPUT, inside(chroot, candidates.get(0)) + " does not exist");
+                probed(ExitCode.NO_INPUT, inside(chroot, candidates.get(0)) + " does not exist");
             } else {
-                problem(ExitCode.NO_INPUT, quote(program) + " is in no directory of PATH " + path
+                probed(ExitCode.NO_INPUT, quote(program) + " is in no directory of PATH " + path
                         + (chroot == null ? "" : " under chroot " + chroot));
             }
             return null;
@@ -471,7 +535,9 @@ public final class JobSpecResolver {
             if (spec.stopSignal() != null) {
                 OptionalInt number = Signals.number(spec.stopSignal());
                 if (number.isEmpty()) {
-                    problem(ExitCode.USAGE, "'stop_signal' is not a signal name or number: " + quote(spec.stopSignal()));
+                    problem(ExitCode.USAGE, "'stop_signal' is not a signal name or number: " + quote(spec.stopSignal())
+                            + DidYouMean.hint(spec.stopSignal().toUpperCase(java.util.Locale.ROOT).replaceFirst("^SIG", ""),
+                                    Signals.names()));
                 } else {
                     stopSignal = number.getAsInt();
                 }

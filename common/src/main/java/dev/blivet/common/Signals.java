@@ -36,6 +36,11 @@ public final class Signals {
         return n == null ? OptionalInt.empty() : OptionalInt.of(n);
     }
 
+    /** The names without SIG, as {@link #number} takes them: "HUP", "INT", ... */
+    public static java.util.Set<String> names() {
+        return new java.util.TreeSet<>(NUMBERS.keySet());
+    }
+
     /** "SIGTERM" for 15, "SIG42" for a real-time one. */
     public static String name(int number) {
         return NUMBERS.entrySet().stream().filter(e -> e.getValue() == number).map(e -> "SIG" + e.getKey()).findFirst()

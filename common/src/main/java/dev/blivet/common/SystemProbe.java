@@ -12,6 +12,9 @@ import java.nio.file.Path;
  * client about places it may not see.
  */
 public interface SystemProbe {
+    /** {@link #whyNotWritable}'s answer for EACCES and EPERM: the one a mode or an owner explains. */
+    String PERMISSION_DENIED = "permission denied";
+
     /** Something exists there, following symbolic links. */
     boolean exists(Path path);
 
@@ -26,6 +29,24 @@ public interface SystemProbe {
 
     /** blivetd may write there (create in a directory, open a file for writing). */
     boolean isWritable(Path path);
+
+    /**
+     * Why blivetd may not write there, in the words of the real errno ({@link #PERMISSION_DENIED},
+     * "read-only file system", ...), or empty when it may. A probe that knows no errno says
+     * {@link #PERMISSION_DENIED}.
+     */
+    default java.util.Optional<String> whyNotWritable(Path path) {
+        return isWritable(path) ? java.util.Optional.empty() : java.util.Optional.of(PERMISSION_DENIED);
+    }
+
+    /**
+     * Why the helper would refuse this existing regular file as a job's output, lock or pid file
+     * for a job running as {@code owner} ("belongs to uid 0, not to the job's user (uid 65534);
+     * ..."), or empty. A probe that cannot tell answers empty, and the helper decides at the start.
+     */
+    default java.util.Optional<String> whyNotJobsFile(Path file, int owner) {
+        return java.util.Optional.empty();
+    }
 
     /**
      * The regular file {@code file} may be executed by {@code identity}, or by blivetd itself

@@ -194,6 +194,55 @@ class JobSpecJsonTest {
         rejects(web("\"" + key + "\": 1"), "unknown key '" + key + "'");
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "cwd | chdir", "workdir | chdir", "working_directory | chdir", "environment | env", "readyTimeout | ready_timeout",
+        "stop-signal | stop_signal", "comand | command", "pidflie | pidfile", "inherit_evn | inherit_env",
+    })
+    void unknownKeySuggestsTheKeyMeant(String typo, String meant) {
+        rejects(web("\"" + typo.strip() + "\": 1"), "unknown key '" + typo.strip() + "' (did you mean '" + meant.strip() + "'?)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"colour", "foreground", "close_fds", "x", "us"})
+    void unknownKeyFarFromEveryKeySuggestsNothing(String key) {
+        SpecException e = rejects(web("\"" + key + "\": 1"), "unknown key '" + key + "'");
+        assertFalse(e.getMessage().contains("did you mean"), e::getMessage);
+    }
+
+    @Test
+    void everyUnknownKeyAndWrongTypeIsReportedAtOnce() {
+        SpecException e = assertThrows(SpecException.class, () -> json.parse("{\"name\": \"web\", \"command\": [\"/bin/true\", 1], \"cwd\": \"/\", \"colour\": 1,"
+                + " \"umask\": 22, \"restart\": \"on-falure\", \"readiness\": \"sd_notify\", \"env\": {\"A\": 1, \"B\": true}}"));
+        assertEquals(List.of(
+                "invalid job spec: 'command[1]': wrong type, expected a string",
+                "invalid job spec: unknown key 'cwd' (did you mean 'chdir'?)",
+                "invalid job spec: unknown key 'colour'",
+                "invalid job spec: 'umask': wrong type, expected a string",
+                "invalid job spec: 'restart': \"on-falure\" is not one of no, on-failure, always (did you mean \"on-failure\"?)",
+                "invalid job spec: 'readiness': \"sd_notify\" is not one of exec, notify-fd, sd-notify"
+                        + " (did you mean \"sd-notify\"?)",
+                "invalid job spec: 'env.A': wrong type, expected a string",
+                "invalid job spec: 'env.B': wrong type, expected a string"),
+                e.problems().stream().map(SpecProblem::toString).toList());
+    }
+
+    @Test
+    void problemsListsTheShapeThenWhatTheCheckFindsInTheRest() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                "{\"name\": \"web\", \"command\": \"/bin/true\", \"colour\": 1, \"umask\": \"999\"}");
+        List<JobSpec> checked = new java.util.ArrayList<>();
+        List<String> problems = json.problems(tree, spec -> {
+            checked.add(spec);
+            throw new SpecException(List.of(new SpecProblem(ExitCode.USAGE, "'command' is required"),
+                    new SpecProblem(ExitCode.USAGE, "'umask' must be an octal string")));
+        }).stream().map(SpecProblem::toString).toList();
+        assertEquals(List.of("invalid job spec: 'command': wrong type, expected an array of strings",
+                "invalid job spec: unknown key 'colour'", "invalid job spec: 'umask' must be an octal string"), problems);
+        assertNull(checked.get(0).command(), "the check saw the spec without the keys at fault");
+        assertEquals(List.of(), json.problems(((com.fasterxml.jackson.databind.node.ObjectNode) tree.deepCopy()).retain("name", "umask"), spec -> { }));
+    }
+
     // ---- wrong types ----
 
     @ParameterizedTest
@@ -217,10 +266,10 @@ class JobSpecJsonTest {
         "\"ready_timeout\": true                    | 'ready_timeout': wrong type",
         "\"start_grace\": [1]                       | 'start_grace': wrong type",
         "\"notify_fd\": \"3\"                       | 'notify_fd': wrong type",
-        "\"readiness\": \"bogus\"                   | 'readiness': wrong type",
-        "\"readiness\": \"EXEC\"                    | 'readiness': wrong type",
+        "\"readiness\": \"bogus\"                   | 'readiness': \"bogus\" is not one of exec, notify-fd, sd-notify",
+        "\"readiness\": \"EXEC\"                    | 'readiness': \"EXEC\" is not one of",
         "\"readiness\": 1                           | 'readiness': wrong type",
-        "\"restart\": \"sometimes\"                 | 'restart': wrong type",
+        "\"restart\": \"sometimes\"                 | 'restart': \"sometimes\" is not one of no, on-failure, always",
         "\"rlimits\": []                            | 'rlimits': wrong type",
         "\"rlimits\": 1024                          | 'rlimits': wrong type",
         "\"success_exit_codes\": 0                  | 'success_exit_codes': wrong type",

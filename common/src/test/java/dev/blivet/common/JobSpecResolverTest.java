@@ -451,6 +451,98 @@ class JobSpecResolverTest {
         rejects(spec(field, link.toString()), ExitCode.CANT_CREATE, "'" + field + "'", link.toString());
     }
 
+    /** Root's probes, except that everything below {@code readOnly} is on a read-only file system. */
+    private static final class ReadOnlyBelow implements SystemProbe {
+        private final AsRoot root = new AsRoot();
+        private final Path readOnly;
+
+        ReadOnlyBelow(Path readOnly) {
+            this.readOnly = readOnly;
+        }
+
+        @Override public boolean exists(Path path) {
+            return root.exists(path);
+        }
+
+        @Override public boolean isDirectory(Path path) {
+            return root.isDirectory(path);
+        }
+
+        @Override public boolean isRegularFile(Path path) {
+            return root.isRegularFile(path);
+        }
+
+        @Override public boolean isSymbolicLink(Path path) {
+            return root.isSymbolicLink(path);
+        }
+
+        @Override public boolean isWritable(Path path) {
+            return !path.startsWith(readOnly) && root.isWritable(path);
+        }
+
+        @Override public java.util.Optional<String> whyNotWritable(Path path) {
+            return path.startsWith(readOnly) ? java.util.Optional.of("read-only file system") : root.whyNotWritable(path);
+        }
+
+        @Override public boolean isExecutable(Path file, Identity identity) {
+            return root.isExecutable(file, identity);
+        }
+
+        @Override public boolean isSameFile(Path a, Path b) {
+            return root.isSameFile(a, b);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pidfile", "lockfile", "stdout", "stderr"})
+    void aReadOnlyFileSystemIsNamedAsSuchNotAsAPermission(String field) throws IOException {
+        Path ro = dir("ro");
+        Path existing = file("ro/old.log", "rw-r--r--");
+        JobSpecResolver resolver = new JobSpecResolver(ROOT_BLIVETD, new ReadOnlyBelow(ro), DAEMON_ENV);
+        SpecException created = assertThrows(SpecException.class,
+                () -> resolver.resolve(parse(spec(field, ro.resolve("new.log").toString()))));
+        assertEquals(List.of("cannot create: '" + field + "': directory " + ro + ": read-only file system"),
+                created.problems().stream().map(SpecProblem::toString).toList());
+        SpecException opened = assertThrows(SpecException.class,
+                () -> resolver.resolve(parse(spec(field, existing.toString()))));
+        assertEquals(List.of("cannot create: '" + field + "': " + existing + ": read-only file system"),
+                opened.problems().stream().map(SpecProblem::toString).toList());
+    }
+
+    /** The helper's Rule 3 checks, made ahead by the real probe: what start would refuse, validate refuses. */
+    @Test
+    void anExistingFileTheHelperWouldRefuseIsRefusedAhead() throws IOException {
+        Path mine = file("mine.log", "rw-r--r--"); // the test runner's, not nobody's
+        int runner = (Integer) Files.getAttribute(mine, "unix:uid");
+        JobSpecResolver real = new JobSpecResolver(ROOT_BLIVETD, new FileSystemProbe(), DAEMON_ENV);
+        SpecException owner = assertThrows(SpecException.class,
+                () -> real.resolve(parse(with(spec("stdout", mine.toString()), "user", "nobody"))));
+        int nobody = ACCOUNTS.user("nobody").orElseThrow().uid();
+        assertEquals(List.of("cannot create: 'stdout': " + mine + " belongs to uid " + runner + ", not to the job's user"
+                + " (uid " + nobody + "); blivet uses an existing file only if it does"),
+                owner.problems().stream().map(SpecProblem::toString).toList());
+
+        Files.createLink(tmp.resolve("second-name.log"), mine);
+        SpecException links = assertThrows(SpecException.class, () -> real.resolve(parse(spec("stderr", mine.toString())),
+                runner));
+        assertTrue(links.getMessage().contains("'stderr': " + mine + " has 2 hard links"), links::getMessage);
+    }
+
+    @Test
+    void probeReportsOnlyWhatTheFileSystemShows() {
+        Map<String, Object> spec = with(spec("umask", "999"), "command", List.of(tmp.resolve("no/program").toString()));
+        spec.put("stdout", tmp.resolve("no/dir/out.log").toString());
+        List<String> found = rootBlivetd().probe(parse(spec)).stream().map(SpecProblem::toString).toList();
+        assertEquals(2, found.size(), found::toString);
+        assertTrue(found.get(0).contains("'stdout'") && found.get(1).contains("no/program"), found::toString);
+    }
+
+    @Test
+    void aMistypedStopSignalSuggestsTheSignal() {
+        rejects(spec("stop_signal", "TREM"), ExitCode.USAGE, "'stop_signal'", "\"TREM\" (did you mean \"TERM\"?)");
+        rejects(spec("stop_signal", "SIGTREM"), ExitCode.USAGE, "(did you mean \"TERM\"?)");
+    }
+
     @Test
     void existingRegularFilesAreFine() throws IOException {
         Path pid = file("web.pid", "rw-r--r--");

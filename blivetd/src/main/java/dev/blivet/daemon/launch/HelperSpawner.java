@@ -20,6 +20,7 @@ final class HelperSpawner {
     private static final int LOWEST_SOURCE_FD = 10;
     /** posix_spawn_file_actions_t is 80 bytes on 64-bit glibc; room to spare. */
     private static final int FILE_ACTIONS_SIZE = 256;
+    private static final String DEV_NULL = "/dev/null";
     private static final int O_RDONLY = 0;
     private static final int O_WRONLY = 1;
     private static final int F_SETFL = 4;
@@ -99,9 +100,9 @@ final class HelperSpawner {
         Pointer actions = Memory.allocateDirect(os.runtime(), FILE_ACTIONS_SIZE);
         check(spawn.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
         try {
-            check(spawn.posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0), "addopen");
-            check(spawn.posix_spawn_file_actions_addopen(actions, 1, "/dev/null", O_WRONLY, 0), "addopen");
-            check(spawn.posix_spawn_file_actions_addopen(actions, 2, "/dev/null", O_WRONLY, 0), "addopen");
+            check(spawn.posix_spawn_file_actions_addopen(actions, 0, DEV_NULL, O_RDONLY, 0), "addopen");
+            check(spawn.posix_spawn_file_actions_addopen(actions, 1, DEV_NULL, O_WRONLY, 0), "addopen");
+            check(spawn.posix_spawn_file_actions_addopen(actions, 2, DEV_NULL, O_WRONLY, 0), "addopen");
             check(spawn.posix_spawn_file_actions_adddup2(actions, planFd, HelperProtocol.PLAN_FD), "adddup2");
             check(spawn.posix_spawn_file_actions_adddup2(actions, reportWrite, HelperProtocol.REPORT_FD), "adddup2");
             if (readyWrite >= 0) {
@@ -114,12 +115,32 @@ final class HelperSpawner {
             CharSequence[] envp = {null};
             int rc = spawn.posix_spawnp(pid, helperPath, actions, null, argv, envp);
             if (rc != 0) {
-                throw new LaunchException(ExitCode.OS_ERROR, "os error: posix_spawn " + helperPath + ": " + os.strerror(rc));
+                throw new LaunchException(ExitCode.OS_ERROR, "os error: " + spawnFailure(rc));
             }
             return pid.intValue();
         } finally {
             spawn.posix_spawn_file_actions_destroy(actions);
         }
+    }
+
+    /**
+     * Which path a failed posix_spawn failed on: its errno covers the file actions' opens of
+     * /dev/null as well as the exec of the helper, and blaming the helper for a /dev/null that
+     * cannot be opened (a /dev mounted nodev, a file put in its place) sends the operator the
+     * wrong way.
+     */
+    private String spawnFailure(int rc) {
+        for (int flags : new int[] {O_RDONLY, O_WRONLY}) {
+            int fd = os.libc().openat(LinuxLibC.AT_FDCWD, DEV_NULL, flags | LinuxLibC.O_CLOEXEC, 0);
+            if (fd < 0) {
+                int errno = os.errno();
+                return "cannot open " + DEV_NULL + " (for " + HELPER_NAME + "'s stdin, stdout and stderr) for "
+                        + (flags == O_RDONLY ? "reading" : "writing") + ": " + os.strerror(errno)
+                        + " (is /dev mounted nodev, or is " + DEV_NULL + " not the null device?)";
+            }
+            os.close(fd);
+        }
+        return "posix_spawn " + helperPath + ": " + os.strerror(rc);
     }
 
     private int writePlan(byte[] plan) throws LaunchException {

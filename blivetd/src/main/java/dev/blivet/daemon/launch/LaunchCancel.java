@@ -1,6 +1,7 @@
 package dev.blivet.daemon.launch;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 
 /**
  * Lets a stop interrupt a launch that is still waiting for readiness: the launch checks it at
@@ -11,6 +12,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class LaunchCancel {
     private final AtomicBoolean requested = new AtomicBoolean();
     private volatile Runnable listener;
+    /** Told the job's pid once the helper has forked it: a client may see it while the job starts. */
+    private volatile IntConsumer forked = pid -> { };
 
     /** Asks the launch to give up; harmless once it has finished. Any thread. */
     public void cancel() {
@@ -24,6 +27,19 @@ public final class LaunchCancel {
 
     public boolean requested() {
         return requested.get();
+    }
+
+    /**
+     * Who to tell the job's pid as soon as the helper reports its fork, before readiness (any
+     * thread; the launch loop calls it). Also here rather than in the result: this is the one
+     * channel a launch has back to its caller while it runs.
+     */
+    public void onForked(IntConsumer listener) {
+        forked = listener;
+    }
+
+    void forked(int pid) {
+        forked.accept(pid);
     }
 
     /** Who to wake on cancel; runs at once if already cancelled (it may then run twice: harmless). */

@@ -267,6 +267,7 @@ public final class Launcher implements AutoCloseable {
             daemonPid = pid;
             daemonExit = reaper.claim(pid, spawnedAt);
             daemonExit.whenComplete((exit, error) -> loop.poke(this));
+            cancel.forked(pid);
         }
 
         private void reportEnded() throws LaunchException {

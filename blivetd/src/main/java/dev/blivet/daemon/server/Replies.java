@@ -117,8 +117,33 @@ final class Replies {
         return result;
     }
 
-    JsonNode reload(ReloadReport report) {
-        return mapper.valueToTree(report);
+    /**
+     * A validate's answer: whether a start of this spec by {@code uid} would pass the checks, and
+     * every problem as a refused start would list it; {@code probed} says whether blivetd looked
+     * at the file system for this uid (not for a non-root client of a root blivetd).
+     */
+    JsonNode validated(String name, int uid, boolean probed, List<dev.blivet.common.SpecProblem> problems) {
+        ObjectNode result = mapper.createObjectNode();
+        if (name != null) {
+            result.put("name", name);
+        }
+        result.put("valid", problems.isEmpty());
+        result.put("uid", uid);
+        result.put("probed", probed);
+        var array = result.putArray("problems");
+        for (var problem : problems) {
+            array.addObject().put("exit_code", problem.code().code()).put("message", problem.toString());
+        }
+        return result;
+    }
+
+    /** @param warning what the operator should know though nothing failed (a missing jobs directory), or null */
+    JsonNode reload(ReloadReport report, String warning) {
+        ObjectNode result = mapper.valueToTree(report);
+        if (warning != null) {
+            result.putArray("warnings").add(warning);
+        }
+        return result;
     }
 
     JsonNode subscribed() {

@@ -67,6 +67,7 @@ public final class RequestHandler {
             case RELOAD -> reload(peer);
             case WAIT -> supervisor.waitFor(Fields.name(request), uid, states(request),
                     Fields.seconds(request, "timeout", DEFAULT_WAIT)).thenApply(replies::job);
+            case VALIDATE -> CompletableFuture.completedFuture(validate(request, uid));
             case EVENTS, LOGS -> throw new IllegalArgumentException(op.wire() + " is a stream: the connection's");
         };
     }
@@ -77,18 +78,36 @@ public final class RequestHandler {
         if (specNode == null) {
             return supervisor.start(Fields.name(request), uid, wait);
         }
-        if (!specNode.isObject()) {
-            throw new RequestException(ErrorCode.BAD_REQUEST, "'spec' must be a JSON object (a job spec)");
-        }
         JobSpec spec;
         ResolvedJob resolved;
         try {
-            spec = specJson.fromTree(specNode); // already read strictly with the request
+            spec = specJson.fromTree(specObject(specNode)); // already read strictly with the request
             resolved = resolver.resolve(spec, uid);
         } catch (SpecException e) {
-            throw invalidSpec(e);
+            // Every problem, as validate lists them: the shape's and the rest's.
+            List<SpecProblem> all = specJson.problems(specNode, sound -> resolver.resolve(sound, uid));
+            throw invalidSpec(all.isEmpty() ? e : new SpecException(all));
         }
         return supervisor.start(spec, resolved, uid, wait);
+    }
+
+    private static JsonNode specObject(JsonNode specNode) {
+        if (specNode == null || !specNode.isObject()) {
+            throw new RequestException(ErrorCode.BAD_REQUEST, "'spec' must be a JSON object (a job spec)");
+        }
+        return specNode;
+    }
+
+    /**
+     * A start's checks, step for step (the same parser, the resolver on behalf of the same uid,
+     * so the same probes), and nothing after them: the supervisor is not asked, nothing is stored.
+     */
+    private JsonNode validate(ObjectNode request, int uid) {
+        JsonNode specNode = specObject(request.get("spec"));
+        List<SpecProblem> problems = specJson.problems(specNode, spec -> resolver.resolve(spec, uid));
+        JsonNode name = specNode.get("name");
+        return replies.validated(name != null && name.isTextual() ? name.asText() : null, uid, resolver.probesFor(uid),
+                problems);
     }
 
     private RequestException invalidSpec(SpecException e) {
@@ -124,7 +143,8 @@ public final class RequestHandler {
             throw new RequestException(ErrorCode.PERMISSION_DENIED, "only root may reload the jobs directory; you are uid "
                     + peer.uid());
         }
-        return supervisor.applyJobsDirectory(jobsDirectory.scan()).thenApply(replies::reload);
+        return supervisor.applyJobsDirectory(jobsDirectory.scan())
+                .thenApply(report -> replies.reload(report, jobsDirectory.missingWarning()));
     }
 
     private static int signal(ObjectNode request, String field) {

@@ -129,6 +129,7 @@ final class ActionRunner {
         long run = ++job.run;
         job.startedAt = clock.instant();
         job.pid = null; // nothing may signal the previous run's numbers
+        job.startingPid = null;
         job.pgid = null;
         job.readyAt = null;
         job.pidfileId = null;
@@ -147,6 +148,7 @@ final class ActionRunner {
         CompletableFuture<LaunchResult> launch;
         try {
             job.launchCancel = new LaunchCancel();
+            job.launchCancel.onForked(pid -> loop.post(() -> forked(job, run, pid)));
             launch = starter.launch(resolved, job.launchCancel);
         } catch (RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
             // Whatever happens, the loop must hear back, or the job would stay STARTING forever.
@@ -160,6 +162,14 @@ final class ActionRunner {
                     : new LaunchResult.Failed(ExitCode.SOFTWARE, "internal error: " + error, null));
             limits.admit(job.owner, waiting -> dispatch(waiting, waiting.run, waiting.resolved));
         }));
+    }
+
+    /** The helper forked the job: status shows its pid while it starts (no event: its state is the same). */
+    private void forked(Job job, long run, int pid) {
+        if (run == job.run && table.holds(job) && job.state() == JobState.STARTING) {
+            job.startingPid = pid;
+            table.snapshot(job); // publishes it for status
+        }
     }
 
     private void launched(Job job, long run, LaunchResult result) {

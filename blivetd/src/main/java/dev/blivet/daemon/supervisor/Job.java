@@ -28,6 +28,8 @@ final class Job {
     /** Bumped at each launch, so late events of an earlier run are recognised and dropped. */
     long run;
     Integer pid;
+    /** The pid of a job still starting, for clients only: nothing signals by it (a stop cancels the launch). */
+    Integer startingPid;
     Integer pgid;
     Instant startedAt;
     Instant readyAt;
@@ -73,7 +75,8 @@ final class Job {
     JobSnapshot snapshot() {
         boolean alive = state().hasProcess();
         String error = lastError != null ? lastError : lifecycle.reason();
-        return new JobSnapshot(name, state(), alive ? pid : null, alive ? pgid : null, owner, startedAt,
+        Integer shownPid = pid != null ? pid : state() == JobState.STARTING ? startingPid : null;
+        return new JobSnapshot(name, state(), alive ? shownPid : null, alive ? pgid : null, owner, startedAt,
                 alive ? readyAt : null, exitedAt, lastExit != null && lastExit.exited() ? lastExit.code() : null,
                 lastExit != null && !lastExit.exited() ? lastExit.signal() : null,
                 lastExit != null && lastExit.coreDumped() ? Boolean.TRUE : null, lifecycle.restarts(),

@@ -71,6 +71,24 @@ public final class JobsDirectory {
         this.trustedUid = paths.os().posix().geteuid();
     }
 
+    /** The directory, absolute: for the warning that it does not exist (blivetd's Main, the reload reply). */
+    public Path dir() {
+        return dir;
+    }
+
+    /**
+     * Why this directory gives no jobs at all, when it does not exist: a missing directory is not
+     * an error (a package's default may be made later), but an operator who named the wrong one
+     * must hear of it. Null when it exists.
+     */
+    public String missingWarning() {
+        if (!java.nio.file.Files.notExists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        return "jobs directory " + dir + " does not exist: no jobs are loaded from it (create it, then reload:"
+                + " SIGHUP or blivetctl reload)";
+    }
+
     public Scan scan() {
         Map<String, Entry> jobs = new TreeMap<>();
         Map<String, String> errors = new TreeMap<>();

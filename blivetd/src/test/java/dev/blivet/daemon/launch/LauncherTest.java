@@ -302,11 +302,14 @@ class LauncherTest {
     @Test
     void aFifoForAnOutputFileFailsTheStartAtOnce() throws Exception {
         Path fifo = tmp.resolve("stdout.fifo");
-        assertEquals(0, Fixture.LIBC.mkfifo(fifo.toString(), 0666));
         List<String> argv = uniqueSleep();
-        ResolvedJob job = Fixture.resolve("""
+        String spec = """
                 {"name": "fifo", "command": %s, "stdout": %s, "readiness": "notify-fd", "ready_timeout": 86400}
-                """.formatted(jsonArray(argv), quote(fifo)));
+                """.formatted(jsonArray(argv), quote(fifo));
+        ResolvedJob job = Fixture.resolve(spec); // before the FIFO: one made between validation and start
+        assertEquals(0, Fixture.LIBC.mkfifo(fifo.toString(), 0666));
+        assertTrue(org.junit.jupiter.api.Assertions.assertThrows(dev.blivet.common.SpecException.class,
+                () -> Fixture.resolve(spec)).getMessage().contains("is not a regular file"), "validation sees it too");
         LaunchResult.Failed result = failed(CompletableFuture.supplyAsync(() -> LAUNCHER.launch(job))
                 .get(WAIT.toSeconds(), TimeUnit.SECONDS));
         assertEquals(ExitCode.CANT_CREATE, result.code());
@@ -368,7 +371,8 @@ class LauncherTest {
                             {"name": "imm", "command": %s, "pidfile": %s}
                             """.formatted(jsonArray(argv), quote(locked.resolve("imm.pid")))));
             assertEquals(ExitCode.CANT_CREATE, early.code());
-            assertTrue(early.getMessage().contains("directory " + locked + " is not writable"), early.getMessage());
+            // EPERM, as the helper will say too: an immutable directory is no permission problem of its mode.
+            assertTrue(early.getMessage().contains("directory " + locked + ": operation not permitted"), early.getMessage());
 
             // ... and the helper too, when the directory changes between validation and start.
             ResolvedJob ok = Fixture.resolve("""
@@ -400,11 +404,15 @@ class LauncherTest {
         Path precious = tmp.resolve("precious");
         Files.writeString(precious, "root's data\n");
         Path planted = tmp.resolve("out.log");
-        Files.createLink(planted, precious); // what a user could do in a directory it can write to
         List<String> argv = uniqueSleep();
-        LaunchResult.Failed result = failed(LAUNCHER.launch(Fixture.resolve("""
+        String spec = """
                 {"name": "planted", "stdout": %s, "command": %s}
-                """.formatted(quote(planted), jsonArray(argv)))));
+                """.formatted(quote(planted), jsonArray(argv));
+        ResolvedJob job = Fixture.resolve(spec); // validation would refuse the link: it is planted after it
+        Files.createLink(planted, precious); // what a user could do in a directory it can write to
+        assertTrue(org.junit.jupiter.api.Assertions.assertThrows(dev.blivet.common.SpecException.class,
+                () -> Fixture.resolve(spec)).getMessage().contains("has 2 hard links"), "validation sees it too");
+        LaunchResult.Failed result = failed(LAUNCHER.launch(job));
         assertEquals(ExitCode.CANT_CREATE, result.code());
         assertEquals("cannot create output file: " + planted + ": has 2 hard links; blivet uses an existing file only with one",
                 result.message());

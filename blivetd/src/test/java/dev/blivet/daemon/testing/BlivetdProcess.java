@@ -58,8 +58,11 @@ public final class BlivetdProcess implements AutoCloseable {
         command.addAll(List.of(
                 "-Dblivet.spawnHelper=" + System.getProperty("blivet.spawnHelper"),
                 "-cp", classPath,
-                "dev.blivet.daemon.Main", "--socket", socket.toString(), "--jobs-dir", jobs.toString(),
-                "--state-dir", dir.resolve("state").toString(), "--log-level", "debug"));
+                "dev.blivet.daemon.Main", "--socket", socket.toString()));
+        if (!List.of(extraArgs).contains("--jobs-dir")) { // a test may name its own, even a missing one
+            command.addAll(List.of("--jobs-dir", jobs.toString()));
+        }
+        command.addAll(List.of("--state-dir", dir.resolve("state").toString(), "--log-level", "debug"));
         command.addAll(List.of(extraArgs));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         BlivetdProcess daemon = new BlivetdProcess(process, socket, jobs, log);

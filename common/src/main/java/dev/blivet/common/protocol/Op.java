@@ -8,6 +8,11 @@ import java.util.stream.Collectors;
 /** The operations of the control protocol (docs/protocol.md): the one list of them. */
 public enum Op {
     PING, START, STOP, RESTART, SIGNAL, STATUS, LIST, REMOVE, RELOAD, WAIT,
+    /**
+     * A start's checks of a spec without the start: the same parser, resolver, identity and
+     * probes, nothing started or stored.
+     */
+    VALIDATE,
     /** Turns the connection into a stream of state changes. */
     EVENTS,
     /** Answers with a job's last log lines, and with follow turns into a stream of new ones. */
