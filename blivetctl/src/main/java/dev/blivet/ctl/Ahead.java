@@ -1,7 +1,6 @@
 package dev.blivet.ctl;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -9,59 +8,115 @@ import java.util.concurrent.FutureTask;
 import picocli.CommandLine;
 
 /**
- * Start-up work done on the second core while the first builds the top command: the model of
- * the subcommand the arguments name, then the JSON classes and a socket channel (the JDK's first
- * Unix socket sets up a SecureRandom). A run of {@code blivetctl status} is mostly start-up, and
- * these parts do not depend on each other. Whatever is not ready, or failed, is done again where
- * it is needed, so this only ever saves time.
+ * Start-up work done on the second core: the model of the subcommand the arguments name (while
+ * the first core builds the top command), then a socket channel (the JDK's first Unix socket
+ * sets up a SecureRandom), while the first core sets up the JSON reader and writer. A run of
+ * {@code blivetctl status} is mostly start-up, and these parts do not depend on each other.
+ * Whatever is not ready, or failed, is done again where it is needed, so this only ever saves
+ * time.
  */
 final class Ahead implements Runnable {
-    private static volatile Ahead started;
-
     private final String command;
     private final FutureTask<CommandLine> subcommand;
     private final FutureTask<SocketChannel> channel;
+    /** Guards the three fields below: a channel opened after the run ended is closed by its opener. */
+    private final Object lock = new Object();
+    private SocketChannel opened;
+    private boolean channelTaken;
+    private boolean finished;
+    private boolean subcommandTaken;
 
     private Ahead(String command) {
         this.command = command;
-        this.subcommand = new FutureTask<>(new BuildSubcommand(command));
+        this.subcommand = command != null ? new FutureTask<>(new BuildSubcommand(command)) : null;
         this.channel = new FutureTask<>(new OpenChannel());
     }
 
-    /** Starts the work for this subcommand of a run of main. */
-    static void start(String command) {
+    /**
+     * Starts the work for a run of main: this subcommand's model (null for none: a run without
+     * picocli, {@link Shortcut}), then the socket channel.
+     */
+    static Ahead start(String command) {
         Ahead ahead = new Ahead(command);
         Thread thread = new Thread(ahead, "blivetctl-ahead");
         thread.setDaemon(true);
         thread.start();
-        started = ahead;
+        return ahead;
     }
 
     @Override
     public void run() {
-        subcommand.run();
+        if (subcommand != null) {
+            subcommand.run();
+        }
         channel.run();
     }
 
     /**
-     * The subcommand's command line built ahead, or null: build it here. While the other thread
-     * still builds it, this one opens the channel, unless that has begun already (a FutureTask
-     * runs once, on whichever thread gets to it first).
+     * The subcommand's command line built ahead (taken once), or null: build it here. While the
+     * other thread still builds it, this one opens the channel, unless that has begun already (a
+     * FutureTask runs once, on whichever thread gets to it first).
      */
-    static CommandLine subcommand(String name) {
-        Ahead ahead = started;
-        if (ahead == null || !ahead.command.equals(name)) {
+    CommandLine subcommand(String name) {
+        if (command == null || !command.equals(name) || subcommandTaken) {
             return null;
         }
-        ahead.channel.run();
-        return take(ahead.subcommand);
+        subcommandTaken = true;
+        channel.run();
+        return take(subcommand);
     }
 
-    /** A channel opened ahead (taken once), or null: open one here. */
-    static SocketChannel channel() {
-        Ahead ahead = started;
-        started = null;
-        return ahead != null ? take(ahead.channel) : null;
+    /**
+     * The channel opened ahead (taken once), or null: open one here. While the other thread still
+     * opens it, this one sets up the JSON classes the command needs next.
+     */
+    SocketChannel channel() {
+        if (!channel.isDone()) {
+            Json.warmUp();
+        }
+        synchronized (lock) {
+            if (finished) {
+                return null;
+            }
+            channelTaken = true;
+        }
+        return take(channel);
+    }
+
+    /**
+     * Ends the run's work ahead: a channel no command took is closed, now or as soon as it is
+     * open (tests run main many times in one JVM).
+     */
+    void finish() {
+        SocketChannel unused;
+        synchronized (lock) {
+            if (channelTaken || finished) {
+                return;
+            }
+            finished = true;
+            unused = opened;
+        }
+        close(unused);
+    }
+
+    private void opened(SocketChannel socketChannel) {
+        synchronized (lock) {
+            if (!finished) {
+                opened = socketChannel;
+                return;
+            }
+        }
+        close(socketChannel);
+    }
+
+    private static void close(SocketChannel socketChannel) {
+        if (socketChannel != null) {
+            try {
+                socketChannel.close();
+            } catch (IOException e) {
+                // nothing was sent on it
+            }
+        }
     }
 
     private static <T> T take(FutureTask<T> task) {
@@ -89,11 +144,12 @@ final class Ahead implements Runnable {
         }
     }
 
-    private static final class OpenChannel implements Callable<SocketChannel> {
+    private final class OpenChannel implements Callable<SocketChannel> {
         @Override
         public SocketChannel call() throws IOException {
-            Json.parse("{\"warm\":[1]}");
-            return SocketChannel.open(StandardProtocolFamily.UNIX);
+            SocketChannel socketChannel = ControlClient.newChannel();
+            opened(socketChannel);
+            return socketChannel;
         }
     }
 }

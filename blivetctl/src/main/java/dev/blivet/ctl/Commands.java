@@ -2,8 +2,8 @@ package dev.blivet.ctl;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -26,30 +26,34 @@ final class Commands implements IModelTransformer {
     /** {@link Main#only} when no subcommand is needed. */
     static final String NONE = "";
 
-    private static final List<Class<?>> CLASSES = List.of(StartCommand.class, StopCommand.class, RestartCommand.class,
-            SignalCommand.class, StatusCommand.class, ListCommand.class, RemoveCommand.class, LogsCommand.class,
-            WaitCommand.class, EventsCommand.class, ReloadCommand.class, ValidateCommand.class, PingCommand.class,
-            VersionCommand.class, HelpCommand.class);
+    /**
+     * Each command's name (its {@code @Command} name, which FormatTest checks) and class: the
+     * names are written out so that finding a command costs no reflection over annotations.
+     */
+    private static final List<Map.Entry<String, Class<?>>> COMMANDS = List.of(Map.entry("start", StartCommand.class),
+            Map.entry("stop", StopCommand.class), Map.entry("restart", RestartCommand.class),
+            Map.entry("signal", SignalCommand.class), Map.entry("status", StatusCommand.class),
+            Map.entry("list", ListCommand.class), Map.entry("remove", RemoveCommand.class),
+            Map.entry("logs", LogsCommand.class), Map.entry("wait", WaitCommand.class),
+            Map.entry("events", EventsCommand.class), Map.entry("reload", ReloadCommand.class),
+            Map.entry("validate", ValidateCommand.class), Map.entry("ping", PingCommand.class),
+            Map.entry("version", VersionCommand.class), Map.entry("help", HelpCommand.class));
 
     /** The subcommands' names, in help order. */
     static List<String> names() {
-        List<String> names = new ArrayList<>(CLASSES.size());
-        for (Class<?> type : CLASSES) {
-            names.add(name(type));
+        List<String> names = new ArrayList<>(COMMANDS.size());
+        for (Map.Entry<String, Class<?>> command : COMMANDS) {
+            names.add(command.getKey());
         }
         return names;
     }
 
-    private static String name(Class<?> type) {
-        return type.getAnnotation(Command.class).name();
-    }
-
     /** A new instance of the subcommand of this name. */
     static Object create(String name) {
-        for (Class<?> type : CLASSES) {
-            if (name(type).equals(name)) {
+        for (Map.Entry<String, Class<?>> command : COMMANDS) {
+            if (command.getKey().equals(name)) {
                 try {
-                    return type.getDeclaredConstructor().newInstance();
+                    return command.getValue().getDeclaredConstructor().newInstance();
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException("cannot create the " + name + " command", e);
                 }
@@ -62,13 +66,15 @@ final class Commands implements IModelTransformer {
     public CommandSpec transform(CommandSpec spec) {
         new ExitCodeList().transform(spec);
         String only = null;
-        if (spec.userObject() instanceof Main main) {
+        Main main = null;
+        if (spec.userObject() instanceof Main top) {
+            main = top;
             main.spec = spec;
             only = main.only;
         }
         for (String name : names()) {
             if (only == null || only.equals(name)) {
-                CommandLine built = Ahead.subcommand(name);
+                CommandLine built = main != null && main.ahead != null ? main.ahead.subcommand(name) : null;
                 spec.addSubcommand(name, built != null ? built : newSubcommand(name));
             }
         }
@@ -95,9 +101,9 @@ final class Commands implements IModelTransformer {
         }
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
-            if (arg.equals("--socket")) {
+            if (arg.equals(Main.SOCKET)) {
                 i++;
-            } else if (arg.equals("--json") || arg.startsWith("--socket=")) {
+            } else if (arg.equals(Main.JSON) || arg.startsWith(Main.SOCKET + "=")) {
                 continue;
             } else if (arg.startsWith("-") || arg.startsWith("@")) {
                 return null;

@@ -22,6 +22,9 @@ import java.nio.file.Path;
 final class ControlClient implements AutoCloseable {
     /** A reply line longer than this is not blivetd talking. */
     private static final int MAX_LINE = 64 << 20;
+    private static final String SELECTOR_PROVIDER = "java.nio.channels.spi.SelectorProvider";
+    /** The provider the JDK picks on Linux when nothing names one (DefaultSelectorProvider's). */
+    private static final String LINUX_SELECTOR_PROVIDER = "sun.nio.ch.EPollSelectorProvider";
 
     private final Path socket;
     private final SocketChannel channel;
@@ -36,19 +39,33 @@ final class ControlClient implements AutoCloseable {
         this.channel = channel;
     }
 
-    private static SocketChannel open() throws IOException {
-        SocketChannel ahead = Ahead.channel();
-        return ahead != null ? ahead : SocketChannel.open(StandardProtocolFamily.UNIX);
+    private static SocketChannel open(Ahead ahead) throws IOException {
+        SocketChannel opened = ahead != null ? ahead.channel() : null;
+        return opened != null ? opened : newChannel();
+    }
+
+    /**
+     * A new AF_UNIX channel. Unless a system property names it, the JDK looks for its selector
+     * provider with a ServiceLoader scan of the modules and of every jar on the class path (a
+     * fifth of a {@code blivetctl status} run, measured) before it settles on its own; on Linux
+     * this names that same provider, so the scan is skipped. A provider named with -D still wins.
+     */
+    static SocketChannel newChannel() throws IOException {
+        if (System.getProperty(SELECTOR_PROVIDER) == null && "Linux".equals(System.getProperty("os.name"))) {
+            System.setProperty(SELECTOR_PROVIDER, LINUX_SELECTOR_PROVIDER);
+        }
+        return SocketChannel.open(StandardProtocolFamily.UNIX);
     }
 
     /**
      * @param origin where the path came from, for the message if nothing answers there
      *     ("--socket", "$BLIVETD_SOCKET", "the default for uid 1000")
+     * @param ahead this run's work ahead, which may have opened the channel, or null
      */
-    static ControlClient connect(Path socket, String origin) throws CliException {
+    static ControlClient connect(Path socket, String origin, Ahead ahead) throws CliException {
         SocketChannel channel;
         try {
-            channel = open();
+            channel = open(ahead);
         } catch (IOException e) {
             throw new CliException(CliExit.ERROR, "cannot create a Unix socket: " + e.getMessage(), e);
         }

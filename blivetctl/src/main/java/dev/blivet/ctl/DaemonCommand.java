@@ -25,7 +25,12 @@ abstract class DaemonCommand implements Callable<Void>, Commands.Subcommand {
 
     @Override
     public Void call() throws CliException {
-        main = (Main) spec.root().userObject();
+        return call((Main) spec.root().userObject());
+    }
+
+    /** Runs the command with these shared options and streams: picocli's run, or {@link Shortcut}'s. */
+    Void call(Main main) throws CliException {
+        this.main = main;
         checkArguments();
         try (ControlClient client = main.connect()) {
             run(client);

@@ -24,7 +24,11 @@ import picocli.CommandLine.UnmatchedArgumentException;
 final class Failures implements IExecutionExceptionHandler, IParameterExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine commandLine, ParseResult parseResult) {
-        Main main = main(commandLine);
+        return handle(ex, main(commandLine));
+    }
+
+    /** A failure of a command as it ran: reported, and its exit code returned. */
+    static int handle(Exception ex, Main main) {
         CliException failure = ex instanceof CliException c ? c
                 : new CliException(CliExit.ERROR, "unexpected error: " + ex, ex);
         if (failure.reported()) {

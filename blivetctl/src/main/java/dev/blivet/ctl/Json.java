@@ -54,6 +54,15 @@ final class Json {
         return REPLIES.parse(text);
     }
 
+    /** Sets up the reader and the writer (their classes and tables) ahead of the first reply. */
+    static void warmUp() {
+        try {
+            write(parse("{\"warm\":[1,\"up\"]}"));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the JSON reader refuses its own warm-up", e);
+        }
+    }
+
     /** The node as one line of JSON. */
     static String write(JsonNode node) {
         StringWriter text = new StringWriter();

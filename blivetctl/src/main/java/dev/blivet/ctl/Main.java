@@ -3,7 +3,11 @@ package dev.blivet.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.common.SocketPaths;
 import dev.blivet.common.Version;
+import java.io.BufferedWriter;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -37,6 +41,9 @@ import picocli.CommandLine.ScopeType;
                 "Bash completion: source blivetctl/target/completion/blivetctl"})
 public final class Main implements Callable<Void> {
     private static final String CONVERTER_EXCLUDES = "picocli.converters.excludes";
+    /** The shared options' names: the annotations below, {@link Commands#named}, {@link Shortcut}. */
+    static final String SOCKET = "--socket";
+    static final String JSON = "--json";
 
     /** On every command (inherited): cheaper than a help mixin in each, which costs start-up. */
     @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT, description = "Show this help and exit.")
@@ -45,12 +52,12 @@ public final class Main implements Callable<Void> {
     @Option(names = {"-V", "--version"}, versionHelp = true, description = "Show blivetctl's version and exit.")
     boolean version;
 
-    @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
+    @Option(names = SOCKET, paramLabel = "PATH", scope = ScopeType.INHERIT,
             description = "blivetd's socket (default: $BLIVETD_SOCKET, else " + SocketPaths.ROOT_SOCKET + " as root,"
                     + " $XDG_RUNTIME_DIR/blivetd/blivetd.sock for other users).")
     String socket;
 
-    @Option(names = "--json", scope = ScopeType.INHERIT,
+    @Option(names = JSON, scope = ScopeType.INHERIT,
             description = "Print JSON for scripts: one document, or one per line for streams (events, logs -f).")
     boolean json;
 
@@ -62,6 +69,9 @@ public final class Main implements Callable<Void> {
      * picocli builds the model, so set it before.
      */
     String only;
+
+    /** This run's work done ahead on another thread, or null: none. Set before picocli builds the model. */
+    Ahead ahead;
 
     /** The environment: $BLIVETD_SOCKET and $XDG_RUNTIME_DIR pick the socket. */
     Map<String, String> env = System.getenv();
@@ -79,11 +89,51 @@ public final class Main implements Callable<Void> {
 
     /** Runs blivetctl on System.out and System.err; returns the exit code. */
     static int run(String... args) {
-        String command = Commands.named(args);
-        if (command != null && !command.equals(Commands.NONE)) {
-            Ahead.start(command);
+        return run(null, null, args);
+    }
+
+    /**
+     * Runs blivetctl on these streams (null: System.out, System.err, as picocli would make them);
+     * returns the exit code. An everyday query {@link Shortcut} can parse runs without picocli;
+     * everything else, help and every usage error included, goes through picocli.
+     */
+    static int run(PrintWriter out, PrintWriter err, String... args) {
+        Shortcut shortcut = Shortcut.parse(args);
+        String command = shortcut != null ? null : Commands.named(args);
+        Ahead ahead = shortcut != null || command != null && !command.equals(Commands.NONE) ? Ahead.start(command)
+                : null;
+        try {
+            if (shortcut != null) {
+                return shortcut.run(ahead, out != null ? out : writer(System.out, "sun.stdout.encoding"),
+                        err != null ? err : writer(System.err, "sun.stderr.encoding"));
+            }
+            CommandLine commandLine = newCommandLine(ahead, args);
+            if (out != null) {
+                commandLine.setOut(out);
+            }
+            if (err != null) {
+                commandLine.setErr(err);
+            }
+            return commandLine.execute(args);
+        } finally {
+            if (ahead != null) {
+                ahead.finish();
+            }
         }
-        return newCommandLine(args).execute(args);
+    }
+
+    /** A writer on a standard stream made as picocli makes its own, so both paths print alike. */
+    private static PrintWriter writer(OutputStream stream, String encodingProperty) {
+        String encoding = System.getProperty(encodingProperty);
+        Charset charset = Charset.defaultCharset();
+        if (encoding != null) {
+            try {
+                charset = Charset.forName(encoding);
+            } catch (RuntimeException e) {
+                // picocli falls back to the default too
+            }
+        }
+        return new PrintWriter(new BufferedWriter(new OutputStreamWriter(stream, charset)), true);
     }
 
     /**
@@ -91,6 +141,10 @@ public final class Main implements Callable<Void> {
      * name is built): what main runs, and what tests run in-process.
      */
     public static CommandLine newCommandLine(String... args) {
+        return newCommandLine(null, args);
+    }
+
+    private static CommandLine newCommandLine(Ahead ahead, String... args) {
         // picocli looks up converters for java.sql and java.time types by reflection as it starts;
         // blivetctl has no option of those types, and the look-ups cost a tenth of a run.
         if (System.getProperty(CONVERTER_EXCLUDES) == null) {
@@ -99,6 +153,7 @@ public final class Main implements Callable<Void> {
         Failures failures = new Failures();
         Main main = new Main();
         main.only = Commands.named(args);
+        main.ahead = ahead;
         CommandLine commandLine = new CommandLine(main);
         commandLine.setExecutionExceptionHandler(failures);
         commandLine.setParameterExceptionHandler(failures);
@@ -119,18 +174,22 @@ public final class Main implements Callable<Void> {
                 : env.get(SocketPaths.ENV) != null && !env.get(SocketPaths.ENV).isEmpty() ? "$" + SocketPaths.ENV
                 : "the default for uid " + Integer.toUnsignedString(uid);
         connected = SocketPaths.resolve(socket, env, uid);
-        return ControlClient.connect(connected, origin);
+        return ControlClient.connect(connected, origin, ahead);
     }
 
     /** The socket of the last {@link #connect}, or null: whose blivetd answered, for advice. */
     java.nio.file.Path connected;
 
+    /** The streams of a run without picocli ({@link Shortcut}); null: picocli's. */
+    PrintWriter out;
+    PrintWriter err;
+
     PrintWriter out() {
-        return spec.commandLine().getOut();
+        return out != null ? out : spec.commandLine().getOut();
     }
 
     PrintWriter err() {
-        return spec.commandLine().getErr();
+        return err != null ? err : spec.commandLine().getErr();
     }
 
     /** One JSON document (or stream element) on one line of stdout. */

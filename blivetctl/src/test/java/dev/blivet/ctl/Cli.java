@@ -9,7 +9,10 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Runs blivetctl in-process, as main would, capturing its exit code, stdout and stderr. */
+/**
+ * Runs blivetctl in-process, as main would (with picocli or through {@link Shortcut}), capturing
+ * its exit code, stdout and stderr.
+ */
 final class Cli {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -60,9 +63,16 @@ final class Cli {
         return new Result(code, live.out.toString(), live.err.toString());
     }
 
+    /** Runs blivetctl through picocli even where main would take {@link Shortcut}. */
+    static Result runWithPicocli(String... args) {
+        Live live = new Live();
+        int code = Main.newCommandLine(args).setOut(new PrintWriter(live.out, true))
+                .setErr(new PrintWriter(live.err, true)).execute(args);
+        return new Result(code, live.out.toString(), live.err.toString());
+    }
+
     static int run(Live live, String... args) {
-        int code = Main.newCommandLine(args).setOut(new PrintWriter(live.out, true)).setErr(new PrintWriter(live.err, true))
-                .execute(args);
+        int code = Main.run(new PrintWriter(live.out, true), new PrintWriter(live.err, true), args);
         live.code = code;
         return code;
     }
