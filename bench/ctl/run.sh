@@ -1,18 +1,25 @@
 #!/bin/sh
-# Start-up cost of the client, side by side in one run: `blivetctl status` against
-# `supervisorctl status`, each talking to its own daemon that runs the same number of jobs
-# (sleeps), plus two references: blivetctl without its class-data sharing archive, and a bare
-# `java -version` with the same flags (the JVM's floor). Writes bench/ctl/RESULTS.md.
+# Start-up cost of the client, side by side in one interleaved run: the JVM floor (`java
+# -Xshare:auto` running an empty main), `blivetctl status` and `supervisorctl status`, each
+# client talking to its own daemon that runs the same number of jobs (sleeps), plus references:
+# an empty main with blivetctl's JVM flags, blivetctl without its class-data sharing archive,
+# and, with BEFORE=DIR, the `blivetctl status` of another built tree (e.g. the commit before a
+# change, checked out with git worktree and built with mvn -B package -DskipTests).
+# Writes bench/ctl/RESULTS.md.
 #
-#   bench/ctl/run.sh                 # build, then 40 timed runs each (RUNS=, JOBS=, SKIP_BUILD=1)
+#   bench/ctl/run.sh          # build, then 40 rounds (RUNS=, JOBS=, SKIP_BUILD=1, BEFORE=DIR)
 #
-# Needs root only to install what is missing (supervisor, hyperfine) with apt-get; uses
-# hyperfine when it can, else a loop timed with date +%s%N.
+# Each round runs every command once, in an order that rotates from round to round, so that
+# all of them are measured over the same stretch of time on a machine whose load changes; each
+# command's median is reported, and its ratio to the floor and to supervisorctl as the median
+# of the per-round ratios (each round's commands ran seconds apart). Needs root only to install
+# what is missing (supervisor) with apt-get; needs javac (the JDK) for the empty main.
 set -eu
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${RUNS:-40}
 jobs=${JOBS:-5}
+before=${BEFORE:-}
 out="$here/bench/ctl/RESULTS.md"
 work=$(mktemp -d /tmp/blivet-ctl-bench.XXXXXX)
 blivetd_pid=
@@ -39,17 +46,11 @@ await() {
     done
 }
 
-install_missing() {
-    missing=
-    command -v supervisord >/dev/null 2>&1 || missing="$missing supervisor"
-    command -v hyperfine >/dev/null 2>&1 || missing="$missing hyperfine"
-    if [ -n "$missing" ] && [ "$(id -u)" = 0 ]; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y $missing >/dev/null || true
-    fi
-    command -v supervisord >/dev/null 2>&1 || { echo "run.sh: needs supervisor (apt-get install supervisor)" >&2; exit 1; }
-}
-
-install_missing
+if ! command -v supervisord >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y supervisor >/dev/null || true
+fi
+command -v supervisord >/dev/null 2>&1 || { echo "run.sh: needs supervisor (apt-get install supervisor)" >&2; exit 1; }
+command -v javac >/dev/null 2>&1 || { echo "run.sh: needs javac (a JDK) for the empty main" >&2; exit 1; }
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     (cd "$here" && mvn -B -q package -DskipTests)
 fi
@@ -57,9 +58,20 @@ ctl="$here/bin/blivetctl"
 target="$here/blivetctl/target"
 jar=$(ls "$target"/blivetctl-*.jar | head -n 1)
 [ -f "$target/blivetctl.jsa" ] || { echo "run.sh: $target/blivetctl.jsa is missing: build with mvn package" >&2; exit 1; }
+if [ -n "$before" ]; then
+    [ -x "$before/bin/blivetctl" ] && [ -f "$before/blivetctl/target/blivetctl.jsa" ] \
+        || { echo "run.sh: BEFORE=$before is no built blivet tree (bin/blivetctl, blivetctl/target/blivetctl.jsa)" >&2; exit 1; }
+    before_commit=$(git -C "$before" rev-parse --short HEAD 2>/dev/null || echo "$before")
+fi
+
+# The floor: a class whose main does nothing, on the JDK's own class-data sharing archive.
+mkdir -p "$work/floor"
+printf 'public final class Empty {\n    public static void main(String[] args) {\n    }\n}\n' >"$work/floor/Empty.java"
+javac -d "$work/floor" "$work/floor/Empty.java"
 
 # The same jobs for both daemons.
 mkdir -p "$work/jobs" "$work/sup"
+chmod 700 "$work/jobs"
 cat > "$work/sup/supervisord.conf" <<CONF
 [unix_http_server]
 file=$work/sup/supervisor.sock
@@ -94,96 +106,106 @@ all_running_supervisor() {
 await 60 all_running_blivet || { cat "$work/blivetd.log" >&2; exit 1; }
 await 60 all_running_supervisor
 
-set -f # the class path's lib/* is java's to expand, not the shell's
 read -r flags <"$target/jvm-flags"   # bin/blivetctl's, from blivetctl/pom.xml
-ours="$ctl --socket $socket status"
-theirs="supervisorctl -c $work/sup/supervisord.conf status"
-nocds="java $flags -Xshare:auto -cp $jar:$target/lib/* dev.blivet.ctl.Main --socket $socket status"
-floor="java $flags -Xshare:auto -version"
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# label TAB command, one per line; the first is the floor, the ratios' reference.
+{
+    printf 'JVM floor: java -Xshare:auto, empty main\tjava -Xshare:auto -cp %s Empty\n' "$work/floor"
+    printf 'blivetctl status\t%s --socket %s status\n' "$ctl" "$socket"
+    printf 'supervisorctl status\tsupervisorctl -c %s status\n' "$work/sup/supervisord.conf"
+    printf 'empty main, blivetctl JVM flags\tjava %s -Xshare:auto -cp %s Empty\n' "$flags" "$work/floor"
+    printf 'blivetctl status, no AppCDS archive\tjava %s -Xshare:auto -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
+        "$flags" "$jar" "$target" "$socket"
+    if [ -n "$before" ]; then
+        printf 'blivetctl status, before (%s)\t%s/bin/blivetctl --socket %s status\n' "$before_commit" "$before" "$socket"
+    fi
+} >"$work/commands"
 
-# label|median|mean|stddev|min|max in ms, one line per command
-if command -v hyperfine >/dev/null 2>&1; then
-    tool="hyperfine $(hyperfine --version | cut -d' ' -f2), --warmup 10 --runs $runs, no intermediate shell (-N)"
-    hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/times.json" \
-        -n "blivetctl status" "$ours" -n "supervisorctl status" "$theirs" \
-        -n "blivetctl status, no AppCDS archive" "$nocds" -n "java -version (same JVM flags)" "$floor" >"$work/hyperfine.txt"
-    python3 - "$work/times.json" >"$work/rows" <<'PY'
-import json, statistics, sys
-for r in json.load(open(sys.argv[1]))["results"]:
-    t = [x * 1000 for x in r["times"]]
-    print("%s|%.0f|%.0f|%.0f|%.0f|%.0f" % (r["command"], statistics.median(t), statistics.mean(t), statistics.stdev(t), min(t), max(t)))
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# Rounds: every command once per round, the order rotated each round; wall time of each
+# process from spawn to exit (stdout and stderr to /dev/null) and its CPU time, in ms.
+python3 - "$work/commands" "$runs" >"$work/rows" <<'PY'
+import os, statistics, sys, time
+commands = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
+runs = int(sys.argv[2])
+null = os.open(os.devnull, os.O_RDWR)
+actions = [(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)]
+
+def once(argv):
+    """Wall and CPU (user + system, all threads) ms of one run."""
+    # Class paths such as lib/* are java's to expand: no shell, and so no globbing, in between.
+    start = time.perf_counter_ns()
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = (time.perf_counter_ns() - start) / 1e6
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("run.sh: failed: " + " ".join(argv))
+    return elapsed, (usage.ru_utime + usage.ru_stime) * 1000
+
+argvs = [command.split(" ") for _, command in commands]
+for argv in argvs:            # warm-up: page cache, the daemons' first answers
+    for _ in range(3):
+        once(argv)
+times = [[] for _ in commands]
+cpus = [[] for _ in commands]
+for r in range(runs):
+    for k in range(len(commands)):
+        i = (r + k) % len(commands)
+        wall, cpu = once(argvs[i])
+        times[i].append(wall)
+        cpus[i].append(cpu)
+floor, peer = times[0], times[2]
+for (label, _), t, c in zip(commands, times, cpus):
+    to_floor = statistics.median(x / f for x, f in zip(t, floor))
+    to_peer = statistics.median(x / p for x, p in zip(t, peer))
+    q = statistics.quantiles(t, n=4)
+    print("%s|%.1f|%.1f|%.1f|%.1f|%.2f|%.2f|%.1f|%.2f" % (label, statistics.median(t), q[0], q[2], min(t), to_floor,
+                                                       to_peer, statistics.median(c), statistics.median(c) / statistics.median(cpus[0])))
 PY
-else
-    tool="a shell loop timed with date +%s%N, 10 warm-up runs, $runs timed runs"
-    : >"$work/rows"
-    for pair in "blivetctl status|$ours" "supervisorctl status|$theirs" "blivetctl status, no AppCDS archive|$nocds" \
-            "java -version (same JVM flags)|$floor"; do
-        label=${pair%%|*}; cmd=${pair#*|}
-        for i in 1 2 3 4 5 6 7 8 9 10; do $cmd >/dev/null 2>&1; done
-        : >"$work/t"
-        i=0
-        while [ "$i" -lt "$runs" ]; do
-            s=$(date +%s%N); $cmd >/dev/null 2>&1; e=$(date +%s%N)
-            echo $(( (e - s) / 1000 )) >>"$work/t"
-            i=$((i + 1))
-        done
-        sort -n "$work/t" | awk -v label="$label" '{ t[NR] = $1 / 1000; sum += t[NR]; sq += t[NR] * t[NR] }
-            END { m = sum / NR; printf "%s|%.0f|%.0f|%.0f|%.0f|%.0f\n", label, (NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2), m, sqrt(sq / NR - m * m), t[1], t[NR] }' >>"$work/rows"
-    done
-fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-median() { grep "^$1|" "$work/rows" | cut -d'|' -f2; }
-ours_ms=$(median "blivetctl status")
-theirs_ms=$(median "supervisorctl status")
+field() { grep "^$1|" "$work/rows" | cut -d'|' -f"$2"; }
+floor_ms=$(field "JVM floor: java -Xshare:auto, empty main" 2)
+ours_ms=$(field "blivetctl status" 2)
+ours_floor=$(field "blivetctl status" 6)
+ours_peer=$(field "blivetctl status" 7)
+ours_cpu_floor=$(field "blivetctl status" 9)
+theirs_ms=$(field "supervisorctl status" 2)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 jdk=$(java -version 2>&1 | head -n 2 | tail -n 1)
 
 {
-    echo "# blivetctl start-up: \`blivetctl status\` vs \`supervisorctl status\`"
+    echo "# blivetctl start-up: \`blivetctl status\` beside the JVM floor and \`supervisorctl status\`"
     echo
     echo "Measured by \`bench/ctl/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), both daemons running the same $jobs jobs"
-    echo "(\`/bin/sleep\`), each client asking its own daemon for the status of all of them."
+    echo "(\`/bin/sleep\`), each client asking its own daemon for the status of all of them; $runs rounds, each"
+    echo "running every command once in a rotating order."
     echo
-    echo "**Median: blivetctl ${ours_ms} ms, supervisorctl ${theirs_ms} ms.**"
+    echo "**Median: blivetctl status ${ours_ms} ms, JVM floor ${floor_ms} ms, supervisorctl status ${theirs_ms} ms;"
+    echo "blivetctl is ${ours_floor}x the floor and ${ours_peer}x supervisorctl (CPU time: ${ours_cpu_floor}x the floor's).**"
     echo
-    echo "| command | median ms | mean ms | stddev ms | min ms | max ms |"
-    echo "|---|---:|---:|---:|---:|---:|"
-    awk -F'|' '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }' "$work/rows"
+    echo "| command | median ms | p25 ms | p75 ms | min ms | x floor | x supervisorctl | CPU ms | CPU x floor |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F'|' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }' "$work/rows"
+    echo
+    echo "The wall-time ratios are medians of the per-round ratios (each round's commands ran within"
+    echo "a second or so of each other), so they are steadier than the absolute times when the load"
+    echo "changes. CPU ms is the median of user plus system time of the process, all its threads"
+    echo "together (getrusage of the child): what a run costs the machine, less sensitive to load."
     echo
     echo "Machine: $(nproc) CPUs, $cpu; Linux $(uname -r); $jdk."
-    echo "Load average before: $load_before; after: $load_after. Timing: $tool."
+    echo "Load average before: $load_before; after: $load_after."
     echo
     echo "What the commands are:"
     echo
-    echo "- \`blivetctl status\`: \`bin/blivetctl --socket SOCKET status\`, the launcher as users run it (sh, then \`exec java\`"
-    echo "  with \`$flags -Xshare:auto -XX:SharedArchiveFile=blivetctl/target/blivetctl.jsa\`)."
+    echo "- JVM floor: \`java -Xshare:auto -cp DIR Empty\`, a main that does nothing, default JVM flags: what"
+    echo "  any Java client pays to start and exit."
+    echo "- \`blivetctl status\`: \`bin/blivetctl --socket SOCKET status\`, the launcher as users run it (sh, then"
+    echo "  \`exec java $flags -Xshare:auto -XX:SharedArchiveFile=blivetctl/target/blivetctl.jsa\`)."
     echo "- \`supervisorctl status\`: supervisor $(supervisord --version 2>/dev/null) with Python $(python3 -c 'import sys; print(sys.version.split()[0])')."
-    echo "- no AppCDS archive: the same JVM flags and class path, only the JDK's default CDS archive."
-    echo "- \`java -version\`: the JVM's start and exit alone, the floor any Java client pays."
-    echo
-    cat <<'NOTES'
-What the client does to start fast (each measured while it was built, on this machine; the
-steps overlap, so the savings do not add up exactly):
-
-- A class-data sharing archive (`blivetctl/target/blivetctl.jsa`), dumped at package time by
-  `dev.blivet.ctl.CdsTraining`, which runs the everyday commands against a stand-in blivetd:
-  the "no AppCDS archive" row above against the first.
-- picocli compiled from its own sources into blivetctl's jar: its published jar is Java 5
-  bytecode, which the JDK 17 archive cannot hold ("Pre JDK 6 class not supported by CDS") and
-  which needs the old verifier (about a quarter of a run's CPU time).
-- Only the model of the subcommand being run is built, and the help option is inherited
-  rather than mixed into every command (together about 30 ms).
-- No Jackson ObjectMapper: replies are read with Jackson's streaming parser into its tree
-  nodes (the mapper's set-up alone took about 50 ms).
-- A second thread builds the subcommand's model and opens the socket (the JDK's first Unix
-  socket initializes a SecureRandom) while the main thread builds the top command; one C1
-  compiler thread instead of the default, so that the JIT does not compete with it (about
-  15 ms each).
-- picocli's reflective converters for java.sql and java.time types are skipped, string
-  concatenation is compiled to StringBuilder calls, java.time parsing is avoided on the
-  status path, and the launcher runs no program before `exec java`.
-NOTES
+    echo "- empty main, blivetctl JVM flags: the floor with blivetctl's flags (\`$flags\`)."
+    echo "- no AppCDS archive: blivetctl's flags and class path, only the JDK's default CDS archive."
+    if [ -n "$before" ]; then
+        echo "- before: \`bin/blivetctl\` of the tree at $before_commit, built the same way, against the same blivetd."
+    fi
 } >"$out"
 cat "$out"
