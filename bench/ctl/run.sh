@@ -207,5 +207,29 @@ jdk=$(java -version 2>&1 | head -n 2 | tail -n 1)
     if [ -n "$before" ]; then
         echo "- before: \`bin/blivetctl\` of the tree at $before_commit, built the same way, against the same blivetd."
     fi
+    echo
+    cat <<'NOTES'
+What the client does to start fast (each measured while it was built; the steps overlap, so
+the savings do not add up exactly; docs/benchmarks.md, "blivetctl: start-up", has the figures):
+
+- `status`, `list` and `ping` with only `--socket`, `--json` and job names run without picocli
+  (`Shortcut`); every other command line, help and usage errors included, goes through picocli.
+- A class-data sharing archive (`blivetctl/target/blivetctl.jsa`), dumped at package time by
+  `dev.blivet.ctl.CdsTraining`, which runs the everyday commands against a stand-in blivetd:
+  the "no AppCDS archive" row above against the first.
+- G1 with one GC thread of each kind: JDK 17 maps the default archive's heap objects (the module
+  graph) only with G1. C1 only, one compiler thread.
+- picocli compiled from its own sources into blivetctl's jar (its published jar is Java 5
+  bytecode, which the archive cannot hold); only the model of the subcommand being run is
+  built, with an inherited help option; picocli's reflective java.sql and java.time
+  converters are skipped.
+- No Jackson ObjectMapper: replies are read by common's StrictJson (Jackson's streaming parser)
+  into tree nodes, requests and --json output written with Jackson's generator.
+- The JDK's Unix socket is opened on a second thread (its first use sets up a SecureRandom)
+  while the main thread sets up the JSON reader; its SelectorProvider is named, so the JDK does
+  not scan the class path for one.
+- No regex of blivetctl's own, no java.time and no invokedynamic string concatenation on the status path, and
+  the launcher runs no program before `exec java`.
+NOTES
 } >"$out"
 cat "$out"
