@@ -144,7 +144,7 @@ public final class Main implements Callable<Void> {
         return newCommandLine(null, args);
     }
 
-    private static CommandLine newCommandLine(Ahead ahead, String... args) {
+    private static CommandLine newCommandLine(Ahead ahead, String[] args) {
         // picocli looks up converters for java.sql and java.time types by reflection as it starts;
         // blivetctl has no option of those types, and the look-ups cost a tenth of a run.
         if (System.getProperty(CONVERTER_EXCLUDES) == null) {
