@@ -78,6 +78,7 @@ class SystemdUnitsTest {
 
         assertEquals("notify", value(SERVICE, "Type"));
         assertEquals("process", value(SERVICE, "KillMode"), "a crash of blivetd must not kill a job");
+        assertEquals("continue", value(SERVICE, "OOMPolicy"), "one job's OOM kill must not stop every job");
         assertEquals(List.of("blivetd.socket"), values(SERVICE, "Requires"));
         assertTrue(value(SERVICE, "After").contains("blivetd.socket"));
         for (String sandbox : List.of("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp",
