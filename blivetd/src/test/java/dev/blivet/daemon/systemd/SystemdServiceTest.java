@@ -87,6 +87,30 @@ class SystemdServiceTest {
     }
 
     @Test
+    void aBurstOfChangesIsCoalescedIntoAFewStatusUpdatesASecond() throws Exception {
+        Path socket = dir.resolve("run/blivetd.sock");
+        int jobs = 40;
+        try (NotifyStandIn systemd = new NotifyStandIn(dir.resolve("notify").toString(), socket);
+                BlivetdProcess daemon = BlivetdProcess.start(dir, Map.of("NOTIFY_SOCKET", systemd.env()), List.of())) {
+            systemd.await(0, m -> m.has("STATUS=0 jobs"), "the first job counts");
+            int before = systemd.messages().size();
+            try (Client client = daemon.client()) {
+                for (int i = 0; i < jobs; i++) {
+                    // Each start makes at least two changes (starting, running): 80 in all.
+                    client.ok("start", "\"wait\":false,\"spec\":{\"name\":\"burst" + i
+                            + "\",\"command\":[\"/bin/sleep\",\"600\"]}");
+                }
+            }
+            systemd.await(before, m -> m.has("STATUS=" + jobs + " jobs: " + jobs + " running"), "every job counted");
+            List<NotifyStandIn.Message> updates = systemd.messages().subList(before, systemd.messages().size()).stream()
+                    .filter(m -> m.text().startsWith("STATUS=")).toList();
+            double seconds = (updates.get(updates.size() - 1).nanos() - updates.get(0).nanos()) / 1e9;
+            // At most two a second (StatusReporter.MIN_INTERVAL), with room for a late reader.
+            assertTrue(updates.size() <= 2 + seconds / 0.25, updates.size() + " updates in " + seconds + " s: " + updates);
+        }
+    }
+
+    @Test
     void watchdogPingsComeFromTheSupervisorsLoopAndStopWhenItHangs() throws Exception {
         Path socket = dir.resolve("run/blivetd.sock");
         // An abstract name, as systemd's own $NOTIFY_SOCKET may be.
