@@ -80,8 +80,7 @@ class SystemdServiceTest {
                 assertEquals(List.of(), systemd.with("WATCHDOG=1"), "WATCHDOG_PID names another process");
                 assertTrue(daemon.process().isAlive());
             }
-            systemd.await(0, m -> m.has("STOPPING=1"), "STOPPING=1 on SIGTERM");
-            int stopping = systemd.await(0, m -> m.has("STOPPING=1"), "STOPPING=1");
+            int stopping = systemd.await(0, m -> m.has("STOPPING=1"), "STOPPING=1 on SIGTERM");
             assertTrue(stopping > systemd.await(0, m -> m.has("STATUS=1 job: 1 running"), "the count"));
         }
     }
