@@ -163,17 +163,7 @@ public final class Main implements Callable<Integer> {
         server.start();
         Systemd systemd = Systemd.start(env, log, supervisor);
         systemd.ready();
-        supervisor.observeReloads(new Supervisor.ReloadObserver() {
-            @Override
-            public void before() {
-                systemd.reloading();
-            }
-
-            @Override
-            public void after() {
-                systemd.ready();
-            }
-        });
+        supervisor.observeReloads(systemd); // RELOADING=1, then READY=1
         LoopHangHook.install(supervisor, log);
 
         CountDownLatch stop = new CountDownLatch(1);

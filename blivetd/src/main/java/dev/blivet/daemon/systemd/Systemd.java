@@ -10,7 +10,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
  * reloads, STATUS= with the job counts, WATCHDOG=1 from the supervisor's loop, STOPPING=1. Without
  * NOTIFY_SOCKET it does nothing and starts no thread.
  */
-public final class Systemd implements AutoCloseable {
+public final class Systemd implements Supervisor.ReloadObserver, AutoCloseable {
     private final SdNotify notify;
     private final ScheduledThreadPoolExecutor timer;
 
@@ -50,8 +50,16 @@ public final class Systemd implements AutoCloseable {
         notify.ready();
     }
 
-    public void reloading() {
+    /** A reload begins (SIGHUP, the reload op): systemctl shows the unit reloading until {@link #after}. */
+    @Override
+    public void before() {
         notify.reloading();
+    }
+
+    /** The reload is applied: ready again. */
+    @Override
+    public void after() {
+        notify.ready();
     }
 
     public void stopping() {
