@@ -52,6 +52,7 @@ class PackageInstallIT {
     /** Every path the package or its scripts make; none may remain after a purge. */
     private static final List<Path> OWNED = List.of(Path.of("/usr/lib/blivet"), CTL, DAEMON, CACHE, STATE,
             Path.of("/etc/blivetd"), Path.of("/lib/systemd/system/blivetd.service"),
+            Path.of("/lib/systemd/system/blivetd.socket"),
             Path.of("/usr/lib/tmpfiles.d/blivetd.conf"), Path.of("/usr/lib/sysusers.d/blivetd.conf"),
             Path.of("/usr/share/doc/blivet"), Path.of("/usr/share/man/man1/blivetctl.1.gz"),
             Path.of("/usr/share/man/man8/blivetd.8.gz"), Path.of("/usr/share/man/man5/blivet-job.5.gz"),
@@ -150,6 +151,13 @@ class PackageInstallIT {
             assertEquals(0, man.exit, man.all());
             assertEquals("/usr/share/man/man" + page[0] + "/" + page[1] + "." + page[0] + ".gz", man.out.strip());
         }
+
+        // The units as installed, with the installed commands they run (blivetd's SystemdUnitsTest
+        // verifies the source with stand-ins).
+        Result verify = run(COMMAND, "systemd-analyze", "verify", "--man=no", "/lib/systemd/system/blivetd.socket",
+                "/lib/systemd/system/blivetd.service");
+        assertEquals(0, verify.exit, verify.all());
+        assertEquals("", verify.out + verify.err, verify.all());
 
         PosixFileAttributes jobs = Files.readAttributes(Path.of("/etc/blivetd/jobs.d"), PosixFileAttributes.class,
                 LinkOption.NOFOLLOW_LINKS);

@@ -1,22 +1,51 @@
 package dev.blivet.daemon;
 
+import dev.blivet.daemon.systemd.JournalStream;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * blivetd's log: one line per event on stderr, where systemd's journal or a terminal collects it.
- * Timestamps are included because a terminal has none; the journal adds its own as well.
+ * On a terminal (or a file) each line starts with a timestamp and the level. When stderr is the
+ * journal ($JOURNAL_STREAM names it), each line starts instead with its sd-daemon(3) priority,
+ * {@code <3>} to {@code <7>}, which journald reads as the entry's priority and strips; the journal
+ * stamps entries itself. A message is always one line: a newline in it (a path, a client's text)
+ * is written as {@code \n}, so nobody can forge a line, let alone one with a priority of its own.
  */
 public final class Log {
-    public enum Level { ERROR, WARN, INFO, DEBUG }
+    public enum Level {
+        ERROR(3), WARN(4), INFO(6), DEBUG(7);
+
+        /** Computed once: a line costs one concatenation more than its message. */
+        private final String journalPrefix;
+        private final String plainPrefix;
+
+        Level(int priority) {
+            journalPrefix = "<" + priority + ">" + name() + " ";
+            plainPrefix = " " + name() + " ";
+        }
+    }
 
     private final PrintStream out;
     private final Level threshold;
+    private final boolean journal;
 
     public Log(PrintStream out, Level threshold) {
+        this(out, threshold, false);
+    }
+
+    /** @param journal {@code out} is a stream into the journal: priority prefixes, no timestamps */
+    public Log(PrintStream out, Level threshold, boolean journal) {
         this.out = out;
         this.threshold = threshold;
+        this.journal = journal;
+    }
+
+    /** blivetd's log on stderr, in the journal's format when stderr is the journal. */
+    public static Log toStderr(Level threshold, Map<String, String> env) {
+        return new Log(System.err, threshold, JournalStream.isStderr(env.get(JournalStream.ENV)));
     }
 
     public static Level parseLevel(String text) {
@@ -45,7 +74,15 @@ public final class Log {
 
     private void write(Level level, String message) {
         if (enabled(level)) {
-            out.println(Instant.now() + " " + level + " " + message);
+            String line = oneLine(message);
+            out.println(journal ? level.journalPrefix + line : Instant.now() + level.plainPrefix + line);
         }
+    }
+
+    private static String oneLine(String message) {
+        if (message.indexOf('\n') < 0 && message.indexOf('\r') < 0) {
+            return message;
+        }
+        return message.replace("\r", "\\r").replace("\n", "\\n");
     }
 }

@@ -18,6 +18,9 @@ import dev.blivet.daemon.supervisor.JobsDirectory;
 import dev.blivet.daemon.supervisor.Limits;
 import dev.blivet.daemon.supervisor.ReloadReport;
 import dev.blivet.daemon.supervisor.Supervisor;
+import dev.blivet.daemon.systemd.LoopHangHook;
+import dev.blivet.daemon.systemd.ServiceEnvironment;
+import dev.blivet.daemon.systemd.Systemd;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -89,7 +92,8 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Log log = new Log(System.err, Log.parseLevel(logLevel));
+        Map<String, String> env = System.getenv();
+        Log log = Log.toStderr(Log.parseLevel(logLevel), env);
         // A thread that dies of something unforeseen leaves blivetd half alive: better to exit
         // loudly and let systemd restart it than to hang with jobs nobody supervises.
         Thread.setDefaultUncaughtExceptionHandler((thread, error) -> {
@@ -104,7 +108,6 @@ public final class Main implements Callable<Integer> {
             return EXIT_USAGE;
         }
         NativeOs os = new NativeOs();
-        Map<String, String> env = System.getenv();
         int euid = os.posix().geteuid();
         Path socketPath = SocketPaths.resolve(socket, env, euid);
         Path jobs = jobsDir != null ? jobsDir : DaemonPaths.jobsDir(euid, env);
@@ -119,7 +122,8 @@ public final class Main implements Callable<Integer> {
         Reaper.becomeSubreaper(os);
         Reaper reaper = new Reaper(os, (pid, exit) -> log.debug("reaped pid " + pid + " (" + exit.describe() + ")"));
         Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"));
-        JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
+        // A job with inherit_env gets blivetd's environment without what systemd and the keeper meant for blivetd.
+        JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), ServiceEnvironment.forJobs(env));
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
         Supervisor supervisor = Supervisor.start(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
@@ -157,6 +161,10 @@ public final class Main implements Callable<Integer> {
                 });
         reload.get().join();
         server.start();
+        Systemd systemd = Systemd.start(env, log, supervisor);
+        systemd.ready();
+        supervisor.observeReloads(systemd); // RELOADING=1, then READY=1
+        LoopHangHook.install(supervisor, log);
 
         CountDownLatch stop = new CountDownLatch(1);
         SignalHandlers.on("HUP", reload::get);
@@ -164,6 +172,7 @@ public final class Main implements Callable<Integer> {
         SignalHandlers.on("INT", stop::countDown);
         serving.complete(null);
         stop.await();
+        systemd.stopping();
         server.close();
         // Until blivetd can re-adopt jobs after a restart, it stops them rather than orphan them.
         log.info("stopping every job, then exiting");
@@ -172,6 +181,7 @@ public final class Main implements Callable<Integer> {
         supervisor.close();
         launcher.close();
         reaper.close();
+        systemd.close();
         return 0;
     }
 }

@@ -81,6 +81,7 @@ final class Notifier {
 
     /** The job was removed: whoever still waits for one of its states learns that it is gone. */
     void forgotten(Job job) {
+        subscribers.stream().filter(s -> JobTable.visible(job, s.uid())).forEach(s -> s.forgotten(job.name));
         Refused gone = new Refused(new Refusal.NotFound(job.name, true));
         for (Iterator<StateWaiter> it = stateWaiters.iterator(); it.hasNext();) {
             StateWaiter waiter = it.next();

@@ -5,4 +5,8 @@ public interface Subscriber {
     int uid();
 
     boolean offer(JobSnapshot change);
+
+    /** The job was removed (no snapshot says so); most subscribers need not care. */
+    default void forgotten(String name) {
+    }
 }

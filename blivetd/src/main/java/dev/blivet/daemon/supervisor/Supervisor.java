@@ -40,6 +40,15 @@ public final class Supervisor implements AutoCloseable {
     private final Notifier notifier;
     private final ActionRunner runner;
     private final JobsReconciler reconciler;
+    private volatile ReloadObserver reloadObserver = new ReloadObserver() {
+        @Override
+        public void before() {
+        }
+
+        @Override
+        public void after() {
+        }
+    };
 
     /**
      * @param jitter uniform in [0, 1): the restart delays' jitter
@@ -218,7 +227,27 @@ public final class Supervisor implements AutoCloseable {
 
     /** Applies a fresh read of the jobs directory (see {@link JobsReconciler}). */
     public CompletableFuture<ReloadReport> applyJobsDirectory(JobsDirectory.Scan scan) {
-        return call(() -> CompletableFuture.completedFuture(reconciler.apply(scan)));
+        ReloadObserver observer = reloadObserver;
+        observer.before();
+        return call(() -> CompletableFuture.completedFuture(reconciler.apply(scan)))
+                .whenComplete((report, error) -> observer.after());
+    }
+
+    /** Told around every later {@link #applyJobsDirectory}, whoever asked for it (SIGHUP, the reload op). */
+    public interface ReloadObserver {
+        void before();
+
+        void after();
+    }
+
+    /** systemd's RELOADING=1 and READY=1 around reloads; set once blivetd is ready. */
+    public void observeReloads(ReloadObserver observer) {
+        reloadObserver = observer;
+    }
+
+    /** Runs {@code task} on the loop after what is queued: systemd's watchdog proves the loop turns with it. */
+    public void onLoop(Runnable task) {
+        loop.post(task);
     }
 
     /** Stops every job (each with its own signal and timeout); answers with their final snapshots. */

@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -48,6 +49,20 @@ public final class BlivetdProcess implements AutoCloseable {
      */
     public static BlivetdProcess start(Path dir, List<String> prefix, String classPath, String... extraArgs)
             throws IOException {
+        return start(dir, prefix, classPath, Map.of(), List.of(), extraArgs);
+    }
+
+    /**
+     * A blivetd with {@code env} added to its environment (as systemd adds NOTIFY_SOCKET) and
+     * {@code jvmArgs} added to its JVM's flags (test hooks).
+     */
+    public static BlivetdProcess start(Path dir, Map<String, String> env, List<String> jvmArgs, String... extraArgs)
+            throws IOException {
+        return start(dir, List.of(), System.getProperty("java.class.path"), env, jvmArgs, extraArgs);
+    }
+
+    private static BlivetdProcess start(Path dir, List<String> prefix, String classPath, Map<String, String> env,
+            List<String> jvmArgs, String... extraArgs) throws IOException {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path socket = dir.resolve("run/blivetd.sock");
         Path jobs = Files.createDirectories(dir.resolve("jobs"));
@@ -55,6 +70,7 @@ public final class BlivetdProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(prefix);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(productionJvmFlags());
+        command.addAll(jvmArgs);
         command.addAll(List.of(
                 "-Dblivet.spawnHelper=" + System.getProperty("blivet.spawnHelper"),
                 "-cp", classPath,
@@ -64,7 +80,9 @@ public final class BlivetdProcess implements AutoCloseable {
         }
         command.addAll(List.of("--state-dir", dir.resolve("state").toString(), "--log-level", "debug"));
         command.addAll(List.of(extraArgs));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        Process process = builder.start();
         BlivetdProcess daemon = new BlivetdProcess(process, socket, jobs, log);
         try {
             Await.until(Duration.ofSeconds(30), () -> daemon.accepting() || !process.isAlive(), "blivetd to listen");
