@@ -556,7 +556,7 @@ class SupervisorTest {
     /** A spec of its name, command and restart policy: the supervisor compares specs, it does not read them. */
     private static JobSpec spec(String name, String program, RestartPolicy policy) {
         return new JobSpec(name, List.of(program), null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, policy, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, policy, null, null, null, null, null, null, null, null, null);
     }
 
     private static ResolvedJob resolved(String name, String program, RestartPolicy policy) {
@@ -565,7 +565,7 @@ class SupervisorTest {
 
     private static ResolvedJob resolved(String name, String program, RestartPolicy policy, boolean autostart) {
         Supervision supervision = new Supervision(policy, Set.of(0), DELAY, Duration.ofSeconds(8), 2,
-                Duration.ofSeconds(60), SIGTERM, STOP_TIMEOUT, autostart);
+                Duration.ofSeconds(60), SIGTERM, STOP_TIMEOUT, autostart, dev.blivet.common.KillMode.ALL);
         return new ResolvedJob(name, program, List.of(program), List.of(), 022, null, null, null, null, false, null,
                 "/run/" + name + ".pid", null, List.of(), Readiness.EXEC, -1, Duration.ofSeconds(5), Duration.ZERO, false,
                 supervision);
@@ -667,6 +667,62 @@ class SupervisorTest {
         @Override
         public void signalProcess(int pid, int signal) {
             sent.add("pid " + pid + " " + signal);
+        }
+
+        /** Jobs (by name) with processes besides the main one: the test empties them with {@link #emptied}. */
+        final java.util.Set<String> populated = new java.util.HashSet<>();
+        final java.util.Map<String, List<Runnable>> emptyWaiters = new java.util.HashMap<>();
+        final List<String> released = new ArrayList<>();
+
+        @Override
+        public boolean contained() {
+            return true;
+        }
+
+        @Override
+        public void signalAll(JobProcesses job, int signal) {
+            // As the fallback does: the group, anchored, and the main process.
+            if (job.pgid() != null) {
+                signalGroup(job.pgid(), job.mainPid() == null ? 0 : job.mainPid(), signal);
+            }
+            if (job.mainPid() != null) {
+                signalProcess(job.mainPid(), signal);
+            }
+            if (job.mainPid() == null) {
+                sent.add("all " + job.name() + " " + signal);
+            }
+        }
+
+        @Override
+        public void killAll(JobProcesses job) {
+            signalAll(job, SIGKILL);
+        }
+
+        @Override
+        public boolean populated(JobProcesses job) {
+            return populated.contains(job.name());
+        }
+
+        @Override
+        public void whenEmpty(JobProcesses job, Runnable then) {
+            if (!populated.contains(job.name())) {
+                then.run();
+            } else {
+                emptyWaiters.computeIfAbsent(job.name(), name -> new ArrayList<>()).add(then);
+            }
+        }
+
+        @Override
+        public void release(String name) {
+            released.add(name);
+        }
+
+        void emptied(String name) {
+            populated.remove(name);
+            List<Runnable> waiters = emptyWaiters.remove(name);
+            if (waiters != null) {
+                waiters.forEach(Runnable::run);
+            }
         }
     }
 
