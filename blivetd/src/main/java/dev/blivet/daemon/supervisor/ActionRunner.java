@@ -299,8 +299,26 @@ final class ActionRunner {
                     failed.jobExit() == null ? null : failed.jobExit().describe()));
             job.startWaiters.forEach(waiter -> waiter.completeExceptionally(error));
             stoppedIfDown(job);
+            releaseAfterFailedStart(job, run);
         }
         job.startWaiters.clear();
+    }
+
+    /**
+     * The launcher killed the helper and the job's process group; what left the group (setsid)
+     * is still in the job's cgroup: a failed start leaves nothing running, so it goes too.
+     */
+    private void releaseAfterFailedStart(Job job, long run) {
+        JobProcesses rest = processes(job);
+        if (processes.populated(rest)) {
+            log.warn("job " + job.name + ": killing what its failed start left running");
+            processes.killAll(rest);
+        }
+        processes.whenEmpty(rest, () -> loop.post(() -> {
+            if (job.run == run && table.holds(job) && !job.state().hasProcess()) {
+                processes.release(job.name);
+            }
+        }));
     }
 
     /** The job sent sd-notify datagrams: its STATUS= is part of what subscribers see. */

@@ -57,6 +57,18 @@ class ContainmentTest {
             assertFalse(Files.exists(dir), "removed with the job");
         }
 
+        /** A start that fails leaves nothing running, not even what left the process group. */
+        @Test
+        void aFailedStartLeavesNothingRunning() throws IOException {
+            JsonNode failed = client.call("start", "\"spec\":{\"name\":\"flop\",\"readiness\":\"notify-fd\",\"command\":"
+                    + sh("setsid sh -c 'echo $$ > " + file("setsid") + "; exec sleep 100009' & "
+                    + "while [ ! -s " + file("setsid") + " ]; do sleep 0.1; done; exit 3") + "}");
+            assertFalse(failed.get("ok").asBoolean(), failed.toString());
+            int setsid = pid("setsid");
+            Await.until(WAIT, () -> !alive(setsid), "the setsid child of the failed start to be killed");
+            Await.until(WAIT, () -> !Files.exists(jobDir("flop")), "its cgroup to go");
+        }
+
         /** A name that looks like a path or an interface file stays one directory under blivetd's cgroup. */
         @Test
         void aHostileJobNameCannotLeaveBlivetdsCgroup() throws IOException {
