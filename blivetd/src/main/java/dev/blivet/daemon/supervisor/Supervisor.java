@@ -7,8 +7,6 @@ import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.OutputFiles;
-import dev.blivet.daemon.launch.ProcessGroups;
-import dev.blivet.daemon.launch.Reaper;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
