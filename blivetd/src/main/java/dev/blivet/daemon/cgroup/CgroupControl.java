@@ -57,4 +57,14 @@ public final class CgroupControl implements ProcessControl {
     public void release(String name) {
         cgroups.remove(name);
     }
+
+    @Override
+    public java.util.Optional<java.nio.file.Path> cgroupDir(String name) {
+        return cgroups.existing(name).map(JobCgroup::dir);
+    }
+
+    /** The jobs' cgroups, for readers of a job's whole state (status, limits). */
+    public JobCgroups cgroups() {
+        return cgroups;
+    }
 }

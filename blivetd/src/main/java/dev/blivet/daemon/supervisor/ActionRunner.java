@@ -92,6 +92,11 @@ final class ActionRunner {
         return stopped;
     }
 
+    /** The job's cgroup directory (empty without cgroups, or before its first start). */
+    java.util.Optional<java.nio.file.Path> cgroupDir(Job job) {
+        return processes.cgroupDir(job.name);
+    }
+
     /** Whether processes of the job's last run outlived its main process (kill_mode "main"). */
     boolean hasLeftovers(Job job) {
         return processes.populated(processes(job));

@@ -34,6 +34,11 @@ public interface ProcessControl {
     /** The job has no process and is gone or down: drop what holds its processes (its cgroup), if empty. */
     void release(String name);
 
+    /** The directory of the job's cgroup, if blivetd contains jobs in cgroups and this one has one now. */
+    default java.util.Optional<java.nio.file.Path> cgroupDir(String name) {
+        return java.util.Optional.empty();
+    }
+
     /** The fallback: process groups. */
     static ProcessControl of(ProcessGroups groups) {
         return new ProcessControl() {
