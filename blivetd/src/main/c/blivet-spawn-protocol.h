@@ -10,8 +10,8 @@
 /* The plan starts with this and its NUL; a helper of another version refuses it. */
 #define PLAN_MAGIC "BLVT1"
 
-/* The fds posix_spawn hands over. */
-enum { PLAN_FD = 3, REPORT_FD = 4, READY_FD = 5 };
+/* The fds posix_spawn hands over (CGROUP_FD: the job's cgroup directory, with "cgroup=1"). */
+enum { PLAN_FD = 3, REPORT_FD = 4, READY_FD = 5, CGROUP_FD = 6 };
 
 /* The first letter of each report line. */
 enum { REPORT_FORKED = 'F', REPORT_PIDFILE = 'I', REPORT_OUTPUT = 'O', REPORT_EXEC = 'P', REPORT_FAILED = 'E' };
@@ -39,7 +39,8 @@ enum { HELPER_FAILED = 70 };
     X(KEY_RLIMIT, "rlimit") \
     X(KEY_NOTIFY_FD, "notify_fd") \
     X(KEY_CLIENT_JOB, "client_job") \
-    X(KEY_RESOLVE, "resolve")
+    X(KEY_RESOLVE, "resolve") \
+    X(KEY_CGROUP, "cgroup")
 
 /* What the helper was doing when it failed: the first word of an E line. */
 #define STEPS(X) \
@@ -66,7 +67,8 @@ enum { HELPER_FAILED = 70 };
     X(STEP_SETGID, "setgid") \
     X(STEP_SETUID, "setuid") \
     X(STEP_EXEC, "exec") \
-    X(STEP_SEARCH, "search")
+    X(STEP_SEARCH, "search") \
+    X(STEP_CGROUP, "cgroup")
 
 /* Why, where no system call's errno says it: the second word of an E line (else the errno). */
 #define CHECKS(X) \
@@ -92,7 +94,8 @@ enum { HELPER_FAILED = 70 };
     X(CHECK_INCOMPLETE, "incomplete") \
     X(CHECK_CLIENT_JOB, "client-job") \
     X(CHECK_NOTIFY_FD, "notify-fd") \
-    X(CHECK_RESOLVE, "resolve")
+    X(CHECK_RESOLVE, "resolve") \
+    X(CHECK_CGROUP_FD, "cgroup-fd")
 
 /* The resource limits a plan may set, by the names setrlimit(2) gives them without RLIMIT_. */
 #define RLIMITS(X) \

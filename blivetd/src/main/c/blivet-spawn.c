@@ -11,6 +11,8 @@
  *   3        the plan: a memfd holding "BLVT1\0" then "key=value\0" records (no secrets in argv)
  *   4        the report pipe, write end (made close-on-exec here)
  *   5        optional: the readiness pipe for notify-fd jobs, write end
+ *   6        optional ("cgroup=1" in the plan): the job's cgroup v2 directory, which the helper
+ *            joins before it forks the daemon, so the job runs nothing of its own outside it
  *
  * Report records, one line each, written with single write(2) calls (< PIPE_BUF, so atomic):
  *   F<pid>\n            the intermediate forked the daemon, whose pid this is
@@ -224,6 +226,7 @@ struct plan {
     gid_t *groups; size_t ngroups;
     struct rlimit_entry rlimits[MAX_RLIMITS]; size_t nrlimits;
     int notify_fd; /* -1: none */
+    bool cgroup; /* join the cgroup whose directory is CGROUP_FD */
 };
 
 static void *allocate(size_t bytes) {
@@ -356,6 +359,7 @@ static void parse_plan(char *buf, size_t len, struct plan *p) {
         case KEY_NOTIFY_FD: p->notify_fd = parse_fd(key, value); break;
         case KEY_CLIENT_JOB: p->client_job = strcmp(value, "1") == 0; break;
         case KEY_RESOLVE: set_resolution(value); break;
+        case KEY_CGROUP: p->cgroup = strcmp(value, "1") == 0; break;
         }
     }
     if (p->exec == NULL || p->argc == 0 || p->chdir == NULL) FAIL_PLAN(CHECK_INCOMPLETE, "");
@@ -363,6 +367,7 @@ static void parse_plan(char *buf, size_t len, struct plan *p) {
     p->owner = p->drop ? p->uid : geteuid();
     /* The pipe is only handed over for notify-fd jobs; without it, fd 5 is not ours. */
     if (p->notify_fd >= 0 && fcntl(READY_FD, F_GETFD) < 0) FAIL_PLAN(CHECK_NOTIFY_FD, "");
+    if (p->cgroup && fcntl(CGROUP_FD, F_GETFD) < 0) FAIL_PLAN(CHECK_CGROUP_FD, "");
 }
 
 /* ---- steps ---- */
@@ -583,6 +588,16 @@ static void sort_ints(int *v, size_t n) {
         }
 }
 
+/* Moves this process into the job's cgroup (blivetd made it and checked it is cgroup v2) before
+   the fork, so the daemon is born inside it and nothing it forks, setsid or not, can be outside:
+   "0" is the writer itself. The fd goes at once; the job never sees it. */
+static void join_cgroup(void) {
+    int fd = openat(CGROUP_FD, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || write(fd, "0", 1) != 1) FAIL(STEP_CGROUP, "");
+    close(fd);
+    close(CGROUP_FD);
+}
+
 /* The daemon: runs as the grandchild of blivetd, reparented to it (blivetd is a subreaper). */
 __attribute__((noreturn))
 static void become_daemon(const struct plan *p) {
@@ -656,15 +671,18 @@ int main(void) {
     reset_signals();
     /* Whatever the JVM leaked past posix_spawn goes before we read anything. */
     if (fcntl(REPORT_FD, F_GETFD) < 0) _exit(HELPER_FAILED); /* nowhere to report: not started by blivetd */
-    close_fds_from(READY_FD + 1);
+    close_fds_from(CGROUP_FD + 1);
     set_cloexec(REPORT_FD, true);
     if (fcntl(READY_FD, F_GETFD) >= 0) set_cloexec(READY_FD, true);
+    if (fcntl(CGROUP_FD, F_GETFD) >= 0) set_cloexec(CGROUP_FD, true);
 
     size_t len;
     char *buf = read_plan(&len);
     struct plan plan;
     memset(&plan, 0, sizeof plan);
     parse_plan(buf, len, &plan);
+    if (plan.cgroup) join_cgroup();
+    else close(CGROUP_FD); /* not ours to keep: only blivetd hands it over, with "cgroup=1" */
 
     if (setsid() < 0) FAIL(STEP_SETSID, "");
     pid_t daemon_pid = fork();

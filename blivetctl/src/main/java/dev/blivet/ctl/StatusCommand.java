@@ -96,6 +96,9 @@ final class StatusCommand extends DaemonCommand {
                     job.path("restarts").asText("0"), Format.lastExitColumn(job));
         }
         table.print(main.out(), Table.terminalWidth(main.env));
+        // Said once, under the table: without cgroups every job shares the same weakness.
+        jobs.stream().map(job -> job.path("containment_note").asText("")).filter(note -> !note.isEmpty()).findFirst()
+                .ifPresent(note -> main.out().println("note: " + note));
         // What sd-notify jobs say of themselves (STATUS=), too long for a column: one line each.
         boolean first = true;
         for (JsonNode job : jobs) {

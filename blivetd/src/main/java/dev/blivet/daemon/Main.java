@@ -8,7 +8,14 @@ import dev.blivet.common.NativeAccounts;
 import dev.blivet.common.SocketPaths;
 import dev.blivet.common.Version;
 import dev.blivet.common.protocol.ProtocolJson;
+import dev.blivet.daemon.cgroup.CgroupControl;
+import dev.blivet.daemon.cgroup.CgroupSetup;
+import dev.blivet.daemon.cgroup.JobCgroups;
+import dev.blivet.daemon.cgroup.LeftoverSweep;
 import dev.blivet.daemon.launch.Launcher;
+import dev.blivet.daemon.launch.ProcessGroups;
+import dev.blivet.daemon.supervisor.ProcessControl;
+import java.util.concurrent.atomic.AtomicReference;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.Reaper;
 import dev.blivet.daemon.launch.TrustedPath;
@@ -37,7 +44,7 @@ import picocli.CommandLine.Option;
         description = "The blivet daemon: starts jobs as proper daemons, supervises them, and answers blivetctl"
                 + " and scripts on a Unix socket.",
         footer = {"", SocketPaths.RULE,
-                "Signals: SIGHUP reloads the jobs directory; SIGTERM and SIGINT stop every job, then blivetd."})
+                "Signals: SIGHUP reloads the jobs directory; SIGTERM and SIGINT stop every job (every process of it), then blivetd."})
 public final class Main implements Callable<Integer> {
     /** Exit code when blivetd cannot start (socket taken, directory unusable). */
     static final int EXIT_CANNOT_START = ExitCode.UNAVAILABLE.code();
@@ -79,6 +86,12 @@ public final class Main implements Callable<Integer> {
                     + " a start past it is refused, a restart past it waits its turn; root is not limited.")
     int maxStartsPerUser;
 
+    @Option(names = "--cgroups", paramLabel = "MODE", defaultValue = "auto",
+            description = "auto: each job in its own cgroup v2 where blivetd may write one (delegated by systemd, or as root),"
+                    + " else process groups; off: process groups only, which a job's setsid() escapes"
+                    + " (default ${DEFAULT-VALUE}).")
+    String cgroups;
+
     static final class VersionProvider implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
@@ -119,14 +132,35 @@ public final class Main implements Callable<Integer> {
             log.error("cannot use the socket directory: " + e.getMessage());
             return EXIT_CANNOT_START;
         }
+        CgroupSetup.Choice cgroupChoice;
+        try {
+            cgroupChoice = CgroupSetup.Choice.valueOf(cgroups.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            log.error("--cgroups must be auto or off, not " + cgroups);
+            return EXIT_USAGE;
+        }
+        // Once, before any job: every job of this blivetd is contained the same way.
+        CgroupSetup.Result containment = CgroupSetup.detect(os.posix(), log, cgroupChoice, socketPath, euid, env);
         Reaper.becomeSubreaper(os);
-        Reaper reaper = new Reaper(os, (pid, exit) -> log.debug("reaped pid " + pid + " (" + exit.describe() + ")"));
-        Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"));
+        AtomicReference<ProcessGroups> reaped = new AtomicReference<>();
+        Reaper reaper = new Reaper(os, (pid, exit) -> {
+            log.debug("reaped pid " + pid + " (" + exit.describe() + ")");
+            ProcessGroups groups = reaped.get();
+            if (groups != null) {
+                groups.childReaped(); // without cgroups, a reap is how a job's group is seen to empty
+            }
+        });
+        ProcessGroups groups = new ProcessGroups(os, reaper);
+        reaped.set(groups);
+        JobCgroups jobCgroups = containment.cgroups();
+        ProcessControl processes = jobCgroups != null ? new CgroupControl(jobCgroups, groups) : ProcessControl.of(groups);
+        Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"),
+                jobCgroups == null ? null : jobCgroups::openForSpawn);
         // A job with inherit_env gets blivetd's environment without what systemd and the keeper meant for blivetd.
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), ServiceEnvironment.forJobs(env));
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
-        Supervisor supervisor = Supervisor.start(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
+        Supervisor supervisor = Supervisor.start(launcher, processes, os, log, Clock.systemUTC(), euid, limits);
         ControlServer server;
         try {
             server = new ControlServer(socketPath, os, log, supervisor,
@@ -177,10 +211,14 @@ public final class Main implements Callable<Integer> {
         // Until blivetd can re-adopt jobs after a restart, it stops them rather than orphan them.
         log.info("stopping every job, then exiting");
         java.util.List<dev.blivet.daemon.supervisor.JobSnapshot> last = supervisor.stopAll().get();
+        if (jobCgroups != null) {
+            new LeftoverSweep(jobCgroups, log).run(); // jobs removed while their processes lived on (kill_mode "main")
+        }
         new StateFile(state).write(mapper, last, log);
         supervisor.close();
         launcher.close();
         reaper.close();
+        CgroupSetup.leave(containment, log);
         systemd.close();
         return 0;
     }

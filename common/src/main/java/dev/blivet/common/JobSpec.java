@@ -19,6 +19,7 @@ import java.util.Map;
  * @param stopSignal name ("TERM", "SIGINT") or number sent first by a stop
  * @param stopTimeout seconds between the stop signal and SIGKILL
  * @param autostart start it when blivetd loads it from the jobs directory
+ * @param killMode whether the job's other processes are stopped when its main process exits
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobSpec(
@@ -49,5 +50,6 @@ public record JobSpec(
         @JsonProperty("restart_window") Double restartWindow,
         @JsonProperty("stop_signal") String stopSignal,
         @JsonProperty("stop_timeout") Double stopTimeout,
-        Boolean autostart) {
+        Boolean autostart,
+        @JsonProperty("kill_mode") KillMode killMode) {
 }

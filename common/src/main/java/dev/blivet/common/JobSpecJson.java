@@ -197,6 +197,7 @@ public final class JobSpecJson {
             case "Readiness" -> "one of exec, notify-fd, sd-notify";
             case "ExitCodes" -> "an array of exit codes (integers)";
             case "RestartPolicy" -> "one of no, on-failure, always";
+            case "KillMode" -> "one of all, main";
             case "JobSpec" -> "a JSON object";
             default -> typeName;
         };

@@ -554,7 +554,7 @@ public final class JobSpecResolver {
             return new Supervision(Objects.requireNonNullElse(spec.restart(), d.restart()), success, delay, delayMax, limit,
                     seconds("restart_window", spec.restartWindow(), d.restartWindow(), false), stopSignal,
                     seconds("stop_timeout", spec.stopTimeout(), d.stopTimeout(), true),
-                    Boolean.TRUE.equals(spec.autostart()));
+                    Boolean.TRUE.equals(spec.autostart()), Objects.requireNonNullElse(spec.killMode(), d.killMode()));
         }
 
         private Duration seconds(String field, Double value, Duration fallback, boolean zeroAllowed) {

@@ -30,7 +30,7 @@ final class SpecShape {
             Map.entry("stdout_logfile", "stdout"), Map.entry("stderr_logfile", "stderr"),
             Map.entry("autorestart", "restart"), Map.entry("startsecs", "start_grace"),
             Map.entry("stopwaitsecs", "stop_timeout"), Map.entry("timeoutstopsec", "stop_timeout"),
-            Map.entry("killsignal", "stop_signal"), Map.entry("pid_file", "pidfile"), Map.entry("lock_file", "lockfile"));
+            Map.entry("killsignal", "stop_signal"), Map.entry("killmode", "kill_mode"), Map.entry("pid_file", "pidfile"), Map.entry("lock_file", "lockfile"));
 
     /** A key's expected value, by its component's type. */
     private record Field(String key, Type type) {
@@ -80,6 +80,8 @@ final class SpecShape {
             choice(path, node, Arrays.stream(Readiness.values()).map(Readiness::jsonName).toList());
         } else if (type == RestartPolicy.class) {
             choice(path, node, Arrays.stream(RestartPolicy.values()).map(RestartPolicy::jsonName).toList());
+        } else if (type == KillMode.class) {
+            choice(path, node, Arrays.stream(KillMode.values()).map(KillMode::jsonName).toList());
         } else if (type instanceof ParameterizedType generic && generic.getRawType() == List.class) {
             Type element = generic.getActualTypeArguments()[0];
             if (expect(path, node.isArray(), element == Integer.class ? "an array of exit codes (integers)"

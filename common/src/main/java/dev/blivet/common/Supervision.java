@@ -9,7 +9,8 @@ import java.util.Set;
  * @param restartDelay the first backoff delay; each further restart doubles it, up to restartDelayMax
  * @param restartLimit restarts allowed within restartWindow before the job is FAILED
  * @param stopSignal the signal number a stop sends first, to the job's process group
- * @param stopTimeout how long a stop waits before SIGKILL to the group
+ * @param stopTimeout how long a stop waits before SIGKILL to every process of the job
+ * @param killMode whether the job's other processes are stopped when its main process exits
  */
 public record Supervision(
         RestartPolicy restart,
@@ -20,7 +21,8 @@ public record Supervision(
         Duration restartWindow,
         int stopSignal,
         Duration stopTimeout,
-        boolean autostart) {
+        boolean autostart,
+        KillMode killMode) {
 
     public Supervision {
         successExitCodes = Set.copyOf(successExitCodes);
@@ -29,6 +31,6 @@ public record Supervision(
     public static Supervision defaults() {
         return new Supervision(Defaults.RESTART, Set.of(0), Defaults.RESTART_DELAY, Defaults.RESTART_DELAY_MAX,
                 Defaults.RESTART_LIMIT, Defaults.RESTART_WINDOW, Signals.number(Defaults.STOP_SIGNAL).orElseThrow(),
-                Defaults.STOP_TIMEOUT, false);
+                Defaults.STOP_TIMEOUT, false, KillMode.ALL);
     }
 }

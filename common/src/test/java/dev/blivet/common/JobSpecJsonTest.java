@@ -267,6 +267,8 @@ class JobSpecJsonTest {
         "\"start_grace\": [1]                       | 'start_grace': wrong type",
         "\"notify_fd\": \"3\"                       | 'notify_fd': wrong type",
         "\"readiness\": \"bogus\"                   | 'readiness': \"bogus\" is not one of exec, notify-fd, sd-notify",
+        "\"kill_mode\": \"process\"                 | 'kill_mode': \"process\" is not one of all, main",
+        "\"kill_mode\": true                      | 'kill_mode': wrong type",
         "\"readiness\": \"EXEC\"                    | 'readiness': \"EXEC\" is not one of",
         "\"readiness\": 1                           | 'readiness': wrong type",
         "\"restart\": \"sometimes\"                 | 'restart': \"sometimes\" is not one of no, on-failure, always",

@@ -1114,6 +1114,7 @@ class JobSpecResolverTest {
         assertEquals(15, s.stopSignal());
         assertEquals(Duration.ofSeconds(10), s.stopTimeout());
         assertFalse(s.autostart());
+        assertEquals(KillMode.ALL, s.killMode());
     }
 
     @Test
@@ -1127,6 +1128,7 @@ class JobSpecResolverTest {
         spec.put("stop_signal", "SIGINT");
         spec.put("stop_timeout", 0);
         spec.put("autostart", true);
+        spec.put("kill_mode", "main");
         Supervision s = resolves(spec).supervision();
         assertEquals(RestartPolicy.ON_FAILURE, s.restart());
         assertEquals(Set.of(0, 2), s.successExitCodes());
@@ -1137,6 +1139,7 @@ class JobSpecResolverTest {
         assertEquals(2, s.stopSignal());
         assertEquals(Duration.ZERO, s.stopTimeout());
         assertTrue(s.autostart());
+        assertEquals(KillMode.MAIN, s.killMode());
     }
 
     @Test

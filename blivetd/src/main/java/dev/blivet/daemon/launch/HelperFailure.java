@@ -26,7 +26,7 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
     /** What the helper was doing; on the wire, the lower-case name with '-' for '_'. */
     enum Step {
         PLAN, MEMORY, FCNTL, DUP2, DEVNULL, SETSID, FORK, STDOUT, STDERR, TRUNCATE, LOCKFILE, LOCK, PIDFILE,
-        PIDFILE_WRITE, CHROOT, CHDIR, SETRLIMIT, SETGROUPS, SETFSGID, SETFSUID, SETGID, SETUID, EXEC, SEARCH;
+        PIDFILE_WRITE, CHROOT, CHDIR, SETRLIMIT, SETGROUPS, SETFSGID, SETFSUID, SETGID, SETUID, EXEC, SEARCH, CGROUP;
 
         String wire() {
             return wireName(this);
@@ -36,7 +36,7 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
     /** Why, where no errno says it; on the wire like {@link Step}. */
     enum Check {
         NOT_REGULAR, LINKS, OWNER, RECREATED, INEFFECTIVE, REGAINABLE, INTERPRETER, MAGIC, SIZE, SHORT, UNTERMINATED,
-        ITEMS, RECORD, KEY, NUMBER, RANGE, RLIMIT, RLIMIT_NAME, RLIMITS, INCOMPLETE, CLIENT_JOB, NOTIFY_FD, RESOLVE;
+        ITEMS, RECORD, KEY, NUMBER, RANGE, RLIMIT, RLIMIT_NAME, RLIMITS, INCOMPLETE, CLIENT_JOB, NOTIFY_FD, RESOLVE, CGROUP_FD;
 
         String wire() {
             return wireName(this);
@@ -86,7 +86,7 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
             case EXEC -> check == Check.INTERPRETER || errno == ENOENT ? ExitCode.NO_INPUT
                     : errno == EACCES || errno == EPERM ? ExitCode.NO_PERMISSION : ExitCode.OS_ERROR;
             case SEARCH -> errno == EACCES ? ExitCode.NO_PERMISSION : ExitCode.NO_INPUT;
-            case MEMORY, FCNTL, DUP2, DEVNULL, SETSID, FORK, CHROOT, CHDIR, SETRLIMIT -> ExitCode.OS_ERROR;
+            case MEMORY, FCNTL, DUP2, DEVNULL, SETSID, FORK, CHROOT, CHDIR, SETRLIMIT, CGROUP -> ExitCode.OS_ERROR;
         };
     }
 
@@ -123,6 +123,8 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
                 case LOCK -> errno == EWOULDBLOCK ? kind + ": " + arg(0) + " is held by another process"
                         : "cannot lock lockfile: " + arg(0) + ": " + error();
                 case SETRLIMIT -> kind + ": setrlimit " + arg(0) + ": " + error();
+                case CGROUP -> kind + ": cannot move the job into its cgroup (writing cgroup.procs of the directory on fd "
+                        + HelperProtocol.CGROUP_FD + "): " + error();
                 case SETFSGID, SETFSUID -> kind + ": " + step.wire() + "(" + arg(0) + ") did not take effect";
                 case SETGID, SETUID -> check == Check.REGAINABLE ? kind + ": " + (step == Step.SETUID
                         ? "privileges" : "group 0") + " could be regained after " + step.wire() + "(" + arg(0) + ")"
@@ -192,6 +194,7 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
                 case CLIENT_JOB -> "client_job needs an identity and no chroot";
                 case NOTIFY_FD -> "notify fd requested but fd " + HelperProtocol.READY_FD + " is not open";
                 case RESOLVE -> "unknown resolve " + arg(0);
+                case CGROUP_FD -> "cgroup requested but fd " + HelperProtocol.CGROUP_FD + " is not open";
                 default -> "plan failed check " + check.wire();
             };
         }

@@ -15,6 +15,8 @@ final class HelperProtocol {
     static final int PLAN_FD = 3;
     static final int REPORT_FD = 4;
     static final int READY_FD = 5;
+    /** The job's cgroup directory, joined by the helper before it forks the daemon ("cgroup=1"). */
+    static final int CGROUP_FD = 6;
     /**
      * Report lines: the daemon was forked, the pidfile it opened, an output file it opened, it is
      * about to execve, a failure.
@@ -30,7 +32,7 @@ final class HelperProtocol {
     /** The plan's "key=value" records; the key is the lower-case name. */
     enum PlanKey {
         EXEC, ARG, ENV, UMASK, CHROOT, CHDIR, STDOUT, STDERR, APPEND, LOCKFILE, PIDFILE, UID, GID, GROUP, RLIMIT,
-        NOTIFY_FD, CLIENT_JOB, RESOLVE;
+        NOTIFY_FD, CLIENT_JOB, RESOLVE, CGROUP;
 
         String key() {
             return name().toLowerCase(Locale.ROOT);

@@ -62,6 +62,14 @@ final class HelperSpawner {
     }
 
     Spawned spawn(String jobName, byte[] plan, boolean readyPipe) throws LaunchException {
+        return spawn(jobName, plan, readyPipe, -1);
+    }
+
+    /**
+     * @param cgroupFd the job's cgroup directory, handed over as fd {@value HelperProtocol#CGROUP_FD}
+     *     (-1: none); still the caller's to close
+     */
+    Spawned spawn(String jobName, byte[] plan, boolean readyPipe, int cgroupFd) throws LaunchException {
         int[] report = {-1, -1};
         int[] ready = {-1, -1};
         int planFd = -1;
@@ -81,7 +89,7 @@ final class HelperSpawner {
             if (readyPipe) {
                 nonBlocking(ready[0]);
             }
-            int pid = spawnHelper(jobName, planFd, report[1], ready[1]);
+            int pid = spawnHelper(jobName, planFd, report[1], ready[1], cgroupFd);
             int reportRead = report[0];
             int readyRead = ready[0];
             report[0] = -1; // handed to the caller
@@ -95,7 +103,8 @@ final class HelperSpawner {
         }
     }
 
-    private int spawnHelper(String jobName, int planFd, int reportWrite, int readyWrite) throws LaunchException {
+    private int spawnHelper(String jobName, int planFd, int reportWrite, int readyWrite, int cgroupFd)
+            throws LaunchException {
         var spawn = os.spawnLibC();
         Pointer actions = Memory.allocateDirect(os.runtime(), FILE_ACTIONS_SIZE);
         check(spawn.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
@@ -108,8 +117,11 @@ final class HelperSpawner {
             if (readyWrite >= 0) {
                 check(spawn.posix_spawn_file_actions_adddup2(actions, readyWrite, HelperProtocol.READY_FD), "adddup2");
             }
+            if (cgroupFd >= 0) {
+                check(spawn.posix_spawn_file_actions_adddup2(actions, cgroupFd, HelperProtocol.CGROUP_FD), "adddup2");
+            }
             // The helper closes strays itself too; this keeps them from ever reaching its exec.
-            check(os.libc().posix_spawn_file_actions_addclosefrom_np(actions, HelperProtocol.READY_FD + 1), "addclosefrom_np");
+            check(os.libc().posix_spawn_file_actions_addclosefrom_np(actions, HelperProtocol.CGROUP_FD + 1), "addclosefrom_np");
             IntByReference pid = new IntByReference();
             CharSequence[] argv = {HELPER_NAME, jobName, null};
             CharSequence[] envp = {null};

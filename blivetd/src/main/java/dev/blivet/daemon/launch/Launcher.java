@@ -39,6 +39,7 @@ public final class Launcher implements AutoCloseable {
     private final LockHolders lockHolders;
     private final Path notifyDir;
     private final ProcessGroups groups;
+    private final JobCgroupFds cgroupFds;
     private final LaunchLoop loop;
     /** Read buffer shared by all attempts: they only read on the loop thread. */
     private final byte[] buffer = new byte[4096];
@@ -51,7 +52,13 @@ public final class Launcher implements AutoCloseable {
      *     cannot list or create others
      */
     public Launcher(NativeOs os, Reaper reaper, Path helper, Path notifyDir) throws IOException {
+        this(os, reaper, helper, notifyDir, null);
+    }
+
+    /** @param cgroupFds each job's cgroup, which the helper joins before it forks the job (null: no cgroups) */
+    public Launcher(NativeOs os, Reaper reaper, Path helper, Path notifyDir, JobCgroupFds cgroupFds) throws IOException {
         HelperSpawner.checkHelper(helper);
+        this.cgroupFds = cgroupFds;
         Files.createDirectories(notifyDir);
         Files.setPosixFilePermissions(notifyDir, PosixFilePermissions.fromString("rwx--x--x"));
         removeLeftoverSockets(notifyDir);
@@ -223,15 +230,32 @@ public final class Launcher implements AutoCloseable {
                         + ".notify"), job.identity());
                 env.add(Defaults.NOTIFY_SOCKET_ENV + "=" + notifySocket.path());
             }
-            byte[] plan = encoder.encode(job, env);
-            spawnedAt = System.nanoTime();
-            helper = spawner.spawn(job.name(), plan, job.readiness() == Readiness.NOTIFY_FD);
+            int cgroupFd = openCgroup();
+            try {
+                byte[] plan = encoder.encode(job, env, cgroupFd >= 0);
+                spawnedAt = System.nanoTime();
+                helper = spawner.spawn(job.name(), plan, job.readiness() == Readiness.NOTIFY_FD, cgroupFd);
+            } finally {
+                os.close(cgroupFd);
+            }
             reportFd = helper.reportFd();
             readyFd = helper.readyFd();
             reaper.childSpawned();
             helperExit = reaper.claim(helper.pid(), spawnedAt);
             helperExit.whenComplete((exit, error) -> loop.poke(this));
             phase = Phase.REPORT;
+        }
+
+        private int openCgroup() throws LaunchException {
+            if (cgroupFds == null) {
+                return -1;
+            }
+            try {
+                return cgroupFds.open(job.name());
+            } catch (IOException e) {
+                throw new LaunchException(ExitCode.OS_ERROR, "os error: cannot prepare the cgroup of job " + job.name()
+                        + ": " + e.getMessage());
+            }
         }
 
         /** Reads what the report pipe holds; at EOF decides between failure and readiness. */

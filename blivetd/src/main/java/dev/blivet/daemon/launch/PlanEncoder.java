@@ -18,6 +18,14 @@ public final class PlanEncoder {
      * @param env the job's final environment (the resolved one plus what blivetd adds at launch)
      */
     public byte[] encode(ResolvedJob job, List<String> env) {
+        return encode(job, env, false);
+    }
+
+    /**
+     * @param joinCgroup the helper joins the cgroup whose directory it gets on fd
+     *     {@value HelperProtocol#CGROUP_FD} before it forks the daemon
+     */
+    public byte[] encode(ResolvedJob job, List<String> env, boolean joinCgroup) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
         put(out, HelperProtocol.MAGIC);
         record(out, EXEC, job.program());
@@ -46,6 +54,9 @@ public final class PlanEncoder {
         }
         if (job.notifyFd() >= 0) {
             record(out, NOTIFY_FD, Integer.toString(job.notifyFd()));
+        }
+        if (joinCgroup) {
+            record(out, CGROUP, "1");
         }
         return out.toByteArray();
     }

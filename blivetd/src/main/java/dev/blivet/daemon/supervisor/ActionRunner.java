@@ -1,8 +1,10 @@
 package dev.blivet.daemon.supervisor;
 
 import dev.blivet.common.ExitCode;
+import dev.blivet.common.KillMode;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.Signals;
+import dev.blivet.common.Supervision;
 import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.ExitStatus;
@@ -79,11 +81,48 @@ final class ActionRunner {
             loop.post(() -> launched(job, run, new LaunchResult.Failed(ExitCode.JOB_EXITED, "start cancelled: job "
                     + job.name + " was stopped while it waited for its turn to start", null)));
         }
+        if (!job.state().hasProcess() && hasLeftovers(job)) {
+            return stopLeftovers(job, signal, timeout);
+        }
         if (job.state() != JobState.STOPPING) {
             return CompletableFuture.completedFuture(table.snapshot(job));
         }
         CompletableFuture<JobSnapshot> stopped = new CompletableFuture<>();
         job.stopWaiters.add(stopped);
+        return stopped;
+    }
+
+    /** The job's cgroup directory (empty without cgroups, or before its first start). */
+    java.util.Optional<java.nio.file.Path> cgroupDir(Job job) {
+        return processes.cgroupDir(job.name);
+    }
+
+    /** Whether processes of the job's last run outlived its main process (kill_mode "main"). */
+    boolean hasLeftovers(Job job) {
+        return processes.populated(processes(job));
+    }
+
+    /**
+     * A stop of a job that is down but left processes behind: they are stopped as the job would
+     * be, and the answer comes once none is left.
+     */
+    private CompletableFuture<JobSnapshot> stopLeftovers(Job job, Integer signal, Duration timeout) {
+        int sig = signal != null ? signal : job.resolved.supervision().stopSignal();
+        Duration grace = timeout != null ? timeout : job.resolved.supervision().stopTimeout();
+        JobProcesses rest = processes(job);
+        long run = job.run;
+        log.info("job " + job.name + ": stopping what its last run left behind with " + Signals.name(sig)
+                + ", SIGKILL after " + grace.toMillis() + " ms");
+        processes.signalAll(rest, sig);
+        Timers.Timer kill = timers.schedule(grace, () -> loop.post(() -> processes.killAll(rest)));
+        CompletableFuture<JobSnapshot> stopped = new CompletableFuture<>();
+        processes.whenEmpty(rest, () -> loop.post(() -> {
+            kill.cancel();
+            if (job.run == run && table.holds(job) && !job.state().hasProcess()) {
+                processes.release(job.name);
+            }
+            stopped.complete(table.snapshot(job));
+        }));
         return stopped;
     }
 
@@ -126,6 +165,7 @@ final class ActionRunner {
 
     private void launch(Job job) {
         cancel(job.restartTimer);
+        JobProcesses previous = processes(job);
         long run = ++job.run;
         job.startedAt = clock.instant();
         job.pid = null; // nothing may signal the previous run's numbers
@@ -136,9 +176,61 @@ final class ActionRunner {
         job.lastError = null;
         job.notifyStatus = null;
         job.launchCancel = null;
+        if (processes.populated(previous)) {
+            clearLeftovers(job, run, previous);
+            return;
+        }
+        admit(job, run);
+    }
+
+    private void admit(Job job, long run) {
         if (!limits.queueIfAtLimit(job)) {
             dispatch(job, run, job.resolved);
         }
+    }
+
+    /**
+     * A start whose job still has processes of an earlier run (kill_mode "main", or a leftover
+     * blivetd found): they are stopped as a stop would (stop_signal, SIGKILL after stop_timeout)
+     * and the launch goes on once none is left, so they never hold a port or a lock the new run needs.
+     */
+    private void clearLeftovers(Job job, long run, JobProcesses previous) {
+        Supervision supervision = job.resolved.supervision();
+        log.warn("job " + job.name + ": processes of its previous run are still alive; stopping them ("
+                + Signals.name(supervision.stopSignal()) + ", SIGKILL after " + supervision.stopTimeout().toMillis()
+                + " ms) before it starts");
+        job.clearingLeftovers = true;
+        processes.signalAll(previous, supervision.stopSignal());
+        cancel(job.killTimer);
+        job.killTimer = timers.schedule(supervision.stopTimeout(), () -> loop.post(() -> {
+            if (job.run == run && job.clearingLeftovers) {
+                log.warn("job " + job.name + ": leftovers still alive, killing them");
+                processes.killAll(previous);
+            }
+        }));
+        processes.whenEmpty(previous, () -> loop.post(() -> leftoversCleared(job, run)));
+    }
+
+    private void leftoversCleared(Job job, long run) {
+        if (job.run != run || !job.clearingLeftovers) {
+            return;
+        }
+        job.clearingLeftovers = false;
+        cancel(job.killTimer);
+        if (!table.holds(job)) {
+            return;
+        }
+        if (job.state() == JobState.STARTING) {
+            admit(job, run);
+        } else {
+            launched(job, run, new LaunchResult.Failed(ExitCode.JOB_EXITED, "start cancelled: job " + job.name
+                    + " was stopped while the processes of its previous run were being stopped", null));
+        }
+    }
+
+    /** What holds the job's processes now: its cgroup (by name), its latest process group, its main pid. */
+    private static JobProcesses processes(Job job) {
+        return new JobProcesses(job.name, job.pgid, job.pid);
     }
 
     /** Hands the job to the starter; its result comes back to the loop as an event. */
@@ -178,7 +270,8 @@ final class ActionRunner {
         }
         if (!table.holds(job) || run != job.run) {
             if (result instanceof LaunchResult.Started started) {
-                processes.signalGroup(started.pgid(), started.pid(), Signals.SIGKILL); // its job was replaced meanwhile
+                // Its job was replaced meanwhile. Not the cgroup: a job of the same name may run in it now.
+                processes.signalGroup(started.pgid(), started.pid(), Signals.SIGKILL);
                 channels.discard(started);
             }
             return;
@@ -186,6 +279,7 @@ final class ActionRunner {
         Instant now = clock.instant();
         if (result instanceof LaunchResult.Started started) {
             job.pid = started.pid();
+            job.startedPid = started.pid();
             job.pgid = started.pgid();
             job.readyAt = started.readyAt();
             job.pidfileId = started.pidfile();
@@ -210,8 +304,26 @@ final class ActionRunner {
                     failed.jobExit() == null ? null : failed.jobExit().describe()));
             job.startWaiters.forEach(waiter -> waiter.completeExceptionally(error));
             stoppedIfDown(job);
+            releaseAfterFailedStart(job, run);
         }
         job.startWaiters.clear();
+    }
+
+    /**
+     * The launcher killed the helper and the job's process group; what left the group (setsid)
+     * is still in the job's cgroup: a failed start leaves nothing running, so it goes too.
+     */
+    private void releaseAfterFailedStart(Job job, long run) {
+        JobProcesses rest = processes(job);
+        if (processes.populated(rest)) {
+            log.warn("job " + job.name + ": killing what its failed start left running");
+            processes.killAll(rest);
+        }
+        processes.whenEmpty(rest, () -> loop.post(() -> {
+            if (job.run == run && table.holds(job) && !job.state().hasProcess()) {
+                processes.release(job.name);
+            }
+        }));
     }
 
     /** The job sent sd-notify datagrams: its STATUS= is part of what subscribers see. */
@@ -228,16 +340,46 @@ final class ActionRunner {
         }
         job.exitedAt = clock.instant();
         job.lastExit = exit;
+        log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
+        Integer mainPid = job.pid;
+        job.pid = null; // reaped: the number may already be another job's
+        JobProcesses rest = processes(job);
+        boolean stopping = job.state() == JobState.STOPPING;
+        if ((stopping || job.resolved.supervision().killMode() == KillMode.ALL) && processes.populated(rest)) {
+            // The exit is final, and a restart may come, only once the rest of the job is gone too.
+            job.awaitingLeftovers = true;
+            if (!stopping) {
+                Supervision supervision = job.resolved.supervision();
+                log.info("job " + job.name + ": other processes remain after pid " + mainPid + " ended; stopping them with "
+                        + Signals.name(supervision.stopSignal()) + ", SIGKILL after " + supervision.stopTimeout().toMillis()
+                        + " ms");
+                processes.signalAll(rest, supervision.stopSignal());
+                armKill(job, supervision.stopTimeout());
+            }
+            processes.whenEmpty(rest, () -> loop.post(() -> {
+                if (job.run == run && job.awaitingLeftovers) {
+                    job.awaitingLeftovers = false;
+                    finishExit(job, exit);
+                }
+            }));
+            return;
+        }
+        finishExit(job, exit);
+    }
+
+    /** The main process and (unless kill_mode keeps them) every other process of the run are gone. */
+    private void finishExit(Job job, ExitStatus exit) {
         cancel(job.killTimer);
         if (job.channels != null) {
             job.notifyStatus = job.channels.status();
             job.channels.release();
             job.channels = null;
         }
-        channels.removePidfile(job.resolved.pidfile(), job.pidfileId, job.pid);
-        log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
-        job.pid = null; // reaped: the number may already be another job's
-        job.pgid = null;
+        channels.removePidfile(job.resolved.pidfile(), job.pidfileId, job.startedPid);
+        // job.pgid stays: it finds leftovers of this run (kill_mode "main") at the next start
+        if (!processes.populated(processes(job))) {
+            processes.release(job.name);
+        }
         act(job, job.lifecycle.exited(exit, job.exitedAt));
         stoppedIfDown(job);
     }
@@ -255,6 +397,7 @@ final class ActionRunner {
     }
 
     void forget(Job job) {
+        processes.release(job.name); // only if empty: kill_mode "main" leftovers keep it
         table.remove(job);
         notifier.forgotten(job);
     }
@@ -263,13 +406,18 @@ final class ActionRunner {
         int sig = signal != null ? signal : job.resolved.supervision().stopSignal();
         Duration grace = timeout != null ? timeout : job.resolved.supervision().stopTimeout();
         log.info("job " + job.name + ": stopping with " + Signals.name(sig) + ", SIGKILL after " + grace.toMillis() + " ms");
-        deliver(job, sig, true);
+        processes.signalAll(processes(job), sig); // every process of the job (its group, without a cgroup)
+        armKill(job, grace);
+    }
+
+    /** SIGKILL to every process of the job after {@code grace}, if this run is still stopping by then. */
+    private void armKill(Job job, Duration grace) {
         long run = job.run;
         cancel(job.killTimer);
         job.killTimer = timers.schedule(grace, () -> loop.post(() -> {
-            if (job.run == run && job.state() == JobState.STOPPING) {
+            if (job.run == run && (job.state() == JobState.STOPPING || job.awaitingLeftovers)) {
                 log.warn("job " + job.name + ": still alive after " + grace.toMillis() + " ms, sending SIGKILL");
-                deliver(job, Signals.SIGKILL, true);
+                processes.killAll(processes(job));
             }
         }));
     }

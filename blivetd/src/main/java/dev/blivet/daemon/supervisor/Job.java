@@ -30,7 +30,14 @@ final class Job {
     Integer pid;
     /** The pid of a job still starting, for clients only: nothing signals by it (a stop cancels the launch). */
     Integer startingPid;
+    /** The process group of the latest run; kept after its exit to find what is left of it (no cgroup). */
     Integer pgid;
+    /** The main pid of the latest run, for its pidfile's removal after the exit (never signalled). */
+    Integer startedPid;
+    /** The main process exited; the exit counts once the rest of the job is gone (kill_mode "all", or a stop). */
+    boolean awaitingLeftovers;
+    /** The launch waits until the processes of the previous run are gone. */
+    boolean clearingLeftovers;
     Instant startedAt;
     Instant readyAt;
     /** The pidfile this run's helper wrote: only that very file is removed after the exit. */
@@ -52,6 +59,8 @@ final class Job {
     Timers.Timer restartTimer;
     Timers.Timer killTimer;
     boolean removeWhenStopped;
+    /** Whether blivetd runs this job in its own cgroup (fixed for blivetd's life). */
+    boolean contained;
     final List<CompletableFuture<JobSnapshot>> startWaiters = new ArrayList<>();
     final List<CompletableFuture<JobSnapshot>> stopWaiters = new ArrayList<>();
 
@@ -80,6 +89,6 @@ final class Job {
                 alive ? readyAt : null, exitedAt, lastExit != null && lastExit.exited() ? lastExit.code() : null,
                 lastExit != null && !lastExit.exited() ? lastExit.signal() : null,
                 lastExit != null && lastExit.coreDumped() ? Boolean.TRUE : null, lifecycle.restarts(),
-                error, notifyStatus, source);
+                error, notifyStatus, source, contained, contained ? null : JobSnapshot.NOT_CONTAINED);
     }
 }

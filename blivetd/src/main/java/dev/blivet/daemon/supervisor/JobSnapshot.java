@@ -12,6 +12,9 @@ import java.time.Instant;
  * @param exitCode the last exit's code, or null if it was killed by a signal or never exited
  * @param exitSignal the signal that killed it last time, or null
  * @param status the job's last sd-notify STATUS= text
+ * @param contained whether every process of the job is in its own cgroup (false: its process
+ *     group only, which setsid() escapes)
+ * @param containmentNote why a job is not contained and what that means (null when it is)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobSnapshot(
@@ -29,5 +32,10 @@ public record JobSnapshot(
         int restarts,
         @JsonProperty("last_error") String lastError,
         String status,
-        String source) {
+        String source,
+        boolean contained,
+        @JsonProperty("containment_note") String containmentNote) {
+    /** The note of every job when blivetd runs without a writable cgroup v2 (docs/architecture.md, "Containment"). */
+    public static final String NOT_CONTAINED = "not contained: blivetd runs without cgroups, so stop reaches the"
+            + " job's process group only, and a process that calls setsid() escapes it";
 }

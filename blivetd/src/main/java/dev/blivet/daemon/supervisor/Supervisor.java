@@ -7,8 +7,6 @@ import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.OutputFiles;
-import dev.blivet.daemon.launch.ProcessGroups;
-import dev.blivet.daemon.launch.Reaper;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,6 +47,7 @@ public final class Supervisor implements AutoCloseable {
         public void after() {
         }
     };
+    private final boolean contained;
 
     /**
      * @param jitter uniform in [0, 1): the restart delays' jitter
@@ -58,6 +57,7 @@ public final class Supervisor implements AutoCloseable {
     public Supervisor(JobStarter starter, ProcessControl processes, RunChannels channels, Timers timers, Clock clock,
             DoubleSupplier jitter, EventLoop loop, Log log, int daemonUid, Limits limits) {
         this.jitter = jitter;
+        this.contained = processes.contained();
         this.loop = loop;
         this.timers = timers;
         this.channels = channels;
@@ -68,11 +68,11 @@ public final class Supervisor implements AutoCloseable {
                 JobsDirectory.SOURCE));
     }
 
-    /** blivetd's supervisor: the real launcher, process groups, notify watcher and timers, on its own loop thread. */
-    public static Supervisor start(Launcher launcher, Reaper reaper, NativeOs os, Log log, Clock clock, int daemonUid,
-            Limits limits) {
+    /** blivetd's supervisor: the real launcher, its job's processes (cgroups or groups), notify watcher and timers, on its own loop thread. */
+    public static Supervisor start(Launcher launcher, ProcessControl processes, NativeOs os, Log log, Clock clock,
+            int daemonUid, Limits limits) {
         EventLoop loop = new EventLoop(log);
-        Supervisor supervisor = new Supervisor(launcher::launch, ProcessControl.of(new ProcessGroups(os, reaper)),
+        Supervisor supervisor = new Supervisor(launcher::launch, processes,
                 new NativeRunChannels(os), new ThreadTimers(), clock, () -> ThreadLocalRandom.current().nextDouble(),
                 loop, log, daemonUid, limits);
         loop.startThread("blivet-supervisor");
@@ -107,6 +107,7 @@ public final class Supervisor implements AutoCloseable {
     private Job newJob(JobSpec spec, ResolvedJob resolved, int owner, String source) {
         Job job = new Job(spec.name(), owner, new JobLifecycle(resolved.supervision(), jitter));
         job.source = source;
+        job.contained = contained;
         job.setSpec(spec, resolved);
         return job;
     }
@@ -255,7 +256,7 @@ public final class Supervisor implements AutoCloseable {
         return call(() -> {
             List<CompletableFuture<JobSnapshot>> stops = new ArrayList<>();
             for (Job job : table.all()) {
-                boolean up = job.state().hasProcess() || job.state() == JobState.BACKOFF;
+                boolean up = job.state().hasProcess() || job.state() == JobState.BACKOFF || runner.hasLeftovers(job);
                 stops.add(up ? runner.stop(job, null, null) : CompletableFuture.completedFuture(table.snapshot(job)));
             }
             return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))

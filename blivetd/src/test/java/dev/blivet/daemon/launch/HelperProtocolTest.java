@@ -70,6 +70,7 @@ class HelperProtocolTest {
         assertEquals(HelperProtocol.PLAN_FD, values.get("PLAN_FD"));
         assertEquals(HelperProtocol.REPORT_FD, values.get("REPORT_FD"));
         assertEquals(HelperProtocol.READY_FD, values.get("READY_FD"));
+        assertEquals(HelperProtocol.CGROUP_FD, values.get("CGROUP_FD"));
     }
 
     @Test

@@ -22,7 +22,7 @@ class JobLifecycleTest {
 
     private static Supervision policy(RestartPolicy restart, int limit) {
         return new Supervision(restart, Set.of(0, 7), Duration.ofSeconds(1), Duration.ofSeconds(8), limit,
-                Duration.ofSeconds(60), 15, Duration.ofSeconds(10), false);
+                Duration.ofSeconds(60), 15, Duration.ofSeconds(10), false, dev.blivet.common.KillMode.ALL);
     }
 
     /** Jitter pinned to its middle (no change) unless a test says otherwise. */

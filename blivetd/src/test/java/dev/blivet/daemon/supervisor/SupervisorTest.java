@@ -11,6 +11,7 @@ import dev.blivet.common.ExitCode;
 import dev.blivet.common.JobSpec;
 import dev.blivet.common.Readiness;
 import dev.blivet.common.ResolvedJob;
+import dev.blivet.common.KillMode;
 import dev.blivet.common.RestartPolicy;
 import dev.blivet.common.Supervision;
 import dev.blivet.common.protocol.JobState;
@@ -203,6 +204,67 @@ class SupervisorTest {
         assertEquals(SIGKILL, stopped.exitSignal());
         advance(Duration.ofHours(1));
         assertEquals(1, starter.launches.size(), "a stopped job is not restarted by its policy");
+    }
+
+    @Test
+    void aStopAnswersOnlyOnceTheRestOfTheJobIsGoneToo() {
+        done(start("web", RestartPolicy.ALWAYS, ALICE, false));
+        ready(starter.last());
+        processes.populated.add("web");
+        CompletableFuture<JobSnapshot> stop = supervisor.stop("web", ALICE, null, null);
+        loop.runPending();
+        starter.last().exit.complete(OK);
+        loop.runPending();
+        assertFalse(stop.isDone(), "the main process is gone, a child of it is not");
+        assertEquals(JobState.STOPPING, status("web", ALICE).state());
+        advance(STOP_TIMEOUT);
+        assertTrue(processes.sent.contains("all web " + SIGKILL), "SIGKILL to every process after stop_timeout: "
+                + processes.sent);
+        processes.emptied("web");
+        loop.runPending();
+        assertEquals(JobState.STOPPED, done(stop).state());
+        assertEquals(List.of("web"), processes.released, "its cgroup goes once it is empty");
+    }
+
+    @Test
+    void leftoversAfterTheMainExitAreStoppedBeforeTheRestart() {
+        done(start("web", RestartPolicy.ALWAYS, ALICE, false));
+        ready(starter.last());
+        processes.populated.add("web");
+        starter.last().exit.complete(FAIL);
+        loop.runPending();
+        assertEquals(JobState.RUNNING, status("web", ALICE).state(), "not exited while its processes live");
+        assertEquals(List.of("all web " + SIGTERM), processes.sent);
+        advance(Duration.ofHours(1));
+        assertEquals(1, starter.launches.size(), "no restart while they live");
+        assertTrue(processes.sent.contains("all web " + SIGKILL), processes.sent.toString());
+        processes.emptied("web");
+        loop.runPending();
+        assertEquals(JobState.BACKOFF, status("web", ALICE).state());
+        advance(Duration.ofHours(1));
+        assertEquals(2, starter.launches.size(), "restarted once nothing of the last run was left");
+    }
+
+    @Test
+    void killModeMainKeepsLeftoversAndTheNextStartStopsThemFirst() {
+        supervisor.start(spec("keep", "/bin/keep", RestartPolicy.NO), resolved("keep", "/bin/keep", RestartPolicy.NO,
+                false, KillMode.MAIN), ALICE, false);
+        loop.runPending();
+        ready(starter.last());
+        processes.populated.add("keep");
+        starter.last().exit.complete(OK);
+        loop.runPending();
+        assertEquals(JobState.EXITED, status("keep", ALICE).state(), "kill_mode main: the exit is final at once");
+        assertTrue(processes.sent.isEmpty(), "and nothing is signalled");
+
+        CompletableFuture<JobSnapshot> again = start("keep", RestartPolicy.NO, ALICE, false);
+        loop.runPending();
+        assertEquals(JobState.STARTING, done(again).state());
+        assertEquals(1, starter.launches.size(), "the launch waits for the leftovers");
+        assertEquals(List.of("all keep " + SIGTERM), processes.sent);
+        processes.emptied("keep");
+        loop.runPending();
+        assertEquals(2, starter.launches.size(), "launched once they are gone");
     }
 
     @Test
@@ -556,7 +618,7 @@ class SupervisorTest {
     /** A spec of its name, command and restart policy: the supervisor compares specs, it does not read them. */
     private static JobSpec spec(String name, String program, RestartPolicy policy) {
         return new JobSpec(name, List.of(program), null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, policy, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, policy, null, null, null, null, null, null, null, null, null);
     }
 
     private static ResolvedJob resolved(String name, String program, RestartPolicy policy) {
@@ -564,8 +626,13 @@ class SupervisorTest {
     }
 
     private static ResolvedJob resolved(String name, String program, RestartPolicy policy, boolean autostart) {
+        return resolved(name, program, policy, autostart, KillMode.ALL);
+    }
+
+    private static ResolvedJob resolved(String name, String program, RestartPolicy policy, boolean autostart,
+            KillMode killMode) {
         Supervision supervision = new Supervision(policy, Set.of(0), DELAY, Duration.ofSeconds(8), 2,
-                Duration.ofSeconds(60), SIGTERM, STOP_TIMEOUT, autostart);
+                Duration.ofSeconds(60), SIGTERM, STOP_TIMEOUT, autostart, killMode);
         return new ResolvedJob(name, program, List.of(program), List.of(), 022, null, null, null, null, false, null,
                 "/run/" + name + ".pid", null, List.of(), Readiness.EXEC, -1, Duration.ofSeconds(5), Duration.ZERO, false,
                 supervision);
@@ -667,6 +734,61 @@ class SupervisorTest {
         @Override
         public void signalProcess(int pid, int signal) {
             sent.add("pid " + pid + " " + signal);
+        }
+
+        /** Jobs (by name) with processes besides the main one: the test empties them with {@link #emptied}. */
+        final java.util.Set<String> populated = new java.util.HashSet<>();
+        final java.util.Map<String, List<Runnable>> emptyWaiters = new java.util.HashMap<>();
+        final List<String> released = new ArrayList<>();
+
+        @Override
+        public boolean contained() {
+            return true;
+        }
+
+        @Override
+        public void signalAll(JobProcesses job, int signal) {
+            // While the main process lives, as the fallback records it (its group, and it); after, "all".
+            if (job.mainPid() == null) {
+                sent.add("all " + job.name() + " " + signal);
+                return;
+            }
+            if (job.pgid() != null) {
+                signalGroup(job.pgid(), job.mainPid(), signal);
+            }
+            signalProcess(job.mainPid(), signal);
+        }
+
+        @Override
+        public void killAll(JobProcesses job) {
+            signalAll(job, SIGKILL);
+        }
+
+        @Override
+        public boolean populated(JobProcesses job) {
+            return populated.contains(job.name());
+        }
+
+        @Override
+        public void whenEmpty(JobProcesses job, Runnable then) {
+            if (!populated.contains(job.name())) {
+                then.run();
+            } else {
+                emptyWaiters.computeIfAbsent(job.name(), name -> new ArrayList<>()).add(then);
+            }
+        }
+
+        @Override
+        public void release(String name) {
+            released.add(name);
+        }
+
+        void emptied(String name) {
+            populated.remove(name);
+            List<Runnable> waiters = emptyWaiters.remove(name);
+            if (waiters != null) {
+                waiters.forEach(Runnable::run);
+            }
         }
     }
 
