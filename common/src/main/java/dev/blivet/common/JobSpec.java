@@ -19,6 +19,10 @@ import java.util.Map;
  * @param stopSignal name ("TERM", "SIGINT") or number sent first by a stop
  * @param stopTimeout seconds between the stop signal and SIGKILL
  * @param autostart start it when blivetd loads it from the jobs directory
+ * @param memoryMax bytes, with an optional K, M, G or T suffix (powers of 1024): the job cgroup's memory.max
+ * @param tasksMax processes and threads the job may have at once: its cgroup's pids.max
+ * @param cpuMax a share of one CPU as a percentage ("50%", "200%"): its cgroup's cpu.max
+ * @param cpuWeight 1 to 10000 (100 when unset): its cgroup's cpu.weight
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobSpec(
@@ -49,5 +53,9 @@ public record JobSpec(
         @JsonProperty("restart_window") Double restartWindow,
         @JsonProperty("stop_signal") String stopSignal,
         @JsonProperty("stop_timeout") Double stopTimeout,
-        Boolean autostart) {
+        Boolean autostart,
+        @JsonProperty("memory_max") String memoryMax,
+        @JsonProperty("tasks_max") Integer tasksMax,
+        @JsonProperty("cpu_max") String cpuMax,
+        @JsonProperty("cpu_weight") Integer cpuWeight) {
 }
