@@ -11,6 +11,7 @@ import dev.blivet.common.protocol.ProtocolJson;
 import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.Reaper;
+import dev.blivet.daemon.usage.CgroupLimits;
 import dev.blivet.daemon.launch.TrustedPath;
 import dev.blivet.daemon.server.ControlServer;
 import dev.blivet.daemon.server.RequestHandler;
@@ -119,7 +120,8 @@ public final class Main implements Callable<Integer> {
         Reaper.becomeSubreaper(os);
         Reaper reaper = new Reaper(os, (pid, exit) -> log.debug("reaped pid " + pid + " (" + exit.describe() + ")"));
         Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"));
-        JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
+        // No job cgroups yet (the cgroup mode plugs in here): every cgroup limit is refused, saying why.
+        JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env).withLimitSupport(CgroupLimits.uncontained());
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
         Supervisor supervisor = Supervisor.start(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
