@@ -85,7 +85,8 @@ public record CgroupLimits(Path jobsParent, Set<String> controllers, Set<String>
     public static void apply(Path jobCgroup, ResourceLimits limits) throws IOException {
         for (ResourceLimits.Setting setting : limits.files()) {
             Path file = jobCgroup.resolve(setting.file());
-            try (var channel = Files.newByteChannel(file, Set.of(StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS))) {
+            try (var channel = Files.newByteChannel(file, Set.of(StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING,
+                    LinkOption.NOFOLLOW_LINKS))) {
                 channel.write(java.nio.ByteBuffer.wrap(setting.value().getBytes(StandardCharsets.US_ASCII)));
             } catch (IOException e) {
                 throw new IOException("cannot apply " + setting.key() + ": writing \"" + setting.value() + "\" to "
