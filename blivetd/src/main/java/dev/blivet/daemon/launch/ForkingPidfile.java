@@ -3,7 +3,12 @@ package dev.blivet.daemon.launch;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import dev.blivet.common.Identity;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Map;
 import jnr.constants.platform.OpenFlags;
 
 /**
@@ -11,7 +16,10 @@ import jnr.constants.platform.OpenFlags;
  * never creates, writes, locks or removes it.
  *
  * <p>Why this cannot be turned against root, who reads a path a hostile job user may control:
- * the directory is reached by the {@link TrustedPath} rule (no symlink in any component) and the
+ * for a job with a user other than root, every directory above the pidfile must be searchable by
+ * that user (its uid, gid and groups against each directory's owner and mode), or the pidfile is
+ * refused before it is looked at: root's answers (the file exists, whom it belongs to) must not
+ * tell the user about places it cannot reach itself. Then the directory is reached by the {@link TrustedPath} rule (no symlink in any component) and the
  * name itself with O_PATH | O_NOFOLLOW, so nothing is followed and opening it has no side effect
  * (no FIFO blocks, no device is opened). On that O_PATH fd it must be a regular file owned by the
  * job's uid: the file is the job user's own claim, never another user's file that root could read
@@ -83,7 +91,14 @@ final class ForkingPidfile {
      * Reads {@code pidfile} for a job whose processes run as {@code uid}, unless the file is still
      * the one {@code before} the start.
      */
-    Read read(String pidfile, int uid, Stamp before) {
+    Read read(String pidfile, int uid, Identity identity, Stamp before) {
+        if (identity != null && identity.uid() != 0) {
+            String unreachable = unreachable(pidfile, identity);
+            if (unreachable != null) {
+                return new Refused("pidfile " + pidfile + ": the job's user (uid " + Integer.toUnsignedString(identity.uid())
+                        + ") cannot search " + unreachable);
+            }
+        }
         NativeOs os = paths.os();
         Path path = Path.of(pidfile);
         int dir = -1;
@@ -128,6 +143,47 @@ final class ForkingPidfile {
             os.close(handle);
             os.close(dir);
         }
+    }
+
+    /**
+     * The first directory above {@code pidfile} that {@code identity} may not search, or null.
+     * Read without following links; the trusted-path open that follows refuses any symlink.
+     */
+    static String unreachable(String pidfile, Identity identity) {
+        Path dir = Path.of(pidfile).getParent();
+        Path reached = dir.getRoot();
+        java.util.List<Path> chain = new java.util.ArrayList<>();
+        chain.add(reached);
+        for (Path name : dir) {
+            reached = reached.resolve(name);
+            chain.add(reached);
+        }
+        for (Path each : chain) {
+            try {
+                Map<String, Object> unix = Files.readAttributes(each, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+                if (!searchable((Integer) unix.get("mode"), (Integer) unix.get("uid"), (Integer) unix.get("gid"), identity)) {
+                    return each.toString();
+                }
+            } catch (IOException | RuntimeException e) {
+                return each.toString();
+            }
+        }
+        return null;
+    }
+
+    /** Whether a directory of this mode and ownership grants {@code identity} search (x) permission. */
+    static boolean searchable(int mode, int owner, int group, Identity identity) {
+        if ((mode & 0170000) != 0040000) {
+            return true; // not a directory: the open says so
+        }
+        if (owner == identity.uid()) {
+            return (mode & 0100) != 0;
+        }
+        boolean member = group == identity.gid();
+        for (int g : identity.groups()) {
+            member |= g == group;
+        }
+        return (mode & (member ? 010 : 01)) != 0;
     }
 
     /** Digits, optionally surrounded by white space; anything else is not (yet) a pid. */

@@ -388,7 +388,7 @@ public final class Launcher implements AutoCloseable {
                 return;
             }
             int uid = job.identity() != null ? job.identity().uid() : (int) os.posix().geteuid();
-            ForkingPidfile.Read read = forkingPidfiles.read(job.pidfile(), uid, pidfileBefore);
+            ForkingPidfile.Read read = forkingPidfiles.read(job.pidfile(), uid, job.identity(), pidfileBefore);
             if (read instanceof ForkingPidfile.Refused refused) {
                 throw new LaunchException(ExitCode.JOB_EXITED, "start failed: job " + job.name() + ": " + refused.why());
             }

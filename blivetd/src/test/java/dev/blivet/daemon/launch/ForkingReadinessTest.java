@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.blivet.common.ExitCode;
+import dev.blivet.common.ResolvedJob;
 import dev.blivet.daemon.testing.Await;
 import dev.blivet.daemon.testing.Proc;
 import java.io.IOException;
@@ -177,5 +178,72 @@ class ForkingReadinessTest {
         Await.until(WAIT, () -> new Proc(job.pid()).exists(), "the daemon runs");
         Fixture.OS.posix().kill(-job.pgid(), SIGTERM);
         assertEquals(0, job.exit().get(WAIT.toSeconds(), TimeUnit.SECONDS).code());
+    }
+
+    private LaunchResult launchAsNobody(Path pidfile, String... args) throws Exception {
+        StringBuilder command = new StringBuilder("[" + quote("/usr/bin/python3") + "," + quote(PROGRAM) + ","
+                + quote(pidfile));
+        for (String arg : args) {
+            command.append(",").append(quote(arg));
+        }
+        return LAUNCHER.launch(Fixture.resolve("{\"name\":\"nobodys\",\"user\":\"nobody\",\"command\":" + command
+                + "],\"readiness\":\"forking\",\"pidfile\":" + quote(pidfile) + ",\"ready_timeout\":30}"));
+    }
+
+    private Path nobodysDirectory(String name, String mode) throws IOException {
+        Path dir = Files.createDirectory(tmp.resolve(name));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));
+        Files.setAttribute(dir, "unix:uid", NOBODY);
+        Files.setAttribute(dir, "unix:gid", NOBODY);
+        return dir;
+    }
+
+    private static final int NOBODY = 65534;
+
+    @Test
+    void aUsersForkingJobIsItsOwnDaemonRunningAsThatUser() throws Exception {
+        Path pidfile = nobodysDirectory("run", "rwxr-xr-x").resolve("d.pid");
+        LaunchResult.Started job = started(launchAsNobody(pidfile, "daemon"));
+        assertEquals(Integer.parseInt(Files.readString(pidfile).strip()), job.pid());
+        assertTrue(new Proc(job.pid()).status("Uid").startsWith(NOBODY + "\t"), "the daemon runs as nobody");
+        Fixture.OS.posix().kill(-job.pgid(), SIGTERM);
+        assertEquals(0, job.exit().get(WAIT.toSeconds(), TimeUnit.SECONDS).code());
+    }
+
+    @Test
+    void aUsersPidfileMustBeOwnedByThatUser() throws Exception {
+        // nobody may write into the directory, but the file there is root's: not nobody's claim.
+        Path dir = nobodysDirectory("run", "rwxrwxrwx");
+        Path pidfile = dir.resolve("d.pid");
+        LaunchResult.Failed failed = failed(launchAsNobodyWritingAsRoot(pidfile));
+        assertTrue(failed.message().contains("pidfile " + pidfile + " is owned by uid 0, not by the job's uid " + NOBODY),
+                failed.message());
+    }
+
+    /** A root-owned file appears under the name after the spawn (as if the user had linked one in). */
+    private LaunchResult launchAsNobodyWritingAsRoot(Path pidfile) throws Exception {
+        java.util.concurrent.CompletableFuture<LaunchResult> result = LAUNCHER.launch(Fixture.resolve(
+                "{\"name\":\"nobodys\",\"user\":\"nobody\",\"command\":[\"/bin/sh\",\"-c\",\"sleep 1\"],"
+                + "\"readiness\":\"forking\",\"pidfile\":" + quote(pidfile) + ",\"ready_timeout\":30}"),
+                new LaunchCancel());
+        Files.writeString(pidfile, Proc.self() + "\n");
+        return result.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aUsersPidfileInADirectoryItCannotSearchIsNeverLookedAt() throws Exception {
+        Path hidden = Files.createDirectory(tmp.resolve("hidden"));
+        Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
+        Path pidfile = hidden.resolve("d.pid");
+        Files.writeString(pidfile, "1\n");
+        // Validation would refuse it for a client (the helper runs as it); the jobs directory's
+        // root-written spec can name it: the read refuses it without saying what is there.
+        ResolvedJob job = Fixture.withPidfile(Fixture.resolve("{\"name\":\"nobodys\",\"user\":\"nobody\","
+                + "\"command\":[\"/bin/true\"],\"readiness\":\"forking\",\"pidfile\":" + quote(tmp.resolve("x.pid"))
+                + ",\"ready_timeout\":30}"), pidfile.toString());
+        LaunchResult.Failed failed = failed(LAUNCHER.launch(job));
+        assertTrue(failed.message().contains("pidfile " + pidfile + ": the job's user (uid " + NOBODY + ") cannot search "
+                + hidden), failed.message());
+        assertFalse(failed.message().contains("init"), "nothing of the file is told: " + failed.message());
     }
 }
