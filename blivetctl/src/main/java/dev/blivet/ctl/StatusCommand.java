@@ -72,7 +72,6 @@ final class StatusCommand extends DaemonCommand {
             }
         } else if (!jobs.isEmpty()) {
             table(jobs);
-            processes(jobs);
         }
         if (first != null) {
             if (!main.json) {
@@ -120,6 +119,7 @@ final class StatusCommand extends DaemonCommand {
                     job.path("restarts").asText("0"), Format.tasks(job), Format.memory(job), Format.lastExitColumn(job));
         }
         table.print(main.out(), Table.terminalWidth(main.env));
+        processes(jobs);
         // What sd-notify jobs say of themselves (STATUS=), too long for a column: one line each.
         boolean first = true;
         for (JsonNode job : jobs) {
