@@ -23,7 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * reads its report, waits for readiness (exec, notify-fd, sd-notify, or for a forking job the
  * initial process's exit and its pidfile) and the start grace period, all within the job's
  * ready_timeout. A failed start leaves nothing behind: the job's process
- * group is killed and reaped, the pidfile it wrote is removed, its lock dies with it.
+ * group is killed and reaped, the pidfile blivet-spawn wrote is removed (never a forking job's,
+ * which is the program's), its lock dies with it. A forking daemon that left the group with
+ * setsid is out of a process group's reach: only the job's cgroup holds it.
  *
  * <p>Every start runs as a small state machine on one {@link LaunchLoop} thread: waiting, for
  * the report, readiness, the grace period or the reaper after a kill, costs no thread, and no
