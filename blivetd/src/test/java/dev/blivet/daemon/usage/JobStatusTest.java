@@ -86,10 +86,13 @@ class JobStatusTest {
                 + pidfile + "\",\"command\":[\"/usr/bin/python3\",\"" + PROGRAM + "\",\"" + pidfile + "\",\"daemon\"]}");
         int pid = started.get("pid").asInt();
         int worker = pids(client.ok("status", "\"name\":\"killed\"")).get(1);
-        new ProcessBuilder("kill", "-KILL", Integer.toString(pid)).start().waitFor();
-        JsonNode exited = client.ok("wait", "\"name\":\"killed\",\"state\":[\"exited\",\"failed\"],\"timeout\":30");
-        assertEquals(9, exited.get("exit_signal").asInt(), exited.toString());
-        new ProcessBuilder("kill", "-KILL", Integer.toString(worker)).start().waitFor();
+        try {
+            new ProcessBuilder("kill", "-KILL", Integer.toString(pid)).start().waitFor();
+            JsonNode exited = client.ok("wait", "\"name\":\"killed\",\"state\":[\"exited\",\"failed\"],\"timeout\":30");
+            assertEquals(9, exited.get("exit_signal").asInt(), exited.toString());
+        } finally {
+            new ProcessBuilder("kill", "-KILL", Integer.toString(worker)).start().waitFor(); // a plain kill -9 leaves it
+        }
     }
 
     @Test
