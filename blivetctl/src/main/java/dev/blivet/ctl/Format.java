@@ -1,6 +1,7 @@
 package dev.blivet.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 import dev.blivet.common.Signals;
 import dev.blivet.common.protocol.JobState;
 
@@ -165,5 +166,62 @@ final class Format {
 
     static String pid(JsonNode job) {
         return job.hasNonNull("pid") && hasProcess(job) ? job.get("pid").asText() : "-";
+    }
+
+    /** 1536 -> "1.5K", 12582912 -> "12.0M": powers of 1024, as memory_max is written. */
+    static String bytes(long bytes) {
+        String units = "KMGTPE";
+        if (bytes < 1024) {
+            return bytes + "B";
+        }
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1024 && unit < units.length() - 1) {
+            value /= 1024;
+            unit++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f%c", value, units.charAt(unit));
+    }
+
+    /** The TASKS column: the cgroup's pids.current, else its process count, else "-". */
+    static String tasks(JsonNode job) {
+        JsonNode tasks = job.path("usage").path("tasks");
+        if (tasks.isIntegralNumber()) {
+            return tasks.asText();
+        }
+        return job.path("process_count").isIntegralNumber() ? job.get("process_count").asText() : "-";
+    }
+
+    /** The MEMORY column: memory.current, or "-" where the job has no memory accounting. */
+    static String memory(JsonNode job) {
+        JsonNode current = job.path("usage").path("memory_current");
+        return current.isIntegralNumber() ? bytes(current.asLong()) : "-";
+    }
+
+    /**
+     * One line of what a running job uses, for the human status of named jobs: "3 processes,
+     * 5 tasks, cpu 1.25 s, memory 12.0M (peak 20.0M)"; only what the daemon knows.
+     */
+    static String usage(JsonNode job) {
+        List<String> parts = new java.util.ArrayList<>();
+        if (job.path("process_count").isIntegralNumber()) {
+            int n = job.get("process_count").asInt();
+            parts.add(n + (n == 1 ? " process" : " processes"));
+        }
+        JsonNode usage = job.path("usage");
+        if (usage.path("tasks").isIntegralNumber()) {
+            parts.add(usage.get("tasks").asLong() + " tasks");
+        }
+        if (usage.path("cpu_usec").isIntegralNumber()) {
+            parts.add(String.format(java.util.Locale.ROOT, "cpu %.2f s", usage.get("cpu_usec").asLong() / 1e6));
+        }
+        if (usage.path("memory_current").isIntegralNumber()) {
+            parts.add("memory " + bytes(usage.get("memory_current").asLong()) + (usage.path("memory_peak").isIntegralNumber()
+                    ? " (peak " + bytes(usage.get("memory_peak").asLong()) + ")" : ""));
+        }
+        if (usage.path("oom_kills").asLong(0) > 0) {
+            parts.add(usage.get("oom_kills").asLong() + " killed at the memory limit");
+        }
+        return String.join(", ", parts);
     }
 }

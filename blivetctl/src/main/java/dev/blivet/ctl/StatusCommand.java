@@ -11,14 +11,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "status", modelTransformer = ExitCodeList.class,
-        description = {"Show jobs: state, pid, uptime, restarts, last exit; one line each.",
+        description = {"Show jobs: state, pid, uptime, restarts, tasks, memory, last exit; one line each.",
+                "With NAMEs, also each running job's processes and what it uses (cpu, memory, tasks).",
                 "With NAMEs, exits with 3 unless every one of them is running (as 'systemctl status' does)."},
         footer = {"", "Examples:",
                 "  blivetctl status",
-                "  NAME     STATE    PID   UPTIME  RESTARTS  LAST-EXIT",
-                "  sleeper  running  4242  2h05m   0         -",
-                "  flaky    failed   -     -       3         exit 3: restart limit reached",
-                "  redis    running  4250  1h12m   0         -",
+                "  NAME     STATE    PID   UPTIME  RESTARTS  TASKS  MEMORY  LAST-EXIT",
+                "  sleeper  running  4242  2h05m   0         1      312.0K  -",
+                "  flaky    failed   -     -       3         -      -       exit 3: restart limit reached",
+                "  redis    running  4250  1h12m   0         5      8.4M    -",
                 "",
                 "  redis: Ready to accept connections       its sd-notify STATUS=",
                 "",
@@ -88,17 +89,40 @@ final class StatusCommand extends DaemonCommand {
         }
     }
 
+    /** Each named job's usage and processes, under the table: "web: 3 processes, ..." then "  PID  COMMAND". */
+    private void processes(List<JsonNode> jobs) {
+        for (JsonNode job : jobs) {
+            if (!job.has("processes")) {
+                continue;
+            }
+            main.out().println();
+            String usage = Format.usage(job);
+            main.out().println(job.path("name").asText() + (usage.isEmpty() ? "" : ": " + usage));
+            Table table = new Table("  PID", "COMMAND");
+            for (JsonNode process : job.get("processes")) {
+                table.add("  " + process.path("pid").asText(), Format.printable(process.path("command").asText()));
+            }
+            table.print(main.out(), Table.terminalWidth(main.env));
+            int more = job.path("process_count").asInt(0) - job.get("processes").size();
+            if (more > 0) {
+                main.out().println("  ... and " + more + " more");
+            }
+        }
+        main.out().flush();
+    }
+
     private void table(List<JsonNode> jobs) {
         long now = System.currentTimeMillis();
-        Table table = new Table("NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT");
+        Table table = new Table("NAME", "STATE", "PID", "UPTIME", "RESTARTS", "TASKS", "MEMORY", "LAST-EXIT");
         for (JsonNode job : jobs) {
             table.add(job.path("name").asText(), job.path("state").asText(), Format.pid(job), Format.uptime(job, now),
-                    job.path("restarts").asText("0"), Format.lastExitColumn(job));
+                    job.path("restarts").asText("0"), Format.tasks(job), Format.memory(job), Format.lastExitColumn(job));
         }
         table.print(main.out(), Table.terminalWidth(main.env));
         // Said once, under the table: without cgroups every job shares the same weakness.
         jobs.stream().map(job -> job.path("containment_note").asText("")).filter(note -> !note.isEmpty()).findFirst()
                 .ifPresent(note -> main.out().println("note: " + note));
+        processes(jobs);
         // What sd-notify jobs say of themselves (STATUS=), too long for a column: one line each.
         boolean first = true;
         for (JsonNode job : jobs) {

@@ -118,7 +118,12 @@ class BlivetctlTest {
 
         String table = ok("status").out();
         assertTrue(table.startsWith("NAME"), table);
-        assertTrue(table.lines().anyMatch(line -> line.matches(name + " +running +" + pid + " +\\d+s +0 +-")), table);
+        assertTrue(table.lines().anyMatch(line -> line.matches(name + " +running +" + pid + " +\\d+s +0 +- +- +-")), table);
+        // Named, it also shows the job's processes: without a cgroup, no usage is made up.
+        String named = ok("status", name).out();
+        assertTrue(named.contains("\n" + name + ": 1 process\n"), named);
+        assertTrue(named.lines().anyMatch(line -> line.matches(" +" + pid + " +/bin/sleep .*")), named);
+        assertEquals(1, status.get("process_count").asInt(), status.toString());
         assertTrue(ok("status", "--json").json().get("jobs").findValuesAsText("name").contains(name));
         JsonNode listed = ok("list", "--json").json().get("jobs");
         assertTrue(listed.toString().contains("\"name\":\"" + name + "\",\"state\":\"running\",\"pid\":" + pid), listed.toString());
@@ -130,7 +135,7 @@ class BlivetctlTest {
         assertTrue(cmdline(pid).isEmpty() || !cmdline(pid).get(0).equals("/bin/sleep"), "the job is gone");
         Cli.Result down = ctl("status", name);
         assertExit(CliExit.NOT_RUNNING, down);
-        assertTrue(down.out().lines().anyMatch(line -> line.matches(name + " +stopped +- +- +0 +SIGTERM")), down::toString);
+        assertTrue(down.out().lines().anyMatch(line -> line.matches(name + " +stopped +- +- +0 +- +- +SIGTERM")), down::toString);
 
         assertEquals(name + ": removed\n", ok("remove", name).out());
         Cli.Result gone = ctl("status", name);

@@ -42,6 +42,23 @@ class FormatTest {
     }
 
     @Test
+    void usageShowsOnlyWhatTheDaemonKnows() {
+        JsonNode job = json("{\"process_count\":3,\"usage\":{\"cpu_usec\":1250000,\"tasks\":5,"
+                + "\"memory_current\":12582912,\"memory_peak\":20971520}}");
+        assertEquals("3 processes, 5 tasks, cpu 1.25 s, memory 12.0M (peak 20.0M)", Format.usage(job));
+        assertEquals("5", Format.tasks(job));
+        assertEquals("12.0M", Format.memory(job));
+        JsonNode uncontained = json("{\"process_count\":1}");
+        assertEquals("1 process", Format.usage(uncontained));
+        assertEquals("1", Format.tasks(uncontained), "without pids.current: the process count");
+        assertEquals("-", Format.memory(uncontained), "no memory accounting: nothing made up");
+        assertEquals("-", Format.tasks(json("{}")));
+        assertEquals("1023B", Format.bytes(1023));
+        assertEquals("1.5K", Format.bytes(1536));
+        assertEquals("killed at the memory limit", Format.usage(json("{\"usage\":{\"oom_kills\":2}}")).substring(2));
+    }
+
+    @Test
     void jsonRoundTrips() throws Exception {
         String text = "{\"a\":[1,2.5,\"x\\ny\",true,false,null,{}],\"b\":12345678901,\"c\":\"\\u00e9\"}";
         assertEquals(text.replace("\\u00e9", "\u00e9"), Json.write(Json.parse(text)));

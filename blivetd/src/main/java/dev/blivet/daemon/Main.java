@@ -10,6 +10,7 @@ import dev.blivet.common.Version;
 import dev.blivet.common.protocol.ProtocolJson;
 import dev.blivet.daemon.cgroup.CgroupControl;
 import dev.blivet.daemon.cgroup.CgroupSetup;
+import dev.blivet.daemon.cgroup.CgroupNames;
 import dev.blivet.daemon.cgroup.JobCgroups;
 import dev.blivet.daemon.cgroup.LeftoverSweep;
 import dev.blivet.daemon.launch.Launcher;
@@ -18,6 +19,7 @@ import dev.blivet.daemon.supervisor.ProcessControl;
 import java.util.concurrent.atomic.AtomicReference;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.Reaper;
+import dev.blivet.daemon.usage.CgroupLimits;
 import dev.blivet.daemon.launch.TrustedPath;
 import dev.blivet.daemon.server.ControlServer;
 import dev.blivet.daemon.server.RequestHandler;
@@ -154,17 +156,28 @@ public final class Main implements Callable<Integer> {
         reaped.set(groups);
         JobCgroups jobCgroups = containment.cgroups();
         ProcessControl processes = jobCgroups != null ? new CgroupControl(jobCgroups, groups) : ProcessControl.of(groups);
+        dev.blivet.daemon.usage.JobCgroups cgroupDirs = jobCgroups == null ? dev.blivet.daemon.usage.JobCgroups.NONE
+                : name -> jobCgroups.base().resolve(CgroupNames.job(name));
         Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"),
-                jobCgroups == null ? null : jobCgroups::openForSpawn);
-        // A job with inherit_env gets blivetd's environment without what systemd and the keeper meant for blivetd.
-        JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), ServiceEnvironment.forJobs(env));
+                jobCgroups == null ? null : (name, jobLimits) -> {
+                    if (!jobLimits.isEmpty()) {
+                        jobCgroups.enableControllers(CgroupLimits.controllersOf(jobLimits));
+                        CgroupLimits.apply(jobCgroups.job(name).dir(), jobLimits);
+                    }
+                    return jobCgroups.openForSpawn(name);
+                }, cgroupDirs);
+        // A job with inherit_env gets blivetd's environment without what systemd and the keeper meant for
+        // blivetd. A limit blivetd cannot apply through the jobs' cgroups is refused, saying why.
+        JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), ServiceEnvironment.forJobs(env))
+                .withLimitSupport(jobCgroups == null ? CgroupLimits.uncontained()
+                        : CgroupLimits.detect(jobCgroups.base(), Path.of("/proc/self/cgroup")));
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
         Supervisor supervisor = Supervisor.start(launcher, processes, os, log, Clock.systemUTC(), euid, limits);
         ControlServer server;
         try {
             server = new ControlServer(socketPath, os, log, supervisor,
-                    new RequestHandler(supervisor, resolver, jobsDirectory, mapper), mapper);
+                    new RequestHandler(supervisor, resolver, jobsDirectory, mapper, cgroupDirs), mapper);
         } catch (java.io.IOException e) {
             log.error("cannot listen on " + socketPath + ": " + e.getMessage());
             supervisor.close();

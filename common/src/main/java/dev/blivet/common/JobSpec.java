@@ -20,6 +20,10 @@ import java.util.Map;
  * @param stopTimeout seconds between the stop signal and SIGKILL
  * @param autostart start it when blivetd loads it from the jobs directory
  * @param killMode whether the job's other processes are stopped when its main process exits
+ * @param memoryMax bytes, with an optional K, M, G or T suffix (powers of 1024): the job cgroup's memory.max
+ * @param tasksMax processes and threads the job may have at once: its cgroup's pids.max
+ * @param cpuMax a share of one CPU as a percentage ("50%", "200%"): its cgroup's cpu.max
+ * @param cpuWeight 1 to 10000 (100 when unset): its cgroup's cpu.weight
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobSpec(
@@ -51,5 +55,9 @@ public record JobSpec(
         @JsonProperty("stop_signal") String stopSignal,
         @JsonProperty("stop_timeout") Double stopTimeout,
         Boolean autostart,
-        @JsonProperty("kill_mode") KillMode killMode) {
+        @JsonProperty("kill_mode") KillMode killMode,
+        @JsonProperty("memory_max") String memoryMax,
+        @JsonProperty("tasks_max") Integer tasksMax,
+        @JsonProperty("cpu_max") String cpuMax,
+        @JsonProperty("cpu_weight") Integer cpuWeight) {
 }

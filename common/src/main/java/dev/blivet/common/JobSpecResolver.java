@@ -31,10 +31,13 @@ import java.util.regex.Pattern;
 public final class JobSpecResolver {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}");
     private static final Pattern UMASK = Pattern.compile("0?[0-7]{1,3}");
+    private static final Pattern BYTES = Pattern.compile("([0-9]+)([KMGTkmgt])?");
+    private static final Pattern PERCENT = Pattern.compile("([0-9]+)%");
 
     private final Accounts accounts;
     private final SystemProbe files;
     private final Map<String, String> daemonEnv;
+    private final LimitSupport limitSupport;
 
     /**
      * @param daemonEnv blivetd's own environment, passed on only to jobs with inherit_env
@@ -49,9 +52,20 @@ public final class JobSpecResolver {
      * @param daemonEnv blivetd's own environment, passed on only to jobs with inherit_env
      */
     public JobSpecResolver(Accounts accounts, SystemProbe files, Map<String, String> daemonEnv) {
+        this(accounts, files, daemonEnv, LimitSupport.UNKNOWN);
+    }
+
+    private JobSpecResolver(Accounts accounts, SystemProbe files, Map<String, String> daemonEnv,
+            LimitSupport limitSupport) {
         this.accounts = accounts;
         this.files = files;
         this.daemonEnv = Map.copyOf(daemonEnv);
+        this.limitSupport = limitSupport;
+    }
+
+    /** This resolver, refusing every cgroup limit {@code support} says cannot be applied (blivetd's own). */
+    public JobSpecResolver withLimitSupport(LimitSupport support) {
+        return new JobSpecResolver(accounts, files, daemonEnv, support);
     }
 
     /** Resolves a spec that blivetd's own user asked for (the jobs directory, {@code blivetctl validate}). */
@@ -150,6 +164,8 @@ public final class JobSpecResolver {
             String program = argv.isEmpty() ? null : findProgram(argv.get(0), env.get("PATH"), chroot, identity);
             List<RLimit> rlimits = parseRlimits();
             Readiness readiness = Objects.requireNonNullElse(spec.readiness(), Readiness.EXEC);
+            checkForking(readiness, pidfile, lockfile);
+            ResourceLimits limits = parseLimits();
             int notifyFd = checkNotifyFd(readiness);
             if (notifyFd >= 0) {
                 env.put(Defaults.NOTIFY_FD_ENV, Integer.toString(notifyFd));
@@ -168,7 +184,76 @@ public final class JobSpecResolver {
             env.forEach((k, v) -> envList.add(k + "=" + v));
             return new ResolvedJob(spec.name(), program, argv, envList, umask, chroot, chdir, stdout, stderr,
                     Boolean.TRUE.equals(spec.append()), lockfile, pidfile, identity, rlimits, readiness, notifyFd,
-                    readyTimeout, startGrace, unprivilegedClient(), supervision);
+                    readyTimeout, startGrace, unprivilegedClient(), supervision, limits);
+        }
+
+        /**
+         * A forking job's pidfile is how blivetd learns its daemon's pid; the program writes it and
+         * blivetd only reads it, so it cannot also be the lockfile blivetd holds.
+         */
+        private void checkForking(Readiness readiness, String pidfile, String lockfile) {
+            if (readiness != Readiness.FORKING) {
+                return;
+            }
+            if (spec.pidfile() == null) {
+                problem(ExitCode.USAGE, "'pidfile' is required with \"readiness\": \"forking\": the program writes"
+                        + " its daemon's pid there and blivetd reads it");
+            } else if (pidfile != null && pidfile.equals(lockfile)) {
+                problem(ExitCode.USAGE, "'pidfile' and 'lockfile' are the same file: with \"readiness\": \"forking\""
+                        + " the program writes the pidfile and blivetd only reads it");
+            }
+        }
+
+        private ResourceLimits parseLimits() {
+            Long memory = spec.memoryMax() == null ? null : parseBytes(spec.memoryMax());
+            Integer tasks = bounded("tasks_max", spec.tasksMax(), 1, ResourceLimits.MAX_TASKS);
+            Integer cpu = spec.cpuMax() == null ? null : parsePercent(spec.cpuMax());
+            Integer weight = bounded("cpu_weight", spec.cpuWeight(), ResourceLimits.MIN_CPU_WEIGHT,
+                    ResourceLimits.MAX_CPU_WEIGHT);
+            ResourceLimits limits = new ResourceLimits(memory, tasks, cpu, weight);
+            for (ResourceLimits.Setting setting : limits.files()) {
+                limitSupport.whyNot(setting.key(), setting.controller())
+                        .ifPresent(why -> problem(ExitCode.USAGE, "'" + setting.key() + "': " + why));
+            }
+            return limits;
+        }
+
+        private Integer bounded(String field, Integer value, int min, int max) {
+            if (value != null && (value < min || value > max)) {
+                problem(ExitCode.USAGE, "'" + field + "' must be from " + min + " to " + max + ": " + value);
+                return null;
+            }
+            return value;
+        }
+
+        /** "536870912", "512M": bytes, with a K, M, G or T suffix in powers of 1024. */
+        private Long parseBytes(String text) {
+            java.util.regex.Matcher m = BYTES.matcher(text);
+            if (m.matches() && m.group(1).length() <= 15) {
+                int shift = m.group(2) == null ? 0 : 10 * ("KMGT".indexOf(m.group(2).toUpperCase(java.util.Locale.ROOT)) + 1);
+                long bytes = Long.parseLong(m.group(1)) << shift;
+                if (bytes > 0 && bytes >> shift == Long.parseLong(m.group(1))) {
+                    return bytes;
+                }
+            }
+            problem(ExitCode.USAGE, "'memory_max' must be a number of bytes above 0, with an optional K, M, G or T"
+                    + " suffix (powers of 1024), such as \"512M\": " + quote(text));
+            return null;
+        }
+
+        /** "50%": half of one CPU; "200%": two CPUs. */
+        private Integer parsePercent(String text) {
+            java.util.regex.Matcher m = PERCENT.matcher(text);
+            if (m.matches() && m.group(1).length() <= 6) {
+                int percent = Integer.parseInt(m.group(1));
+                if (percent >= 1 && percent <= ResourceLimits.MAX_CPU_PERCENT) {
+                    return percent;
+                }
+            }
+            problem(ExitCode.USAGE, "'cpu_max' must be a percentage of one CPU from 1% to "
+                    + ResourceLimits.MAX_CPU_PERCENT + "%, such as \"50%\" (half a CPU) or \"200%\" (two): "
+                    + quote(text));
+            return null;
         }
 
         private void problem(ExitCode code, String message) {

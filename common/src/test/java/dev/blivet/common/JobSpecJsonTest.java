@@ -220,8 +220,8 @@ class JobSpecJsonTest {
                 "invalid job spec: unknown key 'colour'",
                 "invalid job spec: 'umask': wrong type, expected a string",
                 "invalid job spec: 'restart': \"on-falure\" is not one of no, on-failure, always (did you mean \"on-failure\"?)",
-                "invalid job spec: 'readiness': \"sd_notify\" is not one of exec, notify-fd, sd-notify"
-                        + " (did you mean \"sd-notify\"?)",
+                "invalid job spec: 'readiness': \"sd_notify\" is not one of exec, notify-fd, sd-notify,"
+                        + " forking (did you mean \"sd-notify\"?)",
                 "invalid job spec: 'env.A': wrong type, expected a string",
                 "invalid job spec: 'env.B': wrong type, expected a string"),
                 e.problems().stream().map(SpecProblem::toString).toList());

@@ -1,6 +1,7 @@
 package dev.blivet.common;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -1485,5 +1486,67 @@ class JobSpecResolverTest {
                     .resolve(parse(spec("chdir", secret.resolve("nothing-here").toString())), 0));
             assertTrue(e.getMessage().contains("does not exist"), e::getMessage);
         }
+    }
+
+    // ---- readiness forking and cgroup limits ----
+
+    @Test
+    void aForkingJobNeedsAPidfile() {
+        rejects(spec("readiness", "forking"), ExitCode.USAGE, "'pidfile' is required", "\"forking\"");
+    }
+
+    @Test
+    void aForkingJobsPidfileCannotBeItsLockfile() {
+        String file = tmp.resolve("web.pid").toString();
+        rejects(with(with(spec("readiness", "forking"), "pidfile", file), "lockfile", file), ExitCode.USAGE,
+                "'pidfile' and 'lockfile' are the same file");
+    }
+
+    @Test
+    void aForkingJobResolves() {
+        ResolvedJob job = resolves(with(spec("readiness", "forking"), "pidfile", tmp.resolve("web.pid").toString()));
+        assertEquals(Readiness.FORKING, job.readiness());
+    }
+
+    @Test
+    void limitsResolveToTheCgroupFilesTheyWrite() {
+        Map<String, Object> spec = with(with(with(spec("memory_max", "512M"), "tasks_max", 64), "cpu_max", "50%"),
+                "cpu_weight", 200);
+        ResolvedJob job = resolves(spec);
+        assertEquals(new ResourceLimits(512L << 20, 64, 50, 200), job.limits());
+        assertEquals(List.of("memory.max=536870912", "pids.max=64", "cpu.max=50000 100000", "cpu.weight=200"),
+                job.limits().files().stream().map(s -> s.file() + "=" + s.value()).toList());
+        assertEquals(ResourceLimits.NONE, resolves(spec()).limits());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "12X", "1.5G", "-1", "99999999999999999999", "16777216T", ""})
+    void aBadMemoryMaxIsRejected(String value) {
+        rejects(spec("memory_max", value), ExitCode.USAGE, "'memory_max'");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"50", "0%", "102401%", "half", "1.5%"})
+    void aBadCpuMaxIsRejected(String value) {
+        rejects(spec("cpu_max", value), ExitCode.USAGE, "'cpu_max'");
+    }
+
+    @Test
+    void outOfRangeTasksAndWeightAreRejected() {
+        rejects(spec("tasks_max", 0), ExitCode.USAGE, "'tasks_max'", "1 to 4194304");
+        rejects(spec("cpu_weight", 10001), ExitCode.USAGE, "'cpu_weight'", "1 to 10000");
+    }
+
+    @Test
+    void aLimitThatCannotBeAppliedIsAnErrorSayingWhy() {
+        LimitSupport none = (key, controller) -> java.util.Optional.of(key + " needs the cgroup v2 " + controller
+                + " controller: no cgroup");
+        SpecException e = assertThrows(SpecException.class, () -> rootBlivetd().withLimitSupport(none)
+                .resolve(parse(with(spec("memory_max", "1G"), "cpu_weight", 5))));
+        assertEquals(List.of("invalid job spec: 'memory_max': memory_max needs the cgroup v2 memory controller: no cgroup",
+                "invalid job spec: 'cpu_weight': cpu_weight needs the cgroup v2 cpu controller: no cgroup"),
+                e.problems().stream().map(SpecProblem::toString).toList());
+        // Without limits, the same support has nothing to refuse.
+        assertDoesNotThrow(() -> rootBlivetd().withLimitSupport(none).resolve(parse(spec())));
     }
 }

@@ -69,7 +69,11 @@ class SchemaTest {
                  "notify_fd": null, "ready_timeout": null, "start_grace": null, "restart": null,
                  "success_exit_codes": null, "restart_delay": null, "restart_delay_max": null,
                  "restart_limit": null, "restart_window": null, "stop_signal": null, "stop_timeout": null,
-                 "autostart": null}""",
+                 "autostart": null, "memory_max": null, "tasks_max": null, "cpu_max": null, "cpu_weight": null}""",
+                """
+                {"name": "limits", "command": ["/bin/true"], "memory_max": "512M", "tasks_max": 64, "cpu_max": "50%",
+                 "cpu_weight": 10000}""",
+                "{\"name\": \"f\", \"command\": [\"/bin/true\"], \"readiness\": \"forking\", \"pidfile\": \"/run/f.pid\"}",
                 "{\"name\": \"n\", \"command\": [\"/bin/true\"], \"readiness\": \"notify-fd\"}",
                 "{\"name\": \"s\", \"command\": [\"/bin/true\"], \"readiness\": \"sd-notify\", \"restart\": \"always\"}",
                 "{\"name\": \"9\", \"command\": [\"/bin/true\"], \"stop_signal\": \" term \", \"umask\": \"0\"}",
@@ -117,7 +121,12 @@ class SchemaTest {
                 "\"restart_window\": 86401",
                 "\"stop_signal\": \"BOGUS\"", "\"stop_signal\": \"0\"", "\"stop_signal\": \"65\"", "\"stop_signal\": 15",
                 "\"stop_signal\": \"SIG\"", "\"stop_signal\": \"\"",
-                "\"stop_timeout\": -1", "\"stop_timeout\": 86401", "\"autostart\": \"yes\"");
+                "\"stop_timeout\": -1", "\"stop_timeout\": 86401", "\"autostart\": \"yes\"",
+                "\"readiness\": \"forking\"", "\"readiness\": \"forking\", \"pidfile\": null",
+                "\"memory_max\": 512", "\"memory_max\": \"512X\"", "\"memory_max\": \"0\"", "\"memory_max\": \"1.5G\"",
+                "\"tasks_max\": 0", "\"tasks_max\": 4194305", "\"tasks_max\": \"64\"",
+                "\"cpu_max\": \"50\"", "\"cpu_max\": \"0%\"", "\"cpu_max\": 50", "\"cpu_max\": \"1000000%\"",
+                "\"cpu_weight\": 0", "\"cpu_weight\": 10001");
     }
 
     @ParameterizedTest

@@ -57,6 +57,17 @@ public final class JobCgroups {
         return hasKill;
     }
 
+    /**
+     * Enables {@code controllers} for the jobs' cgroups (blivetd's cgroup.subtree_control), so
+     * their limit files exist. Refused by the kernel, with the reason, where the parent lacks them.
+     */
+    public void enableControllers(java.util.Set<String> controllers) throws IOException {
+        if (!controllers.isEmpty()) {
+            base.write("cgroup.subtree_control", controllers.stream().map(c -> "+" + c)
+                    .collect(java.util.stream.Collectors.joining(" ")));
+        }
+    }
+
     /** The job's cgroup, made if it does not exist yet. */
     public JobCgroup job(String name) throws IOException {
         String dirName = CgroupNames.job(name);

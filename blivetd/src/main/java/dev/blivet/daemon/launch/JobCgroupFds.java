@@ -1,5 +1,6 @@
 package dev.blivet.daemon.launch;
 
+import dev.blivet.common.ResourceLimits;
 import java.io.IOException;
 
 /**
@@ -8,6 +9,9 @@ import java.io.IOException;
  */
 @FunctionalInterface
 public interface JobCgroupFds {
-    /** A new close-on-exec fd of the job's cgroup directory, made if missing; the caller closes it. */
-    int open(String jobName) throws IOException;
+    /**
+     * A new close-on-exec fd of the job's cgroup directory, made if missing, with {@code limits}
+     * written into it before the job can run; the caller closes it.
+     */
+    int open(String jobName, ResourceLimits limits) throws IOException;
 }

@@ -5,6 +5,7 @@ import dev.blivet.common.ExitCode;
 import dev.blivet.common.Readiness;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.Signals;
+import dev.blivet.daemon.usage.JobCgroups;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +20,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Starts one resolved job as a daemon and reports whether it became ready: spawns blivet-spawn,
- * reads its report, waits for readiness (exec, notify-fd or sd-notify) and the start grace period,
- * all within the job's ready_timeout. A failed start leaves nothing behind: the job's process
- * group is killed and reaped, the pidfile it wrote is removed, its lock dies with it.
+ * reads its report, waits for readiness (exec, notify-fd, sd-notify, or for a forking job the
+ * initial process's exit and its pidfile) and the start grace period, all within the job's
+ * ready_timeout. A failed start leaves nothing behind: the job's process
+ * group is killed and reaped, the pidfile blivet-spawn wrote is removed (never a forking job's,
+ * which is the program's), its lock dies with it. A forking daemon that left the group with
+ * setsid is out of a process group's reach: only the job's cgroup holds it.
  *
  * <p>Every start runs as a small state machine on one {@link LaunchLoop} thread: waiting, for
  * the report, readiness, the grace period or the reaper after a kill, costs no thread, and no
@@ -30,6 +34,13 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Launcher implements AutoCloseable {
     /** How long to wait for the reaper after a SIGKILL: it only has to notice an exit. */
     private static final Duration REAP_WAIT = Duration.ofSeconds(5);
+    /**
+     * A forking job's pidfile is looked at again after this, doubling up to PIDFILE_POLL_MAX: a
+     * daemon usually writes it within milliseconds of its parent's exit, and a slow one costs a
+     * look every quarter second, on the launch loop's timer, never a thread.
+     */
+    private static final Duration PIDFILE_POLL_FIRST = Duration.ofMillis(5);
+    private static final Duration PIDFILE_POLL_MAX = Duration.ofMillis(250);
 
     private final NativeOs os;
     private final TrustedPath paths;
@@ -41,6 +52,9 @@ public final class Launcher implements AutoCloseable {
     private final ProcessGroups groups;
     private final JobCgroupFds cgroupFds;
     private final LaunchLoop loop;
+    private final ForkingPidfile forkingPidfiles;
+    private final ForkedDaemon forkedDaemons;
+    private final JobCgroups cgroups;
     /** Read buffer shared by all attempts: they only read on the loop thread. */
     private final byte[] buffer = new byte[4096];
     /** Each launch gets its own notify socket path: a late close of the last one cannot unlink it. */
@@ -52,11 +66,15 @@ public final class Launcher implements AutoCloseable {
      *     cannot list or create others
      */
     public Launcher(NativeOs os, Reaper reaper, Path helper, Path notifyDir) throws IOException {
-        this(os, reaper, helper, notifyDir, null);
+        this(os, reaper, helper, notifyDir, null, JobCgroups.NONE);
     }
 
-    /** @param cgroupFds each job's cgroup, which the helper joins before it forks the job (null: no cgroups) */
-    public Launcher(NativeOs os, Reaper reaper, Path helper, Path notifyDir, JobCgroupFds cgroupFds) throws IOException {
+    /**
+     * @param cgroupFds each job's cgroup, which the helper joins before it forks the job (null: no cgroups)
+     * @param cgroups where each job's cgroup is (a forking job's daemon must be in it), or {@link JobCgroups#NONE}
+     */
+    public Launcher(NativeOs os, Reaper reaper, Path helper, Path notifyDir, JobCgroupFds cgroupFds, JobCgroups cgroups)
+            throws IOException {
         HelperSpawner.checkHelper(helper);
         this.cgroupFds = cgroupFds;
         Files.createDirectories(notifyDir);
@@ -70,6 +88,9 @@ public final class Launcher implements AutoCloseable {
         this.loop = new LaunchLoop(os);
         this.paths = TrustedPath.of(os);
         this.lockHolders = new LockHolders(Path.of("/proc/locks"), paths);
+        this.forkingPidfiles = new ForkingPidfile(paths);
+        this.forkedDaemons = new ForkedDaemon(Path.of("/proc"), (int) ProcessHandle.current().pid(), reaper);
+        this.cgroups = cgroups;
     }
 
     /**
@@ -118,6 +139,10 @@ public final class Launcher implements AutoCloseable {
         REPORT,
         /** Waiting for the notify-fd newline or sd-notify READY=1. */
         READY,
+        /** A forking job: waiting for the initial process to exit (0, or the start fails). */
+        INITIAL_EXIT,
+        /** A forking job: polling its pidfile until it names a process of the job. */
+        PIDFILE,
         /** Ready; waiting out start_grace. */
         GRACE,
         /** EOF without the positive report: waiting (bounded) to learn how the process ended. */
@@ -149,6 +174,13 @@ public final class Launcher implements AutoCloseable {
         private CompletableFuture<ExitStatus> helperExit;
         private int daemonPid = -1;
         private CompletableFuture<ExitStatus> daemonExit;
+        /** The job's process group: the helper's session, or a forking job's daemon's own group. */
+        private int groupId = -1;
+        /** A forking job: the pidfile as it was before the spawn, the next look at it, and why the last did not do. */
+        private ForkingPidfile.Stamp pidfileBefore;
+        private long nextPidfileLook;
+        private Duration pidfilePoll = PIDFILE_POLL_FIRST;
+        private String pidfileWait;
         private SdNotifySocket notifySocket;
         private ExitStatus jobExit;
         private LaunchException failure;
@@ -172,7 +204,8 @@ public final class Launcher implements AutoCloseable {
         @Override
         public long wakeAt() {
             return switch (phase) {
-                case REPORT, READY -> deadline;
+                case REPORT, READY, INITIAL_EXIT -> deadline;
+                case PIDFILE -> nextPidfileLook - deadline < 0 ? nextPidfileLook : deadline;
                 case GRACE, DEATH, KILL_HELPER, KILL_DAEMON -> phaseEnd;
                 default -> Long.MAX_VALUE;
             };
@@ -212,6 +245,8 @@ public final class Launcher implements AutoCloseable {
                     case SPAWN -> spawn();
                     case REPORT -> readReport();
                     case READY -> awaitReadiness();
+                    case INITIAL_EXIT -> awaitInitialExit();
+                    case PIDFILE -> awaitPidfile();
                     case GRACE -> awaitGrace();
                     case DEATH -> awaitDeath();
                     case KILL_HELPER -> afterHelperKilled();
@@ -230,6 +265,9 @@ public final class Launcher implements AutoCloseable {
                         + ".notify"), job.identity());
                 env.add(Defaults.NOTIFY_SOCKET_ENV + "=" + notifySocket.path());
             }
+            if (job.readiness() == Readiness.FORKING) {
+                pidfileBefore = forkingPidfiles.stamp(job.pidfile()); // only a pidfile written after this counts
+            }
             int cgroupFd = openCgroup();
             try {
                 byte[] plan = encoder.encode(job, env, cgroupFd >= 0);
@@ -238,6 +276,7 @@ public final class Launcher implements AutoCloseable {
             } finally {
                 os.close(cgroupFd);
             }
+            groupId = helper.pid();
             reportFd = helper.reportFd();
             readyFd = helper.readyFd();
             reaper.childSpawned();
@@ -251,7 +290,7 @@ public final class Launcher implements AutoCloseable {
                 return -1;
             }
             try {
-                return cgroupFds.open(job.name());
+                return cgroupFds.open(job.name(), job.limits());
             } catch (IOException e) {
                 throw new LaunchException(ExitCode.OS_ERROR, "os error: cannot prepare the cgroup of job " + job.name()
                         + ": " + e.getMessage());
@@ -309,6 +348,8 @@ public final class Launcher implements AutoCloseable {
             }
             if (job.readiness() == Readiness.EXEC) {
                 ready(); // execve succeeded: that is the readiness
+            } else if (job.readiness() == Readiness.FORKING) {
+                phase = Phase.INITIAL_EXIT;
             } else {
                 phase = Phase.READY;
             }
@@ -340,6 +381,77 @@ public final class Launcher implements AutoCloseable {
                 throw timeout(job.readiness() == Readiness.SD_NOTIFY ? "no READY=1 on " + notifySocket.path()
                         : "no newline on fd " + job.notifyFd());
             }
+        }
+
+        /** A forking job's initial process daemonizes and exits: 0 is the go-ahead, anything else a failed start. */
+        private void awaitInitialExit() throws LaunchException {
+            failIfCancelled();
+            if (daemonExit.isDone()) {
+                ExitStatus exit = daemonExit.getNow(null);
+                if (exit == null || !exit.exited() || exit.code() != 0) {
+                    jobExit = exit;
+                    throw new LaunchException(ExitCode.JOB_EXITED, "start failed: the initial process of forking job "
+                            + job.name() + " (pid " + daemonPid + ") ended" + (exit == null ? "" : ": " + exit.describe()));
+                }
+                phase = Phase.PIDFILE;
+                nextPidfileLook = System.nanoTime();
+                return;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw timeout("the initial process (pid " + daemonPid + ") did not exit");
+            }
+        }
+
+        /**
+         * Looks at the pidfile until it names a process of the job, which then becomes the job's
+         * main process. What may still change (no file yet, a partial write, a daemon not yet
+         * reparented to blivetd) is looked at again; what never will fails the start at once.
+         */
+        private void awaitPidfile() throws LaunchException {
+            failIfCancelled();
+            if (System.nanoTime() - nextPidfileLook < 0) {
+                return;
+            }
+            int uid = job.identity() != null ? job.identity().uid() : (int) os.posix().geteuid();
+            ForkingPidfile.Read read = forkingPidfiles.read(job.pidfile(), uid, job.identity(), pidfileBefore);
+            if (read instanceof ForkingPidfile.Refused refused) {
+                throw new LaunchException(ExitCode.JOB_EXITED, "start failed: job " + job.name() + ": " + refused.why());
+            }
+            if (read instanceof ForkingPidfile.NotYet notYet) {
+                pidfileWait = notYet.why();
+            } else if (read instanceof ForkingPidfile.Pid named) {
+                ForkedDaemon.Check check = forkedDaemons.check(job.pidfile(), named.pid(),
+                        job.identity() != null ? job.identity().uid() : -1, cgroups.dirOf(job.name()));
+                if (check.verdict() == ForkedDaemon.Verdict.OK) {
+                    adopt(named.pid());
+                    return;
+                }
+                if (check.verdict() == ForkedDaemon.Verdict.NEVER) {
+                    throw new LaunchException(ExitCode.JOB_EXITED, "start failed: job " + job.name() + ": "
+                            + check.why() + ": refused");
+                }
+                pidfileWait = check.why();
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw timeout(pidfileWait);
+            }
+            nextPidfileLook = System.nanoTime() + pidfilePoll.toNanos();
+            pidfilePoll = pidfilePoll.multipliedBy(2).compareTo(PIDFILE_POLL_MAX) > 0 ? PIDFILE_POLL_MAX
+                    : pidfilePoll.multipliedBy(2);
+        }
+
+        /**
+         * The daemon becomes the job's main process. Should it exit between the check and the
+         * claim, the reaper has kept its exit (reaped after the spawn), so the claim still gets it.
+         */
+        private void adopt(int pid) throws LaunchException {
+            daemonPid = pid;
+            daemonExit = reaper.claim(pid, spawnedAt);
+            daemonExit.whenComplete((exit, error) -> loop.poke(this));
+            int group = os.libc().getpgid(pid);
+            groupId = group > 0 ? group : groupId;
+            cancel.forked(pid);
+            ready();
         }
 
         private boolean sdNotifyReady() {
@@ -383,7 +495,7 @@ public final class Launcher implements AutoCloseable {
             }
             // The notify pipe and socket are the caller's now.
             phase = Phase.DONE;
-            result.complete(new LaunchResult.Started(daemonPid, helper.pid(), readyFd, startedAt, readyAt,
+            result.complete(new LaunchResult.Started(daemonPid, groupId, readyFd, startedAt, readyAt,
                     notifySocket, daemonExit, report.pidfileId(), new OutputFiles(report.stdoutId(), report.stderrId())));
         }
 
@@ -452,7 +564,7 @@ public final class Launcher implements AutoCloseable {
                 return;
             }
             // The helper's setsid made its pid the job's process group: the daemon and whatever it forked.
-            groups.signalGroup(helper.pid(), daemonPid, Signals.SIGKILL);
+            groups.signalGroup(groupId, daemonPid, Signals.SIGKILL);
             if (daemonExit == null) {
                 finishFailure();
                 return;

@@ -34,6 +34,7 @@ public interface LinuxLibC {
     int O_PATH = 010000000;
     int AT_FDCWD = -100;
     int AT_SYMLINK_NOFOLLOW = 0x100;
+    int AT_EMPTY_PATH = 0x1000;
     int ENOENT = 2;
     int ENOTDIR = 20;
     int ENOSYS = 38;

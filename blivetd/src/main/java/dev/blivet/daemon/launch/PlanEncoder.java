@@ -3,6 +3,7 @@ package dev.blivet.daemon.launch;
 import static dev.blivet.daemon.launch.HelperProtocol.PlanKey.*;
 
 import dev.blivet.common.RLimit;
+import dev.blivet.common.Readiness;
 import dev.blivet.common.ResolvedJob;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +39,9 @@ public final class PlanEncoder {
         optional(out, STDERR, job.stderr());
         record(out, APPEND, job.append() ? "1" : "0");
         optional(out, LOCKFILE, job.lockfile());
-        optional(out, PIDFILE, job.pidfile());
+        if (job.readiness() != Readiness.FORKING) {
+            optional(out, PIDFILE, job.pidfile()); // a forking job's program writes its own: blivet only reads it
+        }
         if (job.identity() != null) {
             record(out, UID, Integer.toUnsignedString(job.identity().uid()));
             record(out, GID, Integer.toUnsignedString(job.identity().gid()));

@@ -92,6 +92,12 @@ public final class Reaper implements AutoCloseable {
         }
     }
 
+    /** Whether someone waits for {@code pid}'s exit: it is a job's process or a helper already. */
+    public boolean claimed(int pid) {
+        synchronized (lock) {
+            return claims.containsKey(pid);
+        }
+    }
 
     private void run() {
         IntByReference status = new IntByReference();

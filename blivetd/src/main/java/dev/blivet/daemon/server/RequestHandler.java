@@ -17,6 +17,9 @@ import dev.blivet.common.protocol.Op;
 import dev.blivet.daemon.supervisor.JobSnapshot;
 import dev.blivet.daemon.supervisor.JobsDirectory;
 import dev.blivet.daemon.supervisor.Supervisor;
+import dev.blivet.daemon.usage.JobCgroups;
+import dev.blivet.daemon.usage.UsageReader;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -37,16 +40,29 @@ public final class RequestHandler {
     private final JobsDirectory jobsDirectory;
     private final Replies replies;
     private final JobSpecJson specJson = new JobSpecJson();
+    private final UsageReader usage;
 
     public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper) {
-        this(supervisor, resolver, jobsDirectory, new Replies(mapper));
+        this(supervisor, resolver, jobsDirectory, mapper, JobCgroups.NONE);
+    }
+
+    /** @param cgroups where each job's cgroup is, for the processes and usage a status shows */
+    public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper,
+            JobCgroups cgroups) {
+        this(supervisor, resolver, jobsDirectory, new Replies(mapper), cgroups);
     }
 
     RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies) {
+        this(supervisor, resolver, jobsDirectory, replies, JobCgroups.NONE);
+    }
+
+    private RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies,
+            JobCgroups cgroups) {
         this.supervisor = supervisor;
         this.resolver = resolver;
         this.jobsDirectory = jobsDirectory;
         this.replies = replies;
+        this.usage = new UsageReader(cgroups, Path.of("/proc"));
     }
 
     /** Answers every op but the streaming ones (events, logs), which are the {@link Connection}'s. */
@@ -59,9 +75,12 @@ public final class RequestHandler {
             case RESTART -> supervisor.restart(Fields.name(request), uid).thenApply(replies::job);
             case SIGNAL -> supervisor.signal(Fields.name(request), uid, signal(request, "signal"),
                     Fields.bool(request, "group", false)).thenApply(replies::job);
+            // The live part (processes, usage) is read here, on the connection's thread, from the
+            // published snapshot: never on the supervisor's loop, never at publication.
             case STATUS -> request.has("name")
-                    ? supervisor.status(Fields.name(request), uid).thenApply(replies::job)
-                    : supervisor.list(uid).thenApply(replies::jobs);
+                    ? CompletableFuture.completedFuture(replies.job(live(supervisor.status(Fields.name(request), uid).join())))
+                    : CompletableFuture.completedFuture(replies.jobs(supervisor.list(uid).join().stream()
+                            .map(this::liveForTable).toList()));
             case LIST -> supervisor.list(uid).thenApply(replies::list);
             case REMOVE -> supervisor.remove(Fields.name(request), uid).thenApply(replies::job);
             case RELOAD -> reload(peer);
@@ -70,6 +89,19 @@ public final class RequestHandler {
             case VALIDATE -> CompletableFuture.completedFuture(validate(request, uid));
             case EVENTS, LOGS -> throw new IllegalArgumentException(op.wire() + " is a stream: the connection's");
         };
+    }
+
+    private JobSnapshot live(JobSnapshot job) {
+        if (job.pid() == null) {
+            return job;
+        }
+        UsageReader.Live live = usage.read(job.name(), job.pid(), job.pgid());
+        return job.withUsage(live.listing().processes(), live.listing().total(), live.usage());
+    }
+
+    private JobSnapshot liveForTable(JobSnapshot job) {
+        UsageReader.Live live = job.pid() == null ? null : usage.readForTable(job.name());
+        return live == null ? job : job.withUsage(null, live.listing().total(), live.usage());
     }
 
     private CompletableFuture<JobSnapshot> start(ObjectNode request, int uid) {

@@ -91,6 +91,6 @@ final class Fixture {
     static ResolvedJob withPidfile(ResolvedJob job, String pidfile) {
         return new ResolvedJob(job.name(), job.program(), job.argv(), job.env(), job.umask(), job.chroot(), job.chdir(),
                 job.stdout(), job.stderr(), job.append(), job.lockfile(), pidfile, job.identity(), job.rlimits(),
-                job.readiness(), job.notifyFd(), job.readyTimeout(), job.startGrace(), job.clientJob(), job.supervision());
+                job.readiness(), job.notifyFd(), job.readyTimeout(), job.startGrace(), job.clientJob(), job.supervision(), job.limits());
     }
 }

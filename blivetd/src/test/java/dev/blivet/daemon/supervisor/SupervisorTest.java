@@ -618,7 +618,7 @@ class SupervisorTest {
     /** A spec of its name, command and restart policy: the supervisor compares specs, it does not read them. */
     private static JobSpec spec(String name, String program, RestartPolicy policy) {
         return new JobSpec(name, List.of(program), null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, policy, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, policy, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     private static ResolvedJob resolved(String name, String program, RestartPolicy policy) {

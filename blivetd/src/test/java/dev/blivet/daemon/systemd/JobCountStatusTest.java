@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class JobCountStatusTest {
     private static JobSnapshot job(String name, JobState state) {
-        return new JobSnapshot(name, state, null, null, 0, null, null, null, null, null, null, 0, null, null, "client");
+        return new JobSnapshot(name, state, null, null, 0, null, null, null, null, null, null, 0, null, null, "client", true, null);
     }
 
     @Test
