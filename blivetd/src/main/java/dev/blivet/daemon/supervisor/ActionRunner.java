@@ -8,6 +8,7 @@ import dev.blivet.common.Supervision;
 import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.ExitStatus;
+import dev.blivet.daemon.usage.LimitKills;
 import dev.blivet.daemon.launch.LaunchCancel;
 import dev.blivet.daemon.launch.LaunchResult;
 import dev.blivet.daemon.launch.OutputFiles;
@@ -340,6 +341,8 @@ final class ActionRunner {
         }
         job.exitedAt = clock.instant();
         job.lastExit = exit;
+        // A SIGKILL from the kernel's OOM killer looks like any other: the cgroup tells them apart.
+        cgroupDir(job).flatMap(dir -> LimitKills.reason(dir, exit)).ifPresent(why -> job.lastError = why);
         log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
         Integer mainPid = job.pid;
         job.pid = null; // reaped: the number may already be another job's
