@@ -8,7 +8,14 @@ import dev.blivet.common.NativeAccounts;
 import dev.blivet.common.SocketPaths;
 import dev.blivet.common.Version;
 import dev.blivet.common.protocol.ProtocolJson;
+import dev.blivet.daemon.keeper.ExitSource;
 import dev.blivet.daemon.launch.Launcher;
+import dev.blivet.daemon.ledger.AdoptionWatcher;
+import dev.blivet.daemon.ledger.CrashPoints;
+import dev.blivet.daemon.ledger.JobLedger;
+import dev.blivet.daemon.ledger.LedgerOs;
+import dev.blivet.daemon.ledger.Leftovers;
+import dev.blivet.daemon.ledger.Readoption;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.Reaper;
 import dev.blivet.daemon.launch.TrustedPath;
@@ -42,6 +49,14 @@ public final class Main implements Callable<Integer> {
     static final int EXIT_INTERNAL = ExitCode.SOFTWARE.code();
     /** Exit code for options that parse but make no sense (a limit of 0): picocli's usage error. */
     static final int EXIT_USAGE = 2;
+    /**
+     * How long after a re-adopted process ended its keeper's exit record may take to appear: the
+     * keeper reaps asynchronously, within milliseconds; past this the status is unknown.
+     */
+    private static final java.time.Duration KEEPER_RECORD_WAIT = java.time.Duration.ofSeconds(2);
+
+    /** The keeper's exit records; none until blivetd runs under its keeper (docs/architecture.md, "Custody"). */
+    private final ExitSource exits = ExitSource.none();
 
     /**
      * Completed once blivetd answers on its socket and has its signal handlers: from then on a
@@ -116,13 +131,21 @@ public final class Main implements Callable<Integer> {
             log.error("cannot use the socket directory: " + e.getMessage());
             return EXIT_CANNOT_START;
         }
+        JobLedger ledger;
+        LedgerOs ledgerOs = new LedgerOs(os);
+        try {
+            ledger = JobLedger.open(ledgerOs, state, socketPath.getParent(), CrashPoints.fromEnv(env), log);
+        } catch (java.io.IOException e) {
+            log.error("cannot use the ledger: " + e.getMessage());
+            return EXIT_CANNOT_START;
+        }
         Reaper.becomeSubreaper(os);
         Reaper reaper = new Reaper(os, (pid, exit) -> log.debug("reaped pid " + pid + " (" + exit.describe() + ")"));
         Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"));
         JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
-        Supervisor supervisor = Supervisor.start(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
+        Supervisor supervisor = Supervisor.start(launcher, reaper, os, log, Clock.systemUTC(), euid, limits, ledger);
         ControlServer server;
         try {
             server = new ControlServer(socketPath, os, log, supervisor,
@@ -155,6 +178,11 @@ public final class Main implements Callable<Integer> {
                     }
                     report.errors().forEach((file, why) -> log.warn("skipped " + file + ": " + why));
                 });
+        // Every job of the ledger is decided (re-adopted, ended, or stopped) before the jobs
+        // directory is applied and before anyone is served (docs/architecture.md, "Custody: the ledger").
+        AdoptionWatcher watcher = new AdoptionWatcher(ledgerOs, exits, log, KEEPER_RECORD_WAIT);
+        supervisor.restore(new LedgerRestore(ledger, resolver, log, euid).read(new Readoption(watcher,
+                Leftovers.unknowable(), ledger.bootId()))).join();
         reload.get().join();
         server.start();
 
@@ -165,11 +193,14 @@ public final class Main implements Callable<Integer> {
         serving.complete(null);
         stop.await();
         server.close();
-        // Until blivetd can re-adopt jobs after a restart, it stops them rather than orphan them.
+        // A clean stop stops every job, each with its own stop_signal and stop_timeout (systemctl
+        // stop blivetd); the ledger keeps their specs, so clients' jobs are listed again (and the
+        // autostart ones started) by the next blivetd. Only a crash leaves jobs to re-adopt.
         log.info("stopping every job, then exiting");
-        java.util.List<dev.blivet.daemon.supervisor.JobSnapshot> last = supervisor.stopAll().get();
-        new StateFile(state).write(mapper, last, log);
+        supervisor.stopAll().get();
         supervisor.close();
+        watcher.close();
+        ledger.close();
         launcher.close();
         reaper.close();
         return 0;

@@ -9,6 +9,10 @@ import dev.blivet.daemon.launch.ExitStatus;
 import dev.blivet.daemon.launch.LaunchCancel;
 import dev.blivet.daemon.launch.LaunchResult;
 import dev.blivet.daemon.launch.OutputFiles;
+import dev.blivet.daemon.ledger.AdoptedProcess;
+import dev.blivet.daemon.ledger.CrashPoints;
+import dev.blivet.daemon.ledger.Recorder;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,9 +37,11 @@ final class ActionRunner {
     private final Clock clock;
     private final EventLoop loop;
     private final Log log;
+    private final Recorder ledger;
 
     ActionRunner(JobTable table, StartLimits limits, Notifier notifier, JobStarter starter, ProcessControl processes,
-            RunChannels channels, Timers timers, Clock clock, EventLoop loop, Log log) {
+            RunChannels channels, Timers timers, Clock clock, EventLoop loop, Log log, Recorder ledger) {
+        this.ledger = ledger;
         this.table = table;
         this.limits = limits;
         this.notifier = notifier;
@@ -50,6 +56,10 @@ final class ActionRunner {
 
     /** A start request for a known job, on behalf of {@code uid}. */
     CompletableFuture<JobSnapshot> start(Job job, int uid, boolean wait) {
+        if (job.resolved == null) {
+            throw new Refused(new Refusal.StartFailed(ExitCode.NO_SPEC, "job " + job.name + " has no usable spec: "
+                    + job.lifecycle.reason() + " (blivetctl remove " + job.name + ", then start it again)", null));
+        }
         if (job.state() == JobState.STOPPING) {
             throw new Refused(new Refusal.Conflict(job.name, job.state(), Refusal.Conflict.Kind.STILL_STOPPING));
         }
@@ -129,6 +139,7 @@ final class ActionRunner {
         long run = ++job.run;
         job.startedAt = clock.instant();
         job.pid = null; // nothing may signal the previous run's numbers
+        job.adopted = null;
         job.startingPid = null;
         job.pgid = null;
         job.readyAt = null;
@@ -136,14 +147,36 @@ final class ActionRunner {
         job.lastError = null;
         job.notifyStatus = null;
         job.launchCancel = null;
+        try {
+            // Durable before any reply shows the job (docs/architecture.md, "Custody: the ledger").
+            ledger.accepted(job.name, job.owner, job.source, job.spec);
+        } catch (IOException e) {
+            notLaunched(job, run, "cannot record job " + job.name + " in the ledger: " + e.getMessage());
+            return;
+        }
         if (!limits.queueIfAtLimit(job)) {
             dispatch(job, run, job.resolved);
         }
     }
 
+    /** A launch that never reached the starter: the loop hears of it as of any failed start. */
+    private void notLaunched(Job job, long run, String why) {
+        job.launchesInFlight++;
+        loop.post(() -> {
+            job.launchesInFlight--;
+            launched(job, run, new LaunchResult.Failed(ExitCode.OS_ERROR, "os error: " + why, null));
+        });
+    }
+
     /** Hands the job to the starter; its result comes back to the loop as an event. */
     private void dispatch(Job job, long run, ResolvedJob resolved) {
         log.info("job " + job.name + ": starting " + resolved.argv());
+        try {
+            ledger.starting(job.name, run); // the intent, before the spawn: a crash now leaves "starting, no pid"
+        } catch (IOException e) {
+            notLaunched(job, run, "cannot record the start of job " + job.name + " in the ledger: " + e.getMessage());
+            return;
+        }
         job.launchesInFlight++;
         CompletableFuture<LaunchResult> launch;
         try {
@@ -168,6 +201,7 @@ final class ActionRunner {
     private void forked(Job job, long run, int pid) {
         if (run == job.run && table.holds(job) && job.state() == JobState.STARTING) {
             job.startingPid = pid;
+            ledger.forked(job.name, run, pid);
             table.snapshot(job); // publishes it for status
         }
     }
@@ -195,6 +229,7 @@ final class ActionRunner {
             job.notifyStatus = held.status();
             started.exit().whenComplete((exit, error) -> loop.post(() -> exited(job, run, exit)));
             log.info("job " + job.name + ": running, pid " + job.pid);
+            ledger.running(job.name);
             act(job, job.lifecycle.ready(now));
             job.startWaiters.forEach(waiter -> waiter.complete(table.snapshot(job)));
         } else if (result instanceof LaunchResult.Failed failed) {
@@ -206,6 +241,7 @@ final class ActionRunner {
             job.exitedAt = failed.jobExit() != null ? now : job.exitedAt;
             log.warn("job " + job.name + ": " + failed.message());
             act(job, job.lifecycle.launchFailed(now, failed.message()));
+            recordDown(job);
             Refused error = new Refused(new Refusal.StartFailed(failed.code(), failed.message(),
                     failed.jobExit() == null ? null : failed.jobExit().describe()));
             job.startWaiters.forEach(waiter -> waiter.completeExceptionally(error));
@@ -226,6 +262,43 @@ final class ActionRunner {
         if (run != job.run || exit == null) {
             return;
         }
+        ended(job, exit);
+    }
+
+    /**
+     * Re-adopts a process an earlier blivetd started: the job is RUNNING with the same pid, and
+     * its end comes from the adoption watcher (docs/architecture.md, "Custody").
+     */
+    void adopt(Job job, AdoptedProcess process, long attempt) {
+        job.run = attempt;
+        job.adopted = process;
+        job.pid = process.pid();
+        job.pgid = process.pgid();
+        job.startedAt = clock.instant();
+        job.readyAt = job.startedAt;
+        long run = job.run;
+        process.ended().whenComplete((how, error) -> loop.post(() -> {
+            if (run == job.run && table.holds(job)) {
+                ended(job, how == null ? null : how.exit());
+            }
+        }));
+        log.info("job " + job.name + ": re-adopted pid " + job.pid);
+        act(job, job.lifecycle.adopted(job.startedAt));
+    }
+
+    /**
+     * A process an earlier blivetd started ended while no blivetd watched it: its end is taken as
+     * if seen, so its restart policy applies.
+     */
+    void endedUnseen(Job job, int pid, long attempt, ExitStatus exit) {
+        job.run = attempt;
+        job.pid = pid;
+        act(job, job.lifecycle.adopted(clock.instant()));
+        ended(job, exit);
+    }
+
+    /** The run's process ended: {@code exit} is how, or null when no one could tell. */
+    private void ended(Job job, ExitStatus exit) {
         job.exitedAt = clock.instant();
         job.lastExit = exit;
         cancel(job.killTimer);
@@ -235,11 +308,23 @@ final class ActionRunner {
             job.channels = null;
         }
         channels.removePidfile(job.resolved.pidfile(), job.pidfileId, job.pid);
-        log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
+        log.info("job " + job.name + ": pid " + job.pid + " ended with "
+                + (exit != null ? exit.describe() : "an exit status no one could tell (blivetd was not its parent)"));
         job.pid = null; // reaped: the number may already be another job's
         job.pgid = null;
-        act(job, job.lifecycle.exited(exit, job.exitedAt));
+        job.adopted = null;
+        act(job, exit != null ? job.lifecycle.exited(exit, job.exitedAt) : job.lifecycle.endedUnknown(job.exitedAt));
+        recordDown(job);
         stoppedIfDown(job);
+    }
+
+    /** No process of the job runs: the ledger keeps a pending restart, else no run at all. */
+    private void recordDown(Job job) {
+        if (job.state() == JobState.BACKOFF) {
+            ledger.backoff(job.name, job.run);
+        } else {
+            ledger.ended(job.name);
+        }
     }
 
     /** Answers stop requests and carries out a pending removal once nothing runs. */
@@ -255,6 +340,7 @@ final class ActionRunner {
     }
 
     void forget(Job job) {
+        ledger.removed(job.name);
         table.remove(job);
         notifier.forgotten(job);
     }
@@ -263,7 +349,9 @@ final class ActionRunner {
         int sig = signal != null ? signal : job.resolved.supervision().stopSignal();
         Duration grace = timeout != null ? timeout : job.resolved.supervision().stopTimeout();
         log.info("job " + job.name + ": stopping with " + Signals.name(sig) + ", SIGKILL after " + grace.toMillis() + " ms");
+        ledger.stopping(job.name); // a crash from here on: the next JVM finishes the stop
         deliver(job, sig, true);
+        ledger.reached(CrashPoints.DURING_STOP);
         long run = job.run;
         cancel(job.killTimer);
         job.killTimer = timers.schedule(grace, () -> loop.post(() -> {
@@ -284,6 +372,14 @@ final class ActionRunner {
             return;
         }
         int pid = job.pid;
+        if (job.adopted != null) {
+            // Not our child: the Reaper cannot vouch for the number, the pidfd can.
+            if (group) {
+                job.adopted.signalGroup(signal);
+            }
+            job.adopted.signal(signal);
+            return;
+        }
         if (group && job.pgid != null) {
             processes.signalGroup(job.pgid, pid, signal);
         }

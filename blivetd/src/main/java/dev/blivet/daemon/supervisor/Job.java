@@ -7,6 +7,7 @@ import dev.blivet.daemon.launch.ExitStatus;
 import dev.blivet.daemon.launch.FileId;
 import dev.blivet.daemon.launch.OutputFiles;
 import dev.blivet.daemon.launch.LaunchCancel;
+import dev.blivet.daemon.ledger.AdoptedProcess;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,8 @@ final class Job {
     /** The pid of a job still starting, for clients only: nothing signals by it (a stop cancels the launch). */
     Integer startingPid;
     Integer pgid;
+    /** The process of this run when a new blivetd re-adopted it: signalled through its pidfd, never by number. */
+    AdoptedProcess adopted;
     Instant startedAt;
     Instant readyAt;
     /** The pidfile this run's helper wrote: only that very file is removed after the exit. */
