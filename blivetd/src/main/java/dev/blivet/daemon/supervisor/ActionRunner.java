@@ -307,7 +307,11 @@ final class ActionRunner {
             job.channels.release();
             job.channels = null;
         }
-        channels.removePidfile(job.resolved.pidfile(), job.pidfileId, job.pid);
+        if (job.pidfileId != null) {
+            // A re-adopted run's pidfile was written by another JVM, which alone knew which file
+            // it was: it stays, and the next start replaces it.
+            channels.removePidfile(job.resolved.pidfile(), job.pidfileId, job.pid);
+        }
         log.info("job " + job.name + ": pid " + job.pid + " ended with "
                 + (exit != null ? exit.describe() : "an exit status no one could tell (blivetd was not its parent)"));
         job.pid = null; // reaped: the number may already be another job's
