@@ -18,7 +18,9 @@ import java.util.Map;
  * @param restartLimit restarts allowed within restartWindow seconds, then the job is FAILED
  * @param stopSignal name ("TERM", "SIGINT") or number sent first by a stop
  * @param stopTimeout seconds between the stop signal and SIGKILL
- * @param autostart start it when blivetd loads it from the jobs directory
+ * @param autostart start it when blivetd loads it from the jobs directory, and, for a job a client
+ *     started, when blivetd starts with no process of it left (after a reboot or a clean stop),
+ *     unless its owner had stopped it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobSpec(
@@ -50,4 +52,9 @@ public record JobSpec(
         @JsonProperty("stop_signal") String stopSignal,
         @JsonProperty("stop_timeout") Double stopTimeout,
         Boolean autostart) {
+    /**
+     * A job's name: also its file name in blivetd's ledger, so no "/", and never "." or ".."
+     * (no leading punctuation).
+     */
+    public static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}");
 }

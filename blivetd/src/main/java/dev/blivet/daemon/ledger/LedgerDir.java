@@ -1,5 +1,6 @@
 package dev.blivet.daemon.ledger;
 
+import dev.blivet.common.JobSpec;
 import dev.blivet.daemon.launch.TrustedPath;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import jnr.constants.platform.OpenFlags;
 import jnr.posix.FileStat;
 
@@ -23,11 +23,6 @@ import jnr.posix.FileStat;
 final class LedgerDir implements AutoCloseable {
     /** Records are {@code NAME.json}; the name is a job name, never a path. */
     static final String SUFFIX = ".json";
-    /**
-     * The job name charset (common JobSpec) keeps a record's name inside this directory: no "/",
-     * no leading "." (so never "." or ".." and never one of our own ".NAME.tmp" files).
-     */
-    private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}");
     private static final int O_NOFOLLOW = OpenFlags.O_NOFOLLOW.intValue();
     private static final int O_DIRECTORY = OpenFlags.O_DIRECTORY.intValue();
     private static final int O_CLOEXEC = OpenFlags.O_CLOEXEC.intValue();
@@ -109,7 +104,9 @@ final class LedgerDir implements AutoCloseable {
 
     /** Whether {@code name} may name a record here. */
     static boolean safeName(String name) {
-        return name != null && SAFE.matcher(name).matches();
+        // The job name charset keeps a record inside this directory: no "/", no leading "." (so
+        // never "." or ".." and never one of our own ".NAME.tmp" files).
+        return name != null && JobSpec.NAME.matcher(name).matches() && !name.contains("/");
     }
 
     private static String file(String name) {
