@@ -108,17 +108,35 @@ public final class JobLedger implements Recorder, AutoCloseable {
         writeSpec(new SpecRecord(name, owner, source, true, spec));
     }
 
+    /**
+     * A new job, or a new spec or owner, is fsync'd (with its directory) before this returns. A
+     * flip of the desired state alone is not: the rename is atomic, so a power cut leaves the old
+     * state or the new one, and it only decides whether autostart applies after the reboot; every
+     * start after a stop would otherwise pay two fsyncs (docs/benchmarks.md, "The ledger").
+     */
     private void writeSpec(SpecRecord record) throws IOException {
         byte[] bytes = codec.spec(record);
         if (bytes.length > RecordCodec.MAX_RECORD_BYTES) {
             throw new IOException("the ledger record of job " + record.name() + " would hold " + bytes.length
                     + " bytes, more than " + RecordCodec.MAX_RECORD_BYTES);
         }
-        if (Arrays.equals(bytes, written.get(record.name()))) {
+        byte[] before = written.get(record.name());
+        if (Arrays.equals(bytes, before)) {
             return;
         }
-        specs.write(record.name(), bytes, true);
+        boolean durable = before == null || !sameButDesired(before, record);
+        specs.write(record.name(), bytes, durable);
         written.put(record.name(), bytes);
+    }
+
+    private boolean sameButDesired(byte[] before, SpecRecord record) {
+        try {
+            SpecRecord was = codec.spec(record.name(), record.name(), before);
+            return was.owner() == record.owner() && was.source().equals(record.source())
+                    && was.spec().equals(record.spec());
+        } catch (LedgerDir.BadRecord e) {
+            return false;
+        }
     }
 
     @Override

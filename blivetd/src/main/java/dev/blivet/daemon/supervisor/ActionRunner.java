@@ -130,6 +130,7 @@ final class ActionRunner {
             scheduleRestart(job, restart.delay());
         } else if (action instanceof JobLifecycle.Action.CancelRestart) {
             cancel(job.restartTimer);
+            ledger.ended(job.name); // no restart pending any more: the next JVM must not make one
         }
         notifier.publish(job);
     }
@@ -197,11 +198,17 @@ final class ActionRunner {
         }));
     }
 
-    /** The helper forked the job: status shows its pid while it starts (no event: its state is the same). */
+    /**
+     * The helper forked the job: the ledger records its pid and start time at once, and status
+     * shows the pid while it starts (no event: its state is the same).
+     */
     private void forked(Job job, long run, int pid) {
-        if (run == job.run && table.holds(job) && job.state() == JobState.STARTING) {
+        if (run != job.run || !table.holds(job)) {
+            return;
+        }
+        ledger.forked(job.name, run, pid); // also while a stop waits for the launch: a crash must not lose the pid
+        if (job.state() == JobState.STARTING) {
             job.startingPid = pid;
-            ledger.forked(job.name, run, pid);
             table.snapshot(job); // publishes it for status
         }
     }

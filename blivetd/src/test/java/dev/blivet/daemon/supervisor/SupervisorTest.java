@@ -882,4 +882,19 @@ class SupervisorTest {
         assertEquals(2, starter.launches.size());
         assertTrue(ledger.calls.contains("starting waiting 6"), "the attempt number goes on: " + ledger.calls);
     }
+
+    @Test
+    void aStopDuringTheRestartDelayLeavesNoRestartInTheLedger() {
+        RecordingLedger ledger = withLedger();
+        done(start("flaky", RestartPolicy.ALWAYS, ALICE, false));
+        Launch launch = starter.last();
+        ready(launch);
+        launch.exit().complete(FAIL);
+        loop.runPending();
+        assertEquals(JobState.BACKOFF, status("flaky", ALICE).state());
+        assertEquals("backoff flaky 1", ledger.calls.get(ledger.calls.size() - 1));
+        done(supervisor.stopAll());
+        assertEquals("ended flaky", ledger.calls.get(ledger.calls.size() - 1),
+                "a clean stop of blivetd must not leave a restart for the next one");
+    }
 }
