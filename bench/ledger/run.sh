@@ -6,17 +6,20 @@
 #
 # Builds this tree and BEFORE (default: the commit the ledger branch started from) side by side,
 # starts one blivetd of each with its state directory on the root file system (ext4 here: the
-# spec record's fsync is real) and its socket and runtime directory in /run (a tmpfs, as under
-# systemd), and measures start-to-ready through each socket, start by start interleaved
+# spec record's fsync is real) and its socket and runtime directory in RUNTIME (a tmpfs), and
+# measures start-to-ready through each socket, start by start interleaved
 # (start-latency.py), STARTS starts after 200 warm-up rounds, RUNS times, in two modes: a new
 # job each time (its spec record is fsync'd) and the same job started again after a stop.
-# Knobs: STARTS=1000 RUNS=3 BEFORE=<commit> OUT=DIR SKIP_BUILD=1
+# Knobs: STARTS=1000 RUNS=3 BEFORE=<commit> RUNTIME=/dev/shm OUT=DIR SKIP_BUILD=1
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 BEFORE=${BEFORE:-c191017}
 STARTS=${STARTS:-1000}
 RUNS=${RUNS:-3}
+# The socket's directory, which holds the runtime records: a tmpfs, as /run is under systemd
+# (on this VM /run is not one, so /dev/shm stands in).
+RUNTIME=${RUNTIME:-/dev/shm}
 OUT=${OUT:-$(mktemp -d /var/tmp/blivet-ledger-bench.XXXXXX)}
 old=$OUT/before-tree
 if [ -z "${SKIP_BUILD:-}" ]; then
@@ -31,7 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 start_daemon() { # tree label
-    local dir=/run/blivet-ledger-bench-$2
+    local dir=$RUNTIME/blivet-ledger-bench-$2
     rm -rf "$dir" "$OUT/state-$2" && mkdir -p "$dir" "$OUT/jobs-$2"
     "$1/bin/blivetd" --socket "$dir/blivetd.sock" --jobs-dir "$OUT/jobs-$2" --state-dir "$OUT/state-$2" \
         >"$OUT/blivetd-$2.log" 2>&1 &
@@ -44,8 +47,8 @@ start_daemon "$root" after
 sleep 2 # both serve; the first requests then wait for nothing else
 for run in $(seq "$RUNS"); do
     for mode in new again; do
-        python3 "$here/start-latency.py" "$mode" "$STARTS" /run/blivet-ledger-bench-before/blivetd.sock \
-            /run/blivet-ledger-bench-after/blivetd.sock | tee "$OUT/run-$run-$mode.txt"
+        python3 "$here/start-latency.py" "$mode" "$STARTS" $RUNTIME/blivet-ledger-bench-before/blivetd.sock \
+            $RUNTIME/blivet-ledger-bench-after/blivetd.sock | tee "$OUT/run-$run-$mode.txt"
     done
 done
 echo "raw output in $OUT"
