@@ -17,6 +17,13 @@ import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.ProcessGroups;
 import dev.blivet.daemon.supervisor.ProcessControl;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.blivet.daemon.keeper.ExitSource;
+import dev.blivet.daemon.ledger.AdoptionWatcher;
+import dev.blivet.daemon.ledger.CrashPoints;
+import dev.blivet.daemon.ledger.JobLedger;
+import dev.blivet.daemon.ledger.LedgerOs;
+import dev.blivet.daemon.ledger.Leftovers;
+import dev.blivet.daemon.ledger.Readoption;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.Reaper;
 import dev.blivet.daemon.usage.CgroupLimits;
@@ -54,6 +61,14 @@ public final class Main implements Callable<Integer> {
     static final int EXIT_INTERNAL = ExitCode.SOFTWARE.code();
     /** Exit code for options that parse but make no sense (a limit of 0): picocli's usage error. */
     static final int EXIT_USAGE = 2;
+    /**
+     * How long after a re-adopted process ended its keeper's exit record may take to appear: the
+     * keeper reaps asynchronously, within milliseconds; past this the status is unknown.
+     */
+    private static final java.time.Duration KEEPER_RECORD_WAIT = java.time.Duration.ofSeconds(2);
+
+    /** The keeper's exit records; none until blivetd runs under its keeper (docs/architecture.md, "Custody"). */
+    private final ExitSource exits = ExitSource.none();
 
     /**
      * Completed once blivetd answers on its socket and has its signal handlers: from then on a
@@ -134,6 +149,14 @@ public final class Main implements Callable<Integer> {
             log.error("cannot use the socket directory: " + e.getMessage());
             return EXIT_CANNOT_START;
         }
+        JobLedger ledger;
+        LedgerOs ledgerOs = new LedgerOs(os);
+        try {
+            ledger = JobLedger.open(ledgerOs, state, socketPath.getParent(), CrashPoints.fromEnv(env), log);
+        } catch (java.io.IOException e) {
+            log.error("cannot use the ledger: " + e.getMessage());
+            return EXIT_CANNOT_START;
+        }
         CgroupSetup.Choice cgroupChoice;
         try {
             cgroupChoice = CgroupSetup.Choice.valueOf(cgroups.toUpperCase(java.util.Locale.ROOT));
@@ -173,7 +196,7 @@ public final class Main implements Callable<Integer> {
                         : CgroupLimits.detect(jobCgroups.base(), Path.of("/proc/self/cgroup")));
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
-        Supervisor supervisor = Supervisor.start(launcher, processes, os, log, Clock.systemUTC(), euid, limits);
+        Supervisor supervisor = Supervisor.start(launcher, processes, os, log, Clock.systemUTC(), euid, limits, ledger);
         ControlServer server;
         try {
             server = new ControlServer(socketPath, os, log, supervisor,
@@ -206,6 +229,12 @@ public final class Main implements Callable<Integer> {
                     }
                     report.errors().forEach((file, why) -> log.warn("skipped " + file + ": " + why));
                 });
+        // Every job of the ledger is decided (re-adopted, ended, or stopped) before the jobs
+        // directory is applied and before anyone is served (docs/architecture.md, "Custody: the ledger").
+        AdoptionWatcher watcher = new AdoptionWatcher(ledgerOs, exits, log, KEEPER_RECORD_WAIT);
+        supervisor.restore(new LedgerRestore(ledger, resolver, log, euid).read(new Readoption(watcher,
+                jobCgroups == null ? Leftovers.unknowable() : name -> jobCgroups.populated(name) ? Leftovers.Verdict.PRESENT
+                        : Leftovers.Verdict.NONE, ledger.bootId()))).join();
         reload.get().join();
         server.start();
         Systemd systemd = Systemd.start(env, log, supervisor);
@@ -221,14 +250,17 @@ public final class Main implements Callable<Integer> {
         stop.await();
         systemd.stopping();
         server.close();
-        // Until blivetd can re-adopt jobs after a restart, it stops them rather than orphan them.
+        // A clean stop stops every job, each with its own stop_signal and stop_timeout (systemctl
+        // stop blivetd); the ledger keeps their specs, so clients' jobs are listed again (and the
+        // autostart ones started) by the next blivetd. Only a crash leaves jobs to re-adopt.
         log.info("stopping every job, then exiting");
-        java.util.List<dev.blivet.daemon.supervisor.JobSnapshot> last = supervisor.stopAll().get();
+        supervisor.stopAll().get();
         if (jobCgroups != null) {
             new LeftoverSweep(jobCgroups, log).run(); // jobs removed while their processes lived on (kill_mode "main")
         }
-        new StateFile(state).write(mapper, last, log);
         supervisor.close();
+        watcher.close();
+        ledger.close();
         launcher.close();
         reaper.close();
         CgroupSetup.leave(containment, log);

@@ -18,7 +18,9 @@ import java.util.Map;
  * @param restartLimit restarts allowed within restartWindow seconds, then the job is FAILED
  * @param stopSignal name ("TERM", "SIGINT") or number sent first by a stop
  * @param stopTimeout seconds between the stop signal and SIGKILL
- * @param autostart start it when blivetd loads it from the jobs directory
+ * @param autostart start it when blivetd loads it from the jobs directory, and, for a job a client
+ *     started, when blivetd starts with no process of it left (after a reboot or a clean stop),
+ *     unless its owner had stopped it
  * @param killMode whether the job's other processes are stopped when its main process exits
  * @param memoryMax bytes, with an optional K, M, G or T suffix (powers of 1024): the job cgroup's memory.max
  * @param tasksMax processes and threads the job may have at once: its cgroup's pids.max
@@ -60,4 +62,9 @@ public record JobSpec(
         @JsonProperty("tasks_max") Integer tasksMax,
         @JsonProperty("cpu_max") String cpuMax,
         @JsonProperty("cpu_weight") Integer cpuWeight) {
+    /**
+     * A job's name: also its file name in blivetd's ledger, so no "/", and never "." or ".."
+     * (no leading punctuation).
+     */
+    public static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}");
 }

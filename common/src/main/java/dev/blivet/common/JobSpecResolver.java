@@ -29,7 +29,6 @@ import java.util.regex.Pattern;
  * start.
  */
 public final class JobSpecResolver {
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}");
     private static final Pattern UMASK = Pattern.compile("0?[0-7]{1,3}");
     private static final Pattern BYTES = Pattern.compile("([0-9]+)([KMGTkmgt])?");
     private static final Pattern PERCENT = Pattern.compile("([0-9]+)%");
@@ -270,7 +269,7 @@ public final class JobSpecResolver {
         private void checkName() {
             if (spec.name() == null) {
                 problem(ExitCode.USAGE, "'name' is required");
-            } else if (!NAME.matcher(spec.name()).matches()) {
+            } else if (!JobSpec.NAME.matcher(spec.name()).matches()) {
                 problem(ExitCode.USAGE, "'name' must be 1 to 64 of A-Z a-z 0-9 _ . @ - and not start with"
                         + " a punctuation mark: " + quote(spec.name()));
             }

@@ -8,6 +8,10 @@ import dev.blivet.common.Supervision;
 import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.ExitStatus;
+import dev.blivet.daemon.ledger.AdoptedProcess;
+import dev.blivet.daemon.ledger.CrashPoints;
+import dev.blivet.daemon.ledger.Recorder;
+import java.io.IOException;
 import dev.blivet.daemon.usage.LimitKills;
 import dev.blivet.daemon.launch.LaunchCancel;
 import dev.blivet.daemon.launch.LaunchResult;
@@ -36,9 +40,11 @@ final class ActionRunner {
     private final Clock clock;
     private final EventLoop loop;
     private final Log log;
+    private final Recorder ledger;
 
     ActionRunner(JobTable table, StartLimits limits, Notifier notifier, JobStarter starter, ProcessControl processes,
-            RunChannels channels, Timers timers, Clock clock, EventLoop loop, Log log) {
+            RunChannels channels, Timers timers, Clock clock, EventLoop loop, Log log, Recorder ledger) {
+        this.ledger = ledger;
         this.table = table;
         this.limits = limits;
         this.notifier = notifier;
@@ -53,6 +59,10 @@ final class ActionRunner {
 
     /** A start request for a known job, on behalf of {@code uid}. */
     CompletableFuture<JobSnapshot> start(Job job, int uid, boolean wait) {
+        if (job.resolved == null) {
+            throw new Refused(new Refusal.StartFailed(ExitCode.NO_SPEC, "job " + job.name + " has no usable spec: "
+                    + job.lifecycle.reason() + " (blivetctl remove " + job.name + ", then start it again)", null));
+        }
         if (job.state() == JobState.STOPPING) {
             throw new Refused(new Refusal.Conflict(job.name, job.state(), Refusal.Conflict.Kind.STILL_STOPPING));
         }
@@ -160,6 +170,7 @@ final class ActionRunner {
             scheduleRestart(job, restart.delay());
         } else if (action instanceof JobLifecycle.Action.CancelRestart) {
             cancel(job.restartTimer);
+            ledger.ended(job.name); // no restart pending any more: the next JVM must not make one
         }
         notifier.publish(job);
     }
@@ -170,6 +181,7 @@ final class ActionRunner {
         long run = ++job.run;
         job.startedAt = clock.instant();
         job.pid = null; // nothing may signal the previous run's numbers
+        job.adopted = null;
         job.startingPid = null;
         job.pgid = null;
         job.readyAt = null;
@@ -177,6 +189,13 @@ final class ActionRunner {
         job.lastError = null;
         job.notifyStatus = null;
         job.launchCancel = null;
+        try {
+            // Durable before any reply shows the job (docs/architecture.md, "Custody: the ledger").
+            ledger.accepted(job.name, job.owner, job.source, job.spec);
+        } catch (IOException e) {
+            notLaunched(job, run, "cannot record job " + job.name + " in the ledger: " + e.getMessage());
+            return;
+        }
         if (processes.populated(previous)) {
             clearLeftovers(job, run, previous);
             return;
@@ -234,9 +253,24 @@ final class ActionRunner {
         return new JobProcesses(job.name, job.pgid, job.pid);
     }
 
+    /** A launch that never reached the starter: the loop hears of it as of any failed start. */
+    private void notLaunched(Job job, long run, String why) {
+        job.launchesInFlight++;
+        loop.post(() -> {
+            job.launchesInFlight--;
+            launched(job, run, new LaunchResult.Failed(ExitCode.OS_ERROR, "os error: " + why, null));
+        });
+    }
+
     /** Hands the job to the starter; its result comes back to the loop as an event. */
     private void dispatch(Job job, long run, ResolvedJob resolved) {
         log.info("job " + job.name + ": starting " + resolved.argv());
+        try {
+            ledger.starting(job.name, run); // the intent, before the spawn: a crash now leaves "starting, no pid"
+        } catch (IOException e) {
+            notLaunched(job, run, "cannot record the start of job " + job.name + " in the ledger: " + e.getMessage());
+            return;
+        }
         job.launchesInFlight++;
         CompletableFuture<LaunchResult> launch;
         try {
@@ -259,7 +293,11 @@ final class ActionRunner {
 
     /** The helper forked the job: status shows its pid while it starts (no event: its state is the same). */
     private void forked(Job job, long run, int pid) {
-        if (run == job.run && table.holds(job) && job.state() == JobState.STARTING) {
+        if (run != job.run || !table.holds(job)) {
+            return;
+        }
+        ledger.forked(job.name, run, pid); // also while a stop waits for the launch: a crash must not lose the pid
+        if (job.state() == JobState.STARTING) {
             job.startingPid = pid;
             table.snapshot(job); // publishes it for status
         }
@@ -290,6 +328,10 @@ final class ActionRunner {
             job.notifyStatus = held.status();
             started.exit().whenComplete((exit, error) -> loop.post(() -> exited(job, run, exit)));
             log.info("job " + job.name + ": running, pid " + job.pid);
+            if (!Objects.equals(job.startingPid, job.pid)) {
+                ledger.forked(job.name, run, job.pid); // a forking job's daemon, not the process the helper forked
+            }
+            ledger.running(job.name);
             act(job, job.lifecycle.ready(now));
             job.startWaiters.forEach(waiter -> waiter.complete(table.snapshot(job)));
         } else if (result instanceof LaunchResult.Failed failed) {
@@ -301,6 +343,7 @@ final class ActionRunner {
             job.exitedAt = failed.jobExit() != null ? now : job.exitedAt;
             log.warn("job " + job.name + ": " + failed.message());
             act(job, job.lifecycle.launchFailed(now, failed.message()));
+            recordDown(job);
             Refused error = new Refused(new Refusal.StartFailed(failed.code(), failed.message(),
                     failed.jobExit() == null ? null : failed.jobExit().describe()));
             job.startWaiters.forEach(waiter -> waiter.completeExceptionally(error));
@@ -339,13 +382,54 @@ final class ActionRunner {
         if (run != job.run || exit == null) {
             return;
         }
+        ended(job, run, exit);
+    }
+
+    /**
+     * Re-adopts a process an earlier blivetd started: the job is RUNNING with the same pid, and
+     * its end comes from the adoption watcher (docs/architecture.md, "Custody").
+     */
+    void adopt(Job job, AdoptedProcess process, long attempt) {
+        job.run = attempt;
+        job.adopted = process;
+        job.pid = process.pid();
+        job.pgid = process.pgid();
+        job.startedAt = clock.instant();
+        job.readyAt = job.startedAt;
+        long run = job.run;
+        process.ended().whenComplete((how, error) -> loop.post(() -> {
+            if (run == job.run && table.holds(job)) {
+                ended(job, run, how == null ? null : how.exit());
+            }
+        }));
+        log.info("job " + job.name + ": re-adopted pid " + job.pid);
+        act(job, job.lifecycle.adopted(job.startedAt));
+    }
+
+    /**
+     * A process an earlier blivetd started ended while no blivetd watched it: its end is taken as
+     * if seen, so its restart policy applies.
+     */
+    void endedUnseen(Job job, int pid, long attempt, ExitStatus exit) {
+        job.run = attempt;
+        job.pid = pid;
+        act(job, job.lifecycle.adopted(clock.instant()));
+        ended(job, attempt, exit);
+    }
+
+    /** The run's main process ended: {@code exit} is how, or null when no one could tell. */
+    private void ended(Job job, long run, ExitStatus exit) {
         job.exitedAt = clock.instant();
         job.lastExit = exit;
-        // A SIGKILL from the kernel's OOM killer looks like any other: the cgroup tells them apart.
-        cgroupDir(job).flatMap(dir -> LimitKills.reason(dir, exit)).ifPresent(why -> job.lastError = why);
-        log.info("job " + job.name + ": pid " + job.pid + " ended with " + exit.describe());
+        if (exit != null) {
+            // A SIGKILL from the kernel's OOM killer looks like any other: the cgroup tells them apart.
+            cgroupDir(job).flatMap(dir -> LimitKills.reason(dir, exit)).ifPresent(why -> job.lastError = why);
+        }
+        log.info("job " + job.name + ": pid " + job.pid + " ended with "
+                + (exit != null ? exit.describe() : "an exit status no one could tell (blivetd was not its parent)"));
         Integer mainPid = job.pid;
         job.pid = null; // reaped: the number may already be another job's
+        job.adopted = null;
         JobProcesses rest = processes(job);
         boolean stopping = job.state() == JobState.STOPPING;
         if ((stopping || job.resolved.supervision().killMode() == KillMode.ALL) && processes.populated(rest)) {
@@ -378,13 +462,27 @@ final class ActionRunner {
             job.channels.release();
             job.channels = null;
         }
-        channels.removePidfile(job.resolved.pidfile(), job.pidfileId, job.startedPid);
+        if (job.pidfileId != null) {
+            // A re-adopted run's pidfile was written by another JVM, which alone knew which file
+            // it was: it stays, and the next start replaces it.
+            channels.removePidfile(job.resolved.pidfile(), job.pidfileId, job.startedPid);
+        }
         // job.pgid stays: it finds leftovers of this run (kill_mode "main") at the next start
         if (!processes.populated(processes(job))) {
             processes.release(job.name);
         }
-        act(job, job.lifecycle.exited(exit, job.exitedAt));
+        act(job, exit != null ? job.lifecycle.exited(exit, job.exitedAt) : job.lifecycle.endedUnknown(job.exitedAt));
+        recordDown(job);
         stoppedIfDown(job);
+    }
+
+    /** No process of the job runs: the ledger keeps a pending restart, else no run at all. */
+    private void recordDown(Job job) {
+        if (job.state() == JobState.BACKOFF) {
+            ledger.backoff(job.name, job.run);
+        } else {
+            ledger.ended(job.name);
+        }
     }
 
     /** Answers stop requests and carries out a pending removal once nothing runs. */
@@ -401,6 +499,7 @@ final class ActionRunner {
 
     void forget(Job job) {
         processes.release(job.name); // only if empty: kill_mode "main" leftovers keep it
+        ledger.removed(job.name);
         table.remove(job);
         notifier.forgotten(job);
     }
@@ -409,7 +508,9 @@ final class ActionRunner {
         int sig = signal != null ? signal : job.resolved.supervision().stopSignal();
         Duration grace = timeout != null ? timeout : job.resolved.supervision().stopTimeout();
         log.info("job " + job.name + ": stopping with " + Signals.name(sig) + ", SIGKILL after " + grace.toMillis() + " ms");
-        processes.signalAll(processes(job), sig); // every process of the job (its group, without a cgroup)
+        ledger.stopping(job.name); // a crash from here on: the next JVM finishes the stop
+        signalEvery(job, sig);
+        ledger.reached(CrashPoints.DURING_STOP);
         armKill(job, grace);
     }
 
@@ -420,9 +521,27 @@ final class ActionRunner {
         job.killTimer = timers.schedule(grace, () -> loop.post(() -> {
             if (job.run == run && (job.state() == JobState.STOPPING || job.awaitingLeftovers)) {
                 log.warn("job " + job.name + ": still alive after " + grace.toMillis() + " ms, sending SIGKILL");
-                processes.killAll(processes(job));
+                if (job.adopted != null && cgroupDir(job).isEmpty()) {
+                    signalEvery(job, Signals.SIGKILL);
+                } else {
+                    processes.killAll(processes(job));
+                }
             }
         }));
+    }
+
+    /**
+     * {@code signal} to every process of the job: its cgroup's members, or without cgroups its
+     * process group. A re-adopted job without a cgroup is not our child, so no unreaped child
+     * vouches for its group: its pidfd does.
+     */
+    private void signalEvery(Job job, int signal) {
+        if (job.adopted != null && cgroupDir(job).isEmpty()) {
+            job.adopted.signalGroup(signal);
+            job.adopted.signal(signal);
+            return;
+        }
+        processes.signalAll(processes(job), signal);
     }
 
     /**
@@ -435,6 +554,14 @@ final class ActionRunner {
             return;
         }
         int pid = job.pid;
+        if (job.adopted != null) {
+            // Not our child: the Reaper cannot vouch for the number, the pidfd can.
+            if (group) {
+                job.adopted.signalGroup(signal);
+            }
+            job.adopted.signal(signal);
+            return;
+        }
         if (group && job.pgid != null) {
             processes.signalGroup(job.pgid, pid, signal);
         }

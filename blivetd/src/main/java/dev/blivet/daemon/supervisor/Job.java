@@ -7,6 +7,7 @@ import dev.blivet.daemon.launch.ExitStatus;
 import dev.blivet.daemon.launch.FileId;
 import dev.blivet.daemon.launch.OutputFiles;
 import dev.blivet.daemon.launch.LaunchCancel;
+import dev.blivet.daemon.ledger.AdoptedProcess;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +39,8 @@ final class Job {
     boolean awaitingLeftovers;
     /** The launch waits until the processes of the previous run are gone. */
     boolean clearingLeftovers;
+    /** The process of this run when a new blivetd re-adopted it: signalled through its pidfd, never by number. */
+    AdoptedProcess adopted;
     Instant startedAt;
     Instant readyAt;
     /** The pidfile this run's helper wrote: only that very file is removed after the exit. */

@@ -46,7 +46,7 @@ public final class JobLifecycle {
     private static final double JITTER = 0.2;
 
     private static final Map<JobState, Set<JobState>> ALLOWED = Map.of(
-            JobState.STOPPED, EnumSet.of(JobState.STARTING),
+            JobState.STOPPED, EnumSet.of(JobState.STARTING, JobState.RUNNING, JobState.FAILED),
             JobState.EXITED, EnumSet.of(JobState.STARTING, JobState.STOPPED),
             JobState.FAILED, EnumSet.of(JobState.STARTING, JobState.STOPPED),
             JobState.STARTING, EnumSet.of(JobState.RUNNING, JobState.BACKOFF, JobState.FAILED, JobState.STOPPING,
@@ -162,6 +162,43 @@ public final class JobLifecycle {
                 return NONE;
             }
         }
+    }
+
+    /**
+     * A new blivetd re-adopted the job's process, which an earlier blivetd started (docs/architecture.md,
+     * "Custody"): it runs, and its restart policy applies when it ends.
+     */
+    public Action adopted(Instant now) {
+        runningSince = now;
+        moveTo(JobState.RUNNING); // STOPPED (a job just read from the ledger) -> RUNNING
+        return NONE;
+    }
+
+    /**
+     * A re-adopted process ended and no one could tell how (blivetd was not its parent): a
+     * failure for the restart policy, never a guessed exit code.
+     */
+    public Action endedUnknown(Instant now) {
+        if (state == JobState.STOPPING) {
+            moveTo(JobState.STOPPED); // STOPPING -> STOPPED
+            return NONE;
+        }
+        if (state != JobState.RUNNING) {
+            return NONE;
+        }
+        reason = "ended while blivetd was not its parent: exit status unknown";
+        return afterEnd(true, now, JobState.EXITED);
+    }
+
+    /**
+     * blivetd cannot tell whether the job runs (a crash between its spawn and the record of its
+     * pid), or cannot use its record: it is FAILED and never started on its own, so it cannot
+     * run twice.
+     */
+    public Action unknown(String why) {
+        reason = why;
+        moveTo(JobState.FAILED); // STOPPED (a job just read from the ledger) -> FAILED
+        return NONE;
     }
 
     /** The restart delay is over. */

@@ -30,6 +30,10 @@ final class JobsReconciler {
         Map<String, String> errors = new TreeMap<>(scan.errors());
         for (JobsDirectory.Entry entry : scan.jobs().values()) {
             Job job = table.get(entry.spec().name());
+            if (job != null && job.spec == null && !job.state().hasProcess()) {
+                runner.forget(job); // a ledger record blivetd refused: the directory's file is the spec
+                job = null;
+            }
             if (job != null && !JobsDirectory.SOURCE.equals(job.source)) {
                 errors.put(entry.file().toString(), "job name " + job.name + " is taken by a job uid " + job.owner
                         + " started; skipped (stop and remove that job: blivetctl stop " + job.name

@@ -7,8 +7,12 @@ import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.OutputFiles;
+import dev.blivet.daemon.ledger.Recorder;
+import dev.blivet.daemon.ledger.Verdict;
 import java.time.Clock;
+import dev.blivet.common.Supervision;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -48,6 +52,8 @@ public final class Supervisor implements AutoCloseable {
         }
     };
     private final boolean contained;
+    private final Recorder ledger;
+    private final int daemonUid;
 
     /**
      * @param jitter uniform in [0, 1): the restart delays' jitter
@@ -56,6 +62,14 @@ public final class Supervisor implements AutoCloseable {
      */
     public Supervisor(JobStarter starter, ProcessControl processes, RunChannels channels, Timers timers, Clock clock,
             DoubleSupplier jitter, EventLoop loop, Log log, int daemonUid, Limits limits) {
+        this(starter, processes, channels, timers, clock, jitter, loop, log, daemonUid, limits, Recorder.none());
+    }
+
+    /** @param ledger told of every step of each job's custody (docs/architecture.md, "Custody: the ledger") */
+    public Supervisor(JobStarter starter, ProcessControl processes, RunChannels channels, Timers timers, Clock clock,
+            DoubleSupplier jitter, EventLoop loop, Log log, int daemonUid, Limits limits, Recorder ledger) {
+        this.ledger = ledger;
+        this.daemonUid = daemonUid;
         this.jitter = jitter;
         this.contained = processes.contained();
         this.loop = loop;
@@ -63,18 +77,19 @@ public final class Supervisor implements AutoCloseable {
         this.channels = channels;
         this.limits = new StartLimits(limits, daemonUid, table, log);
         this.notifier = new Notifier(table, timers, loop);
-        this.runner = new ActionRunner(table, this.limits, notifier, starter, processes, channels, timers, clock, loop, log);
+        this.runner = new ActionRunner(table, this.limits, notifier, starter, processes, channels, timers, clock, loop, log,
+                ledger);
         this.reconciler = new JobsReconciler(table, runner, entry -> newJob(entry.spec(), entry.resolved(), daemonUid,
                 JobsDirectory.SOURCE));
     }
 
     /** blivetd's supervisor: the real launcher, its job's processes (cgroups or groups), notify watcher and timers, on its own loop thread. */
     public static Supervisor start(Launcher launcher, ProcessControl processes, NativeOs os, Log log, Clock clock,
-            int daemonUid, Limits limits) {
+            int daemonUid, Limits limits, Recorder ledger) {
         EventLoop loop = new EventLoop(log);
         Supervisor supervisor = new Supervisor(launcher::launch, processes,
                 new NativeRunChannels(os), new ThreadTimers(), clock, () -> ThreadLocalRandom.current().nextDouble(),
-                loop, log, daemonUid, limits);
+                loop, log, daemonUid, limits, ledger);
         loop.startThread("blivet-supervisor");
         return supervisor;
     }
@@ -126,12 +141,12 @@ public final class Supervisor implements AutoCloseable {
                     // hidden; whose job holds it, and in what state, can.
                     throw new Refused(new Refusal.NameTaken(spec.name()));
                 }
-                if (job.owner != uid && !job.spec.equals(spec)) {
+                if (job.owner != uid && !spec.equals(job.spec)) {
                     // The new spec was resolved for uid, not for the owner, who could then act on it.
                     throw new Refused(new Refusal.OwnedByOther(spec.name(), job.owner));
                 }
                 if (job.state().hasProcess()) {
-                    if (job.spec.equals(spec)) {
+                    if (spec.equals(job.spec)) {
                         return CompletableFuture.completedFuture(table.snapshot(job)); // already running
                     }
                     throw new Refused(new Refusal.Conflict(spec.name(), job.state(),
@@ -163,7 +178,11 @@ public final class Supervisor implements AutoCloseable {
      * stop timeout (or {@code timeout}); answers once the job has been reaped.
      */
     public CompletableFuture<JobSnapshot> stop(String name, int uid, Integer signal, Duration timeout) {
-        return call(() -> runner.stop(table.find(name, uid), signal, timeout));
+        return call(() -> {
+            Job job = table.find(name, uid);
+            ledger.desired(job.name, false); // durable: after a reboot its autostart does not undo this stop
+            return runner.stop(job, signal, timeout);
+        });
     }
 
     /** Stops the job if it runs, then starts it and waits for it to be ready. */
@@ -218,12 +237,83 @@ public final class Supervisor implements AutoCloseable {
     public CompletableFuture<JobOutput> output(String name, int uid) {
         return call(() -> {
             Job job = table.find(name, uid);
+            if (job.resolved == null) {
+                throw new Refused(new Refusal.Conflict(job.name, job.state(), Refusal.Conflict.Kind.NO_PROCESS));
+            }
             return CompletableFuture.completedFuture(new JobOutput(job.resolved, job.owner, job.output));
         });
     }
 
     /** A job's output files as the logs op sees them. */
     public record JobOutput(ResolvedJob job, int owner, OutputFiles files) {
+    }
+
+    /**
+     * A job read from the ledger at start-up with what re-adoption decided for it; {@code resolved}
+     * null when its record or spec cannot be used ({@code problem} says why): it is then listed
+     * FAILED until removed.
+     */
+    public record Restored(String name, int owner, String source, JobSpec spec, ResolvedJob resolved, boolean up,
+            Verdict verdict, String problem) {
+    }
+
+    /**
+     * Takes over the jobs an earlier blivetd left in the ledger, before anyone is served
+     * (docs/architecture.md, "Custody: the ledger").
+     */
+    public CompletableFuture<Void> restore(List<Restored> jobs) {
+        return call(() -> {
+            for (Restored restored : jobs) {
+                restore(restored);
+            }
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    private void restore(Restored restored) {
+        Job job;
+        if (restored.resolved() == null) {
+            job = new Job(restored.name(), restored.spec() != null ? restored.owner() : daemonUid,
+                    new JobLifecycle(Supervision.defaults(), jitter));
+            job.source = restored.source();
+            job.contained = contained;
+            job.spec = restored.spec();
+            table.add(job);
+            runner.act(job, job.lifecycle.unknown(restored.problem()));
+            return;
+        }
+        job = newJob(restored.spec(), restored.resolved(), restored.owner(), restored.source());
+        table.add(job);
+        Verdict verdict = restored.verdict();
+        if (verdict instanceof Verdict.Adopt adopt) {
+            ledger.adopted(adopt.record());
+            runner.adopt(job, adopt.process(), adopt.record().attempt());
+            if (adopt.stop()) {
+                runner.stop(job, null, null);
+            }
+        } else if (verdict instanceof Verdict.Ended ended) {
+            if (ended.stayDown()) {
+                job.run = ended.attempt();
+                job.lastExit = ended.exit();
+                job.exitedAt = job.lastExit != null ? Instant.now() : null;
+                ledger.ended(job.name);
+                runner.act(job, JobLifecycle.NONE);
+            } else {
+                runner.endedUnseen(job, ended.pid(), ended.attempt(), ended.exit());
+            }
+        } else if (verdict instanceof Verdict.Restart restart) {
+            job.run = restart.attempt();
+            runner.act(job, job.lifecycle.start());
+        } else if (verdict instanceof Verdict.Unknown unknown) {
+            runner.act(job, job.lifecycle.unknown(unknown.reason()));
+        } else {
+            ledger.ended(job.name); // a run record of another boot means nothing
+            if (restored.up() && restored.resolved().supervision().autostart()) {
+                runner.act(job, job.lifecycle.start());
+            } else {
+                runner.act(job, JobLifecycle.NONE);
+            }
+        }
     }
 
     /** Applies a fresh read of the jobs directory (see {@link JobsReconciler}). */

@@ -174,4 +174,44 @@ class JobLifecycleTest {
         assertEquals(JobState.FAILED, job.state());
         assertEquals("lock conflict: /x is held by pid 1", job.reason());
     }
+
+    // ---- re-adoption (docs/architecture.md, "Custody: the ledger") ----
+
+    @Test
+    void anAdoptedJobRunsAndItsPolicyAppliesWhenItEnds() {
+        JobLifecycle job = lifecycle(RestartPolicy.ON_FAILURE, 5);
+        assertEquals(JobLifecycle.NONE, job.adopted(T0));
+        assertEquals(JobState.RUNNING, job.state(), "STOPPED -> RUNNING: its process already runs");
+        assertInstanceOf(JobLifecycle.Action.ScheduleRestart.class, job.exited(FAIL, T0.plusSeconds(1)));
+        assertEquals(JobState.BACKOFF, job.state());
+    }
+
+    @Test
+    void anEndNoOneCouldSeeIsAFailureAndNamedSo() {
+        JobLifecycle job = lifecycle(RestartPolicy.NO, 5);
+        job.adopted(T0);
+        job.endedUnknown(T0.plusSeconds(1));
+        assertEquals(JobState.EXITED, job.state());
+        assertEquals("ended while blivetd was not its parent: exit status unknown", job.reason());
+
+        job = lifecycle(RestartPolicy.ON_FAILURE, 5);
+        job.adopted(T0);
+        assertInstanceOf(JobLifecycle.Action.ScheduleRestart.class, job.endedUnknown(T0.plusSeconds(1)),
+                "on-failure: an unknown end is not a success");
+
+        job = lifecycle(RestartPolicy.ALWAYS, 5);
+        job.adopted(T0);
+        job.stop();
+        job.endedUnknown(T0.plusSeconds(1));
+        assertEquals(JobState.STOPPED, job.state(), "a stop under way ends in STOPPED");
+    }
+
+    @Test
+    void aJobBlivetdCannotVouchForIsFailedAndNeverRestartedByItself() {
+        JobLifecycle job = lifecycle(RestartPolicy.ALWAYS, 5);
+        assertEquals(JobLifecycle.NONE, job.unknown("cannot tell"));
+        assertEquals(JobState.FAILED, job.state());
+        assertEquals("cannot tell", job.reason());
+        assertInstanceOf(JobLifecycle.Action.Launch.class, job.start(), "its owner may start it");
+    }
 }

@@ -881,4 +881,142 @@ class SupervisorTest {
             return now;
         }
     }
+
+    // ---- the ledger and re-adoption (docs/architecture.md, "Custody: the ledger") ----
+
+    /** Records what the supervisor tells the ledger, in order. */
+    private static final class RecordingLedger implements dev.blivet.daemon.ledger.Recorder {
+        final List<String> calls = new ArrayList<>();
+
+        @Override
+        public void accepted(String name, int owner, String source, JobSpec spec) {
+            calls.add("accepted " + name);
+        }
+
+        @Override
+        public void desired(String name, boolean up) {
+            calls.add("desired " + name + " " + (up ? "up" : "down"));
+        }
+
+        @Override
+        public void starting(String name, long attempt) {
+            calls.add("starting " + name + " " + attempt);
+        }
+
+        @Override
+        public void forked(String name, long attempt, int pid) {
+            calls.add("forked " + name + " " + pid);
+        }
+
+        @Override
+        public void adopted(dev.blivet.daemon.ledger.RunRecord record) {
+            calls.add("adopted " + record.name());
+        }
+
+        @Override
+        public void running(String name) {
+            calls.add("running " + name);
+        }
+
+        @Override
+        public void stopping(String name) {
+            calls.add("stopping " + name);
+        }
+
+        @Override
+        public void backoff(String name, long attempt) {
+            calls.add("backoff " + name + " " + attempt);
+        }
+
+        @Override
+        public void ended(String name) {
+            calls.add("ended " + name);
+        }
+
+        @Override
+        public void removed(String name) {
+            calls.add("removed " + name);
+        }
+
+        @Override
+        public void reached(String point) {
+        }
+    }
+
+    private RecordingLedger withLedger() {
+        RecordingLedger ledger = new RecordingLedger();
+        Log log = new Log(new PrintStream(OutputStream.nullOutputStream()), Log.Level.ERROR);
+        supervisor = new Supervisor(starter, processes, channels, time, time, () -> 0.5, loop, log, ROOT,
+                new Limits(3, 2), ledger);
+        return ledger;
+    }
+
+    private void restore(String name, RestartPolicy policy, boolean autostart, dev.blivet.daemon.ledger.Verdict verdict) {
+        done(supervisor.restore(List.of(new Supervisor.Restored(name, ALICE, "client", spec(name, "/bin/" + name, policy),
+                resolved(name, "/bin/" + name, policy, autostart), true, verdict, null))));
+    }
+
+    @Test
+    void theLedgerHearsOfEachStepBeforeItIsVisible() {
+        RecordingLedger ledger = withLedger();
+        CompletableFuture<JobSnapshot> start = start("web", RestartPolicy.NO, ALICE, true);
+        loop.runPending();
+        assertEquals(List.of("accepted web", "starting web 1"), ledger.calls, "the spec, then the intent, before the spawn");
+        Launch launch = starter.last();
+        ready(launch);
+        done(start);
+        assertEquals(List.of("accepted web", "starting web 1", "running web"), ledger.calls);
+        CompletableFuture<JobSnapshot> stop = supervisor.stop("web", ALICE, null, null);
+        loop.runPending();
+        assertEquals(List.of("desired web down", "stopping web"), ledger.calls.subList(3, 5),
+                "the stop is durable before the signal");
+        launch.exit().complete(new ExitStatus(-1, SIGTERM, false));
+        loop.runPending();
+        done(stop);
+        done(supervisor.remove("web", ALICE));
+        assertEquals(List.of("ended web", "removed web"), ledger.calls.subList(5, 7));
+    }
+
+    @Test
+    void restoredJobsFollowTheirVerdicts() {
+        RecordingLedger ledger = withLedger();
+        restore("crashed", RestartPolicy.ALWAYS, false, new dev.blivet.daemon.ledger.Verdict.Ended(77, null, 3, false));
+        JobSnapshot crashed = status("crashed", ALICE);
+        assertEquals(JobState.BACKOFF, crashed.state(), "its restart policy applies to an end no one saw");
+        assertEquals("ended while blivetd was not its parent: exit status unknown", crashed.lastError());
+        assertEquals(null, crashed.exitCode(), "never a guessed exit code");
+
+        restore("stopping", RestartPolicy.ALWAYS, false, new dev.blivet.daemon.ledger.Verdict.Ended(78, FAIL, 2, true));
+        JobSnapshot stopped = status("stopping", ALICE);
+        assertEquals(JobState.STOPPED, stopped.state(), "a stop under way is not undone");
+        assertEquals(3, stopped.exitCode(), "the keeper's exact status");
+
+        restore("unsure", RestartPolicy.ALWAYS, true, new dev.blivet.daemon.ledger.Verdict.Unknown("cannot tell"));
+        assertEquals(JobState.FAILED, status("unsure", ALICE).state());
+        assertEquals(0, starter.launches.size(), "never started while it may still run");
+
+        restore("plain", RestartPolicy.NO, false, new dev.blivet.daemon.ledger.Verdict.Down());
+        assertEquals(JobState.STOPPED, status("plain", ALICE).state());
+        restore("auto", RestartPolicy.NO, true, new dev.blivet.daemon.ledger.Verdict.Down());
+        assertEquals(JobState.STARTING, status("auto", ALICE).state(), "autostart after a reboot");
+        restore("waiting", RestartPolicy.ALWAYS, false, new dev.blivet.daemon.ledger.Verdict.Restart(5));
+        assertEquals(JobState.STARTING, status("waiting", ALICE).state(), "its restart was due");
+        assertEquals(2, starter.launches.size());
+        assertTrue(ledger.calls.contains("starting waiting 6"), "the attempt number goes on: " + ledger.calls);
+    }
+
+    @Test
+    void aStopDuringTheRestartDelayLeavesNoRestartInTheLedger() {
+        RecordingLedger ledger = withLedger();
+        done(start("flaky", RestartPolicy.ALWAYS, ALICE, false));
+        Launch launch = starter.last();
+        ready(launch);
+        launch.exit().complete(FAIL);
+        loop.runPending();
+        assertEquals(JobState.BACKOFF, status("flaky", ALICE).state());
+        assertEquals("backoff flaky 1", ledger.calls.get(ledger.calls.size() - 1));
+        done(supervisor.stopAll());
+        assertEquals("ended flaky", ledger.calls.get(ledger.calls.size() - 1),
+                "a clean stop of blivetd must not leave a restart for the next one");
+    }
 }

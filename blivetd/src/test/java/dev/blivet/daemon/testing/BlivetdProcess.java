@@ -43,6 +43,11 @@ public final class BlivetdProcess implements AutoCloseable {
         return start(dir, List.of(), System.getProperty("java.class.path"), extraArgs);
     }
 
+    /** A blivetd with {@code env} added to its environment (e.g. a test crash point). */
+    public static BlivetdProcess start(Path dir, java.util.Map<String, String> env, String... extraArgs) throws IOException {
+        return start(dir, List.of(), System.getProperty("java.class.path"), env, List.of(), extraArgs);
+    }
+
     /**
      * A blivetd whose command line starts with {@code prefix} (e.g. setpriv, to run it as another
      * user) and whose class path is {@code classPath} (one that user can read).
@@ -80,7 +85,8 @@ public final class BlivetdProcess implements AutoCloseable {
         }
         command.addAll(List.of("--state-dir", dir.resolve("state").toString(), "--log-level", "debug"));
         command.addAll(List.of(extraArgs));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().putAll(env);
         Process process = builder.start();
         BlivetdProcess daemon = new BlivetdProcess(process, socket, jobs, log);
@@ -131,6 +137,26 @@ public final class BlivetdProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** SIGKILL, as the OOM killer or an operator's kill -9 would: no clean-up runs; waits until it is gone. */
+    public void kill9() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                throw new AssertionError("blivetd survived SIGKILL for 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits for blivetd to exit by itself (a test crash point), and returns its exit code. */
+    public int awaitExit(Duration limit) throws InterruptedException {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("blivetd did not exit within " + limit + ":\n" + log());
+        }
+        return process.exitValue();
     }
 
     /** SIGTERM, as systemd would stop it; it stops its jobs and exits. */

@@ -1,0 +1,243 @@
+package dev.blivet.daemon.ledger;
+
+import dev.blivet.common.JobSpec;
+import dev.blivet.daemon.Log;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The job ledger (docs/architecture.md, "Custody: the ledger"): a spec record per job under
+ * {@code STATE_DIR/specs/} (durable: fsync'd before the reply that makes the job visible; it
+ * survives reboots) and a run record per job with a process under {@code RUNTIME_DIR/ledger/}
+ * (pid, process group, start time, boot id, attempt; never fsync'd: pids mean nothing after a
+ * reboot). Loop thread only, after {@link #load} on blivetd's main thread before anyone is served.
+ */
+public final class JobLedger implements Recorder, AutoCloseable {
+    /** What the ledger held at start-up. */
+    public record Contents(List<SpecRecord> specs, Map<String, RunRecord> runs, Map<String, String> refused,
+            List<String> warnings) {
+    }
+
+    private final LedgerDir state;
+    private final LedgerDir specs;
+    private final LedgerDir runtime;
+    private final CrashPoints crash;
+    private final Log log;
+    private final String bootId = BootId.current();
+    private final RecordCodec codec = new RecordCodec();
+    /** What each spec record holds now, so an unchanged start costs no write. */
+    private final Map<String, byte[]> written = new HashMap<>();
+    private final Map<String, RunRecord> runs = new HashMap<>();
+
+    private JobLedger(LedgerDir state, LedgerDir specs, LedgerDir runtime, CrashPoints crash, Log log) {
+        this.state = state;
+        this.specs = specs;
+        this.runtime = runtime;
+        this.crash = crash;
+        this.log = log;
+    }
+
+    /**
+     * Opens (making them 0700 if missing) {@code stateDir}, its {@code specs} and {@code runtimeDir/ledger}.
+     *
+     * @throws IOException naming the directory refused and why
+     */
+    public static JobLedger open(LedgerOs os, Path stateDir, Path runtimeDir, CrashPoints crash, Log log)
+            throws IOException {
+        LedgerDir state = LedgerDir.open(os, stateDir);
+        LedgerDir specs = null;
+        try {
+            specs = LedgerDir.open(os, state.path().resolve("specs"));
+            return new JobLedger(state, specs, LedgerDir.open(os, runtimeDir.resolve("ledger")), crash, log);
+        } catch (IOException | RuntimeException e) {
+            state.close();
+            if (specs != null) {
+                specs.close();
+            }
+            throw e;
+        }
+    }
+
+    public String bootId() {
+        return bootId;
+    }
+
+    /** Every record; refused ones by job name with the reason, which names the file. */
+    public Contents load() throws IOException {
+        List<SpecRecord> specRecords = new ArrayList<>();
+        Map<String, RunRecord> runRecords = new LinkedHashMap<>();
+        Map<String, String> refused = new TreeMap<>();
+        List<String> warnings = new ArrayList<>();
+        List<String> strays = new ArrayList<>();
+        for (String name : specs.names(strays)) {
+            try {
+                byte[] bytes = specs.read(name, RecordCodec.MAX_RECORD_BYTES);
+                if (bytes != null) {
+                    specRecords.add(codec.spec(specs.path().resolve(name + LedgerDir.SUFFIX).toString(), name, bytes));
+                    written.put(name, bytes);
+                }
+            } catch (LedgerDir.BadRecord e) {
+                refused.put(name, "ledger record refused: " + e.getMessage());
+            }
+        }
+        strays.forEach(file -> warnings.add("ignored " + specs.path().resolve(file) + ": not a record blivetd writes"));
+        strays.clear();
+        for (String name : runtime.names(strays)) {
+            try {
+                byte[] bytes = runtime.read(name, RecordCodec.MAX_RECORD_BYTES);
+                if (bytes != null) {
+                    runRecords.put(name, codec.run(runtime.path().resolve(name + LedgerDir.SUFFIX).toString(), name, bytes));
+                }
+            } catch (LedgerDir.BadRecord e) {
+                refused.putIfAbsent(name, "ledger record refused: " + e.getMessage());
+            }
+        }
+        strays.forEach(file -> warnings.add("ignored " + runtime.path().resolve(file) + ": not a record blivetd writes"));
+        return new Contents(specRecords, runRecords, refused, warnings);
+    }
+
+    @Override
+    public void accepted(String name, int owner, String source, JobSpec spec) throws IOException {
+        writeSpec(new SpecRecord(name, owner, source, true, spec));
+    }
+
+    /**
+     * A new job, or a new spec or owner, is fsync'd (with its directory) before this returns. A
+     * flip of the desired state alone is not: the rename is atomic, so a power cut leaves the old
+     * state or the new one, and it only decides whether autostart applies after the reboot; every
+     * start after a stop would otherwise pay two fsyncs (docs/benchmarks.md, "The ledger").
+     */
+    private void writeSpec(SpecRecord record) throws IOException {
+        byte[] bytes = codec.spec(record);
+        if (bytes.length > RecordCodec.MAX_RECORD_BYTES) {
+            throw new IOException("the ledger record of job " + record.name() + " would hold " + bytes.length
+                    + " bytes, more than " + RecordCodec.MAX_RECORD_BYTES);
+        }
+        byte[] before = written.get(record.name());
+        if (Arrays.equals(bytes, before)) {
+            return;
+        }
+        boolean durable = before == null || !sameButDesired(before, record);
+        specs.write(record.name(), bytes, durable);
+        written.put(record.name(), bytes);
+    }
+
+    private boolean sameButDesired(byte[] before, SpecRecord record) {
+        try {
+            SpecRecord was = codec.spec(record.name(), record.name(), before);
+            return was.owner() == record.owner() && was.source().equals(record.source())
+                    && was.spec().equals(record.spec());
+        } catch (LedgerDir.BadRecord e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void desired(String name, boolean up) {
+        byte[] bytes = written.get(name);
+        if (bytes == null) {
+            return;
+        }
+        try {
+            SpecRecord now = codec.spec(name, name, bytes);
+            if (now.up() != up) {
+                writeSpec(new SpecRecord(name, now.owner(), now.source(), up, now.spec()));
+            }
+        } catch (IOException e) {
+            log.warn("job " + name + ": cannot record its desired state (" + (up ? "up" : "down") + "): " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void starting(String name, long attempt) throws IOException {
+        RunRecord record = new RunRecord(name, attempt, RunRecord.Phase.STARTING, null, null, null, bootId);
+        runtime.write(name, codec.run(record), false);
+        runs.put(name, record);
+        crash.reached(CrashPoints.AFTER_LEDGER_WRITE);
+    }
+
+    @Override
+    public void forked(String name, long attempt, int pid) {
+        RunRecord was = runs.get(name);
+        ProcStat stat = ProcStat.of(pid);
+        if (was == null || was.attempt() != attempt || stat == null) {
+            return; // gone already: the launch reports its failure, and the record stays "no pid"
+        }
+        writeRun(new RunRecord(name, attempt, was.phase(), pid, stat.pgid(), stat.startTime(), bootId));
+        crash.reached(CrashPoints.AFTER_SPAWN);
+    }
+
+    @Override
+    public void adopted(RunRecord record) {
+        runs.put(record.name(), record);
+    }
+
+    @Override
+    public void running(String name) {
+        RunRecord was = runs.get(name);
+        if (was != null && was.phase() == RunRecord.Phase.STARTING) {
+            writeRun(was.with(RunRecord.Phase.RUNNING));
+        }
+    }
+
+    @Override
+    public void stopping(String name) {
+        RunRecord was = runs.get(name);
+        if (was != null && was.phase() != RunRecord.Phase.STOPPING) {
+            writeRun(was.with(RunRecord.Phase.STOPPING));
+        }
+    }
+
+    @Override
+    public void backoff(String name, long attempt) {
+        writeRun(new RunRecord(name, attempt, RunRecord.Phase.BACKOFF, null, null, null, bootId));
+    }
+
+    @Override
+    public void ended(String name) {
+        if (runs.remove(name) != null) {
+            runtime.delete(name);
+        }
+    }
+
+    @Override
+    public void removed(String name) {
+        ended(name);
+        runtime.delete(name); // also a record this JVM never took over (refused, or its job unknown)
+        specs.delete(name);
+        written.remove(name);
+        try {
+            specs.sync();
+        } catch (IOException e) {
+            log.warn("job " + name + ": its removal from the ledger may not survive a power cut: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void reached(String point) {
+        crash.reached(point);
+    }
+
+    private void writeRun(RunRecord record) {
+        try {
+            runtime.write(record.name(), codec.run(record), false);
+            runs.put(record.name(), record);
+        } catch (IOException e) {
+            log.warn("job " + record.name() + ": cannot record its process: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        state.close();
+        specs.close();
+        runtime.close();
+    }
+}

@@ -1,0 +1,258 @@
+package dev.blivet.daemon.ledger;
+
+import dev.blivet.common.JobSpec;
+import dev.blivet.daemon.launch.TrustedPath;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import jnr.constants.platform.OpenFlags;
+import jnr.posix.FileStat;
+
+/**
+ * One of the ledger's two directories, pinned by an fd for blivetd's life (docs/security.md,
+ * "The ledger's directories"). It is reached by the {@link TrustedPath} rule (no symlink in any
+ * component), created 0700 if missing, and refused when it exists but belongs to another uid or
+ * others may write it: whoever could write it could plant the record of a root job. Every file
+ * is opened relative to the pinned fd with O_NOFOLLOW and checked on that fd before a byte is
+ * read: a regular file of blivetd's euid with one link, no bigger than the caller's bound.
+ */
+final class LedgerDir implements AutoCloseable {
+    /** Records are {@code NAME.json}; the name is a job name, never a path. */
+    static final String SUFFIX = ".json";
+    private static final int O_NOFOLLOW = OpenFlags.O_NOFOLLOW.intValue();
+    private static final int O_DIRECTORY = OpenFlags.O_DIRECTORY.intValue();
+    private static final int O_CLOEXEC = OpenFlags.O_CLOEXEC.intValue();
+    private static final int O_NONBLOCK = OpenFlags.O_NONBLOCK.intValue();
+
+    /** A record refused by name: what is wrong with it. */
+    static final class BadRecord extends IOException {
+        BadRecord(String message) {
+            super(message);
+        }
+    }
+
+    private final LedgerOs os;
+    private final Path path;
+    /** O_PATH: reaches the files. */
+    private final int dirFd;
+    /** O_RDONLY on the same directory: fsync(2) of an O_PATH fd fails with EBADF. */
+    private final int syncFd;
+
+    private LedgerDir(LedgerOs os, Path path, int dirFd, int syncFd) {
+        this.os = os;
+        this.path = path;
+        this.dirFd = dirFd;
+        this.syncFd = syncFd;
+    }
+
+    /**
+     * Opens {@code path}, making it (0700) if it does not exist; its parents must exist or be
+     * creatable by the operator's own rules (they are made as {@code mkdir -p} would).
+     *
+     * @throws IOException naming the directory and what is wrong with it
+     */
+    static LedgerDir open(LedgerOs os, Path path) throws IOException {
+        Path dir = path.toAbsolutePath().normalize();
+        TrustedPath paths = os.paths();
+        int euid = os.euid();
+        int fd;
+        try {
+            fd = paths.openDirectory(dir.toString());
+        } catch (TrustedPath.Refused e) {
+            if (!e.notFound()) {
+                throw new IOException(e.getMessage());
+            }
+            Files.createDirectories(dir.getParent());
+            int parent = paths.openDirectory(dir.getParent().toString());
+            try {
+                if (os.libc().mkdirat(parent, dir.getFileName().toString(), 0700) != 0 && os.errno() != LedgerLibC.EEXIST) {
+                    throw new IOException("cannot create " + dir + ": " + os.strerror(os.errno()));
+                }
+            } finally {
+                os.os().close(parent);
+            }
+            fd = paths.openDirectory(dir.toString());
+        }
+        try {
+            FileStat stat = os.os().posix().fstat(fd);
+            if (stat.uid() != euid) {
+                throw new IOException("refusing " + dir + ": it belongs to uid " + stat.uid() + ", not to blivetd's uid "
+                        + euid + " (chown it, or name another directory)");
+            }
+            if ((stat.mode() & 0022) != 0) {
+                throw new IOException("refusing " + dir + ": group or others may write it (mode "
+                        + Integer.toOctalString(stat.mode() & 07777) + "; chmod 700 it)");
+            }
+            int sync = os.libc().openat(fd, ".", LedgerLibC.O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+            if (sync < 0) {
+                throw new IOException("cannot open " + dir + ": " + os.strerror(os.errno()));
+            }
+            return new LedgerDir(os, dir, fd, sync);
+        } catch (IOException | RuntimeException e) {
+            os.os().close(fd);
+            throw e;
+        }
+    }
+
+    Path path() {
+        return path;
+    }
+
+    /** Whether {@code name} may name a record here. */
+    static boolean safeName(String name) {
+        // The job name charset keeps a record inside this directory: no "/", no leading "." (so
+        // never "." or ".." and never one of our own ".NAME.tmp" files).
+        return name != null && JobSpec.NAME.matcher(name).matches() && !name.contains("/");
+    }
+
+    private static String file(String name) {
+        if (!safeName(name)) {
+            throw new IllegalArgumentException("not a job name, refused as a ledger file name: " + name);
+        }
+        return name + SUFFIX;
+    }
+
+    /**
+     * Replaces the record {@code name} with {@code bytes} at once: written to a temporary file
+     * created O_EXCL, renamed over the record; with {@code durable}, the file is fsync'd before the
+     * rename and the directory after it, so the record survives a power cut once this returns.
+     */
+    void write(String name, byte[] bytes, boolean durable) throws IOException {
+        String target = file(name);
+        String temp = "." + name + ".tmp";
+        os.libc().unlinkat(dirFd, temp, 0); // a crash's leftover; ours alone, the directory is 0700
+        int fd = os.libc().openat(dirFd, temp, LedgerLibC.O_WRONLY | LedgerLibC.O_CREAT | LedgerLibC.O_EXCL
+                | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            throw new IOException("cannot write " + path.resolve(temp) + ": " + os.strerror(os.errno()));
+        }
+        try {
+            int off = 0;
+            while (off < bytes.length) {
+                byte[] chunk = off == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, off, bytes.length);
+                long n = os.libc().write(fd, chunk, chunk.length);
+                if (n <= 0) {
+                    throw new IOException("cannot write " + path.resolve(temp) + ": " + os.strerror(os.errno()));
+                }
+                off += (int) n;
+            }
+            if (durable && os.libc().fsync(fd) != 0) {
+                throw new IOException("fsync " + path.resolve(temp) + ": " + os.strerror(os.errno()));
+            }
+        } catch (IOException e) {
+            os.libc().unlinkat(dirFd, temp, 0);
+            throw e;
+        } finally {
+            os.libc().close(fd);
+        }
+        if (os.libc().renameat(dirFd, temp, dirFd, target) != 0) {
+            int errno = os.errno();
+            os.libc().unlinkat(dirFd, temp, 0);
+            throw new IOException("cannot rename " + path.resolve(temp) + " to " + target + ": " + os.strerror(errno));
+        }
+        if (durable) {
+            sync();
+        }
+    }
+
+    /** Makes renames and removals so far durable. */
+    void sync() throws IOException {
+        if (os.libc().fsync(syncFd) != 0) {
+            throw new IOException("fsync " + path + ": " + os.strerror(os.errno()));
+        }
+    }
+
+    /** Removes the record {@code name}, if any. */
+    void delete(String name) {
+        os.libc().unlinkat(dirFd, file(name), 0);
+    }
+
+    /**
+     * The record {@code name}, or null if there is none.
+     *
+     * @throws BadRecord naming the file: not a regular file of ours with one link, or bigger than {@code maxBytes}
+     */
+    byte[] read(String name, int maxBytes) throws IOException {
+        String file = file(name);
+        Path full = path.resolve(file);
+        int fd = os.libc().openat(dirFd, file, LedgerLibC.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+        if (fd < 0) {
+            int errno = os.errno();
+            if (errno == LedgerLibC.ENOENT) {
+                return null;
+            }
+            throw new BadRecord(full + ": " + (errno == 40 ? "a symlink (the ledger follows none)" : os.strerror(errno)));
+        }
+        try {
+            FileStat stat = os.os().posix().fstat(fd);
+            if (!stat.isFile()) {
+                throw new BadRecord(full + ": not a regular file");
+            }
+            if (stat.uid() != os.euid()) {
+                throw new BadRecord(full + ": belongs to uid " + stat.uid() + ", not to blivetd's uid " + os.euid());
+            }
+            if (stat.nlink() != 1) {
+                throw new BadRecord(full + ": has " + stat.nlink() + " links (a record blivetd wrote has one)");
+            }
+            if ((stat.mode() & 0022) != 0) {
+                throw new BadRecord(full + ": group or others may write it");
+            }
+            if (stat.st_size() > maxBytes) {
+                throw new BadRecord(full + ": " + stat.st_size() + " bytes, more than a record may hold (" + maxBytes + ")");
+            }
+            byte[] buffer = new byte[maxBytes + 1];
+            int total = 0;
+            while (total < buffer.length) {
+                byte[] chunk = new byte[buffer.length - total];
+                long n = os.libc().read(fd, chunk, chunk.length);
+                if (n < 0) {
+                    throw new BadRecord(full + ": " + os.strerror(os.errno()));
+                }
+                if (n == 0) {
+                    break;
+                }
+                System.arraycopy(chunk, 0, buffer, total, (int) n);
+                total += (int) n;
+            }
+            if (total > maxBytes) {
+                throw new BadRecord(full + ": more than a record may hold (" + maxBytes + " bytes)");
+            }
+            return java.util.Arrays.copyOf(buffer, total);
+        } finally {
+            os.libc().close(fd);
+        }
+    }
+
+    /**
+     * The names of the records here; {@code strays} gets every other entry (a leftover temporary
+     * file, anything planted) by file name.
+     */
+    List<String> names(List<String> strays) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> listing = Files.newDirectoryStream(TrustedPath.viaFd(dirFd))) {
+            for (Path entry : listing) {
+                String file = entry.getFileName().toString();
+                String name = file.endsWith(SUFFIX) ? file.substring(0, file.length() - SUFFIX.length()) : null;
+                if (name != null && safeName(name)) {
+                    names.add(name);
+                } else {
+                    strays.add(file);
+                }
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        names.sort(null);
+        return names;
+    }
+
+    @Override
+    public void close() {
+        os.os().close(dirFd);
+        os.os().close(syncFd);
+    }
+}

@@ -1,0 +1,41 @@
+package dev.blivet.daemon.ledger;
+
+/**
+ * A job's current process, kept in the runtime directory: meaningless after a reboot, so never
+ * fsync'd, and checked against {@link #bootId} anyway.
+ *
+ * @param attempt the run number the supervisor gave this start
+ * @param phase what blivetd was doing with it
+ * @param pid null until the spawn helper reported its fork ("starting, no pid")
+ * @param startTime field 22 of /proc/PID/stat when pid was recorded: pid and start time name one process
+ */
+public record RunRecord(String name, long attempt, Phase phase, Integer pid, Integer pgid, Long startTime,
+        String bootId) {
+    public enum Phase {
+        /** Recorded before the spawn; with a pid once the helper reported it. */
+        STARTING,
+        /** Ready: the supervisor saw it start. */
+        RUNNING,
+        /** A stop was signalled: the next JVM finishes it. */
+        STOPPING,
+        /** Ended and waiting out its restart delay: the next JVM starts it (the old one was reaped). */
+        BACKOFF;
+
+        String wire() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        static Phase of(String wire) {
+            for (Phase phase : values()) {
+                if (phase.wire().equals(wire)) {
+                    return phase;
+                }
+            }
+            return null;
+        }
+    }
+
+    RunRecord with(Phase newPhase) {
+        return new RunRecord(name, attempt, newPhase, pid, pgid, startTime, bootId);
+    }
+}

@@ -1,0 +1,355 @@
+package dev.blivet.daemon.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.blivet.daemon.testing.Await;
+import dev.blivet.daemon.testing.BlivetdProcess;
+import dev.blivet.daemon.testing.Client;
+import dev.blivet.daemon.testing.Proc;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Custody across blivetd's deaths, with real JVMs killed by SIGKILL and real jobs: re-adoption
+ * from the ledger (same pids, stop reaches the right process), jobs that end while no blivetd
+ * runs, a pid that names another process, never twice, a reboot, and the injected crash points.
+ *
+ * <p>Without a keeper the jobs of a killed blivetd are reparented to init, not to this test: so
+ * an exit while no blivetd runs is "unknown" here (exact only through the keeper's records); an
+ * exit after re-adoption is exact where init reaps and the kernel keeps the status on the pidfd.
+ */
+class CustodyTest {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final AtomicInteger UNIQUE = new AtomicInteger();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+    private BlivetdProcess daemon;
+
+    @AfterEach
+    void cleanUp() {
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    /** A sleep no other process has: /proc finds exactly this job's processes by it. */
+    private static List<String> marker() {
+        return List.of("/bin/sleep", Integer.toString(300_000 + UNIQUE.incrementAndGet() * 17
+                + (int) (ProcessHandle.current().pid() % 991)));
+    }
+
+    private static String argv(List<String> argv) {
+        try {
+            return JSON.writeValueAsString(argv);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private JsonNode ok(String op, String fields) throws IOException {
+        try (Client client = daemon.client()) {
+            return client.ok(op, fields);
+        }
+    }
+
+    private JsonNode call(String op, String fields) throws IOException {
+        try (Client client = daemon.client()) {
+            return client.call(op, fields);
+        }
+    }
+
+    /** A request during which blivetd halts at a crash point: the connection ends without an answer. */
+    private void sendDying(String op, String fields) throws IOException {
+        try (Client client = daemon.client()) {
+            client.send("{\"id\":1,\"op\":\"" + op + "\"," + fields + "}\n");
+            client.read();
+        } catch (java.io.UncheckedIOException e) {
+            // reset by the halt: as expected
+        }
+    }
+
+    private JsonNode status(String name) throws IOException {
+        return ok("status", "\"name\":\"" + name + "\"");
+    }
+
+    private int startClientJob(String name, List<String> command, String extra) throws IOException {
+        JsonNode started = ok("start", "\"spec\":{\"name\":\"" + name + "\",\"command\":" + argv(command) + extra + "}");
+        assertEquals("running", started.get("state").asText(), started.toString());
+        return started.get("pid").asInt();
+    }
+
+    private void restart() throws IOException {
+        daemon.kill9();
+        daemon = BlivetdProcess.start(tmp);
+    }
+
+    private Path runRecord(String name) {
+        return tmp.resolve("run/ledger/" + name + ".json");
+    }
+
+    private static void assertOneProcess(List<String> argv, String what) {
+        Await.until(WAIT, () -> Proc.findByCmdline(argv).size() <= 1, "at most one process " + argv);
+        assertEquals(1, Proc.findByCmdline(argv).size(), what + ": exactly one process " + argv);
+    }
+
+    @Test
+    void clientAndJobsDirJobsSurviveKill9WithTheirPids() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> fromClient = marker();
+        List<String> fromDir = marker();
+        Files.writeString(daemon.jobsDir().resolve("dirjob.json"), "{\"name\":\"dirjob\",\"autostart\":true,\"command\":"
+                + argv(fromDir) + "}");
+        ok("reload", null);
+        Await.until(WAIT, () -> Proc.findByCmdline(fromDir).size() == 1, "the jobs-directory job to run");
+        Path out = tmp.resolve("client.out");
+        int clientPid = startClientJob("client", List.of("/bin/sh", "-c", "echo hello-from-job; exec " + String.join(" ",
+                fromClient)), ",\"stdout\":\"" + out + "\"");
+        Await.until(WAIT, () -> Proc.findByCmdline(fromClient).size() == 1, "the client job to exec its sleep");
+        int dirPid = status("dirjob").get("pid").asInt();
+
+        restart();
+
+        JsonNode client = status("client");
+        assertEquals("running", client.get("state").asText(), client.toString());
+        assertEquals(clientPid, client.get("pid").asInt(), "the same process, re-adopted");
+        assertEquals("client", client.get("source").asText());
+        JsonNode dir = status("dirjob");
+        assertEquals("running", dir.get("state").asText(), dir.toString());
+        assertEquals(dirPid, dir.get("pid").asInt());
+        assertOneProcess(fromDir, "the jobs-directory job is adopted, not started again");
+        assertOneProcess(fromClient, "the client job");
+
+        try (Client logs = daemon.client()) {
+            JsonNode lines = logs.ok("logs", "\"name\":\"client\"");
+            assertTrue(lines.toString().contains("hello-from-job"), lines.toString());
+        }
+        try (Client waiter = daemon.client()) {
+            waiter.send("{\"id\":1,\"op\":\"wait\",\"name\":\"client\",\"state\":[\"stopped\"],\"timeout\":60}\n");
+            JsonNode stopped = ok("stop", "\"name\":\"client\"");
+            assertEquals("stopped", stopped.get("state").asText(), stopped.toString());
+            JsonNode waited = waiter.read();
+            assertEquals("stopped", waited.path("result").path("state").asText(), waited.toString());
+        }
+        Await.until(WAIT, () -> Proc.findByCmdline(fromClient).isEmpty(), "stop to end the adopted client job");
+        assertOneProcess(fromDir, "stopping one job leaves the other");
+        ok("stop", "\"name\":\"dirjob\"");
+        Await.until(WAIT, () -> Proc.findByCmdline(fromDir).isEmpty(), "stop to end the adopted jobs-directory job");
+    }
+
+    @Test
+    void anAdoptedJobsEndIsSeenAndItsRestartPolicyApplies() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> sleep = marker();
+        int pid = startClientJob("policy", sleep, ",\"restart\":\"always\",\"restart_delay\":0.1");
+        restart();
+        assertEquals(pid, status("policy").get("pid").asInt());
+
+        new ProcessBuilder("kill", "-TERM", Integer.toString(pid)).start().waitFor();
+        Await.until(WAIT, () -> {
+            try {
+                JsonNode now = status("policy");
+                return now.get("state").asText().equals("running") && now.get("pid").asInt() != pid;
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the policy to restart the adopted job after it ended");
+        JsonNode now = status("policy");
+        assertEquals(1, now.get("restarts").asInt(), now.toString());
+        assertOneProcess(sleep, "restarted once");
+    }
+
+    @Test
+    void aJobThatEndsWhileBlivetdIsDownIsReportedNeverGuessed() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> sleep = marker();
+        int pid = startClientJob("gone", sleep, "");
+        daemon.kill9();
+        new ProcessBuilder("kill", "-TERM", Integer.toString(pid)).start().waitFor();
+        Await.until(WAIT, () -> Proc.findByCmdline(sleep).isEmpty(), "the job to end while no blivetd runs");
+        daemon = BlivetdProcess.start(tmp);
+
+        Await.until(WAIT, () -> {
+            try {
+                return !status("gone").get("state").asText().equals("running");
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the ended job to be known as ended");
+        JsonNode gone = status("gone");
+        assertEquals("exited", gone.get("state").asText(), gone.toString());
+        // No keeper: init is its parent. If init reaped it after the new blivetd opened its pidfd,
+        // the kernel (6.15+) kept the status there and it is exact; if before, no one recorded
+        // it and it must be called unknown. Never another status.
+        assertTrue(gone.path("exit_code").isMissingNode(), gone.toString());
+        if (gone.has("exit_signal")) {
+            assertEquals(15, gone.get("exit_signal").asInt(), gone.toString());
+        } else {
+            assertTrue(gone.path("last_error").asText().contains("exit status unknown"), gone.toString());
+        }
+        assertTrue(Proc.findByCmdline(sleep).isEmpty(), "restart no: not started again");
+    }
+
+    @Test
+    void aPidThatNamesAnotherProcessIsNeverSignalled() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> job = marker();
+        int pid = startClientJob("victim", job, ",\"restart\":\"always\"");
+        daemon.kill9();
+        new ProcessBuilder("kill", "-KILL", Integer.toString(pid)).start().waitFor();
+        Await.until(WAIT, () -> Proc.findByCmdline(job).isEmpty(), "the real job to end");
+        // A process of ours now holds a pid the record names, with another start time: pid reuse.
+        List<String> bystander = marker();
+        Process stranger = new ProcessBuilder(bystander).start();
+        try {
+            ObjectNode record = (ObjectNode) JSON.readTree(Files.readString(runRecord("victim")));
+            record.put("pid", stranger.pid());
+            record.put("pgid", stranger.pid());
+            Files.writeString(runRecord("victim"), JSON.writeValueAsString(record));
+            daemon = BlivetdProcess.start(tmp);
+
+            JsonNode victim = status("victim");
+            assertNotEquals(stranger.pid(), victim.path("pid").asLong(), victim.toString());
+            assertTrue(stranger.isAlive(), "the stranger was not signalled");
+            call("stop", "\"name\":\"victim\"");
+            call("remove", "\"name\":\"victim\"");
+            assertTrue(stranger.isAlive(), "neither stop nor remove reaches the stranger");
+            assertTrue(daemon.log().contains("pid " + stranger.pid() + " ended while blivetd was down"), daemon.log());
+        } finally {
+            stranger.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void aJobNeverRunsTwiceAcrossTenKill9Cycles() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> fromClient = marker();
+        List<String> fromDir = marker();
+        Files.writeString(daemon.jobsDir().resolve("d.json"), "{\"name\":\"d\",\"autostart\":true,\"restart\":\"always\","
+                + "\"command\":" + argv(fromDir) + "}");
+        ok("reload", null);
+        int clientPid = startClientJob("c", fromClient, ",\"restart\":\"always\",\"autostart\":true");
+        Await.until(WAIT, () -> Proc.findByCmdline(fromDir).size() == 1, "the jobs-directory job to run");
+        int dirPid = status("d").get("pid").asInt();
+        for (int cycle = 0; cycle < 10; cycle++) {
+            restart();
+            assertOneProcess(fromClient, "cycle " + cycle);
+            assertOneProcess(fromDir, "cycle " + cycle);
+            assertEquals(clientPid, status("c").get("pid").asInt(), "cycle " + cycle);
+            assertEquals(dirPid, status("d").get("pid").asInt(), "cycle " + cycle);
+        }
+    }
+
+    @Test
+    void afterARebootJobsAreListedStoppedAndAutostartOnesStart() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> plain = marker();
+        List<String> auto = marker();
+        int plainPid = startClientJob("plain", plain, "");
+        int autoPid = startClientJob("auto", auto, ",\"autostart\":true");
+        daemon.kill9();
+        // A reboot: every process gone, and the run records name another boot.
+        new ProcessBuilder("kill", "-KILL", Integer.toString(plainPid), Integer.toString(autoPid)).start().waitFor();
+        Await.until(WAIT, () -> Proc.findByCmdline(plain).isEmpty() && Proc.findByCmdline(auto).isEmpty(), "the reboot");
+        for (String name : List.of("plain", "auto")) {
+            ObjectNode record = (ObjectNode) JSON.readTree(Files.readString(runRecord(name)));
+            record.put("boot_id", "00000000-0000-0000-0000-000000000000");
+            Files.writeString(runRecord(name), JSON.writeValueAsString(record));
+        }
+        daemon = BlivetdProcess.start(tmp);
+
+        assertEquals("stopped", status("plain").get("state").asText());
+        Await.until(WAIT, () -> {
+            try {
+                return status("auto").get("state").asText().equals("running");
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the autostart job to run after the reboot");
+        assertOneProcess(auto, "started once");
+        assertTrue(Proc.findByCmdline(plain).isEmpty());
+        ok("remove", "\"name\":\"plain\"");
+        assertTrue(Files.notExists(tmp.resolve("state/specs/plain.json")), "remove deletes the records");
+    }
+
+    @Test
+    void aStoppedJobStaysStoppedAcrossAReboot() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> auto = marker();
+        startClientJob("auto", auto, ",\"autostart\":true");
+        ok("stop", "\"name\":\"auto\"");
+        daemon.close(); // a clean stop, then a start: no run record, as after a reboot
+        daemon = BlivetdProcess.start(tmp);
+        assertEquals("stopped", status("auto").get("state").asText());
+        assertTrue(Proc.findByCmdline(auto).isEmpty(), "its owner stopped it: autostart does not undo that");
+    }
+
+    @Test
+    void crashBetweenTheLedgerWriteAndTheSpawnNeverStartsItTwice() throws Exception {
+        daemon = BlivetdProcess.start(tmp, Map.of(CrashPoints.ENV, CrashPoints.AFTER_LEDGER_WRITE));
+        List<String> sleep = marker();
+        sendDying("start", "\"spec\":{\"name\":\"half\",\"restart\":\"always\",\"command\":" + argv(sleep) + "}");
+        assertEquals(137, daemon.awaitExit(WAIT));
+        daemon = BlivetdProcess.start(tmp);
+
+        JsonNode half = status("half");
+        assertEquals("failed", half.get("state").asText(), half.toString());
+        assertTrue(half.path("last_error").asText().contains("before it recorded the pid"), half.toString());
+        assertTrue(Proc.findByCmdline(sleep).isEmpty(), "not started by the next blivetd: it cannot tell");
+        JsonNode started = ok("start", "\"name\":\"half\"");
+        assertEquals("running", started.get("state").asText(), "its owner may start it");
+        assertOneProcess(sleep, "started once, by hand");
+    }
+
+    @Test
+    void crashBetweenTheSpawnAndReadinessAdoptsTheJob() throws Exception {
+        daemon = BlivetdProcess.start(tmp, Map.of(CrashPoints.ENV, CrashPoints.AFTER_SPAWN));
+        List<String> sleep = marker();
+        sendDying("start", "\"spec\":{\"name\":\"early\",\"restart\":\"always\",\"command\":" + argv(sleep) + "}");
+        assertEquals(137, daemon.awaitExit(WAIT));
+        daemon = BlivetdProcess.start(tmp);
+
+        Await.until(WAIT, () -> Proc.findByCmdline(sleep).size() == 1, "the spawned job to run");
+        JsonNode early = status("early");
+        assertEquals("running", early.get("state").asText(), early.toString());
+        assertEquals((int) Proc.findByCmdline(sleep).get(0), early.get("pid").asInt(), "adopted, not started again");
+        assertOneProcess(sleep, "adopted");
+    }
+
+    @Test
+    void crashDuringAStopIsFinishedByTheNextBlivetd() throws Exception {
+        daemon = BlivetdProcess.start(tmp, Map.of(CrashPoints.ENV, CrashPoints.DURING_STOP));
+        List<String> sleep = marker();
+        int pid = startClientJob("stubborn", List.of("/bin/sh", "-c", "trap '' TERM; exec " + String.join(" ", sleep)),
+                ",\"stop_timeout\":1,\"restart\":\"always\"");
+        Await.until(WAIT, () -> Proc.findByCmdline(sleep).size() == 1, "the shell to exec sleep");
+        sendDying("stop", "\"name\":\"stubborn\"");
+        assertEquals(137, daemon.awaitExit(WAIT));
+        assertTrue(new Proc(pid).exists(), "it ignores SIGTERM: still running when blivetd died");
+        daemon = BlivetdProcess.start(tmp);
+
+        Await.until(WAIT, () -> Proc.findByCmdline(sleep).isEmpty(), "the next blivetd to finish the stop (SIGKILL)");
+        Await.until(WAIT, () -> {
+            try {
+                return status("stubborn").get("state").asText().equals("stopped");
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the job to be stopped, not restarted");
+        assertTrue(Proc.findByCmdline(sleep).isEmpty(), "not restarted");
+    }
+}

@@ -1,0 +1,182 @@
+package dev.blivet.daemon.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.blivet.common.JobSpecJson;
+import dev.blivet.daemon.Log;
+import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.testing.BlivetdProcess;
+import dev.blivet.daemon.testing.Client;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The ledger's directories and records against a hostile local user (docs/security.md, "The
+ * ledger's directories"): what root would read or write there if a directory or record were
+ * someone else's, a symlink, a hardlink, or too big.
+ */
+class LedgerDirTest {
+    private static final LedgerOs OS = new LedgerOs(new NativeOs());
+    private static final int NOBODY = 65534;
+    private static final Log LOG = new Log(new PrintStream(java.io.OutputStream.nullOutputStream()), Log.Level.ERROR);
+
+    @TempDir
+    Path tmp;
+
+    private JobLedger open() throws IOException {
+        return JobLedger.open(OS, tmp.resolve("state"), tmp.resolve("run"), CrashPoints.none(), LOG);
+    }
+
+    private JobLedger withOneJob() throws Exception {
+        Files.createDirectories(tmp.resolve("run"));
+        JobLedger ledger = open();
+        ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+        return ledger;
+    }
+
+    @Test
+    void missingDirectoriesAreMadeForBlivetdAlone() throws Exception {
+        Files.createDirectories(tmp.resolve("run"));
+        try (JobLedger ledger = open()) {
+            for (String dir : List.of("state", "state/specs", "run/ledger")) {
+                assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve(dir))), dir);
+            }
+            assertTrue(ledger.load().specs().isEmpty());
+        }
+    }
+
+    @Test
+    void aSymlinkedStateDirectoryIsRefused() throws Exception {
+        Files.createDirectories(tmp.resolve("elsewhere"));
+        Files.createSymbolicLink(tmp.resolve("state"), tmp.resolve("elsewhere"));
+        IOException e = assertThrows(IOException.class, this::open);
+        assertTrue(e.getMessage().contains("symlink"), e.getMessage());
+    }
+
+    @Test
+    void aStateDirectoryOfAnotherUserIsRefused() throws Exception {
+        Path state = Files.createDirectories(tmp.resolve("state"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
+        Files.setAttribute(state, "unix:uid", NOBODY);
+        IOException e = assertThrows(IOException.class, this::open);
+        assertTrue(e.getMessage().contains("belongs to uid " + NOBODY), e.getMessage());
+    }
+
+    @Test
+    void aStateDirectoryOthersMayWriteIsRefused() throws Exception {
+        Path state = Files.createDirectories(tmp.resolve("state"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwx---"));
+        IOException e = assertThrows(IOException.class, this::open);
+        assertTrue(e.getMessage().contains("group or others may write it (mode 770"), e.getMessage());
+    }
+
+    @Test
+    void aRuntimeLedgerDirectoryOfAnotherUserIsRefused() throws Exception {
+        Path ledger = Files.createDirectories(tmp.resolve("run/ledger"));
+        Files.setPosixFilePermissions(ledger, PosixFilePermissions.fromString("rwx------"));
+        Files.setAttribute(ledger, "unix:uid", NOBODY);
+        IOException e = assertThrows(IOException.class, this::open);
+        assertTrue(e.getMessage().contains(ledger.toString()), e.getMessage());
+    }
+
+    @Test
+    void plantedRecordsAreRefusedByName() throws Exception {
+        try (JobLedger ledger = withOneJob()) {
+            Path specs = tmp.resolve("state/specs");
+            Path outside = Files.writeString(tmp.resolve("outside.json"), Files.readString(specs.resolve("job.json"))
+                    .replace("\"job\"", "\"linked\""));
+            Files.createSymbolicLink(specs.resolve("linked.json"), outside);
+            Files.createLink(specs.resolve("hard.json"), outside);
+            Path foreign = Files.writeString(specs.resolve("foreign.json"), Files.readString(specs.resolve("job.json"))
+                    .replace("\"job\"", "\"foreign\""));
+            Files.setAttribute(foreign, "unix:uid", NOBODY);
+            Files.writeString(specs.resolve("README"), "not a record");
+
+            JobLedger.Contents contents = ledger.load();
+            assertEquals(List.of("job"), contents.specs().stream().map(SpecRecord::name).toList());
+            assertTrue(contents.refused().get("linked").contains("symlink"), contents.refused().toString());
+            assertTrue(contents.refused().get("hard").contains("2 links"), contents.refused().toString());
+            assertTrue(contents.refused().get("foreign").contains("belongs to uid " + NOBODY), contents.refused().toString());
+            assertTrue(contents.warnings().toString().contains("README"), contents.warnings().toString());
+            String before = Files.readString(outside);
+            ledger.removed("linked");
+            ledger.removed("hard");
+            assertEquals(before, Files.readString(outside), "removal unlinks the planted names, never their target");
+            assertTrue(Files.notExists(specs.resolve("linked.json"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        }
+    }
+
+    @Test
+    void anOversizedOrMalformedRecordIsRefusedByName() throws Exception {
+        try (JobLedger ledger = withOneJob()) {
+            Path specs = tmp.resolve("state/specs");
+            Files.writeString(specs.resolve("big.json"), " ".repeat(RecordCodec.MAX_RECORD_BYTES) + "{}");
+            Files.writeString(specs.resolve("bad.json"), "{\"version\":1,\"name\":\"bad\",\"owner\":0,");
+            Files.writeString(specs.resolve("other.json"), Files.readString(specs.resolve("job.json")));
+            JobLedger.Contents contents = ledger.load();
+            assertTrue(contents.refused().get("big").contains("more than a record may hold"), contents.refused().toString());
+            assertTrue(contents.refused().get("big").contains(specs.resolve("big.json").toString()));
+            assertTrue(contents.refused().get("bad").contains("malformed"), contents.refused().toString());
+            assertTrue(contents.refused().get("other").contains("'name' is not other"), contents.refused().toString());
+        }
+    }
+
+    @Test
+    void aRecordNameIsAlwaysAJobName() throws Exception {
+        try (JobLedger ledger = withOneJob()) {
+            for (String name : List.of("../escape", "a/b", ".hidden", "..", "")) {
+                assertThrows(IllegalArgumentException.class, () -> ledger.starting(name, 1), name);
+            }
+            assertTrue(Files.notExists(tmp.resolve("escape.json")));
+        }
+    }
+
+    @Test
+    void aSpecRecordIsWrittenAtomicallyAndOnlyWhenItChanges() throws Exception {
+        try (JobLedger ledger = withOneJob()) {
+            Path record = tmp.resolve("state/specs/job.json");
+            Object inode = Files.getAttribute(record, "unix:ino");
+            ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+            assertEquals(inode, Files.getAttribute(record, "unix:ino"), "an unchanged spec costs no write");
+            ledger.desired("job", false);
+            assertTrue(!inode.equals(Files.getAttribute(record, "unix:ino")), "a new file renamed over the old one");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(record)));
+            try (var files = Files.list(record.getParent())) {
+                assertEquals(List.of(record), files.toList(), "no temporary file left behind");
+            }
+        }
+    }
+
+    /** blivetd itself: a refused directory stops it with a clear error; a refused record does not. */
+    @Test
+    void blivetdRefusesAHostileStateDirectoryAndListsARefusedRecordAsFailed() throws Exception {
+        Path daemonDir = Files.createDirectories(tmp.resolve("d"));
+        Path state = Files.createDirectories(daemonDir.resolve("state"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
+        AssertionError refused = assertThrows(AssertionError.class, () -> BlivetdProcess.start(daemonDir).close());
+        assertTrue(refused.getMessage().contains("cannot use the ledger: refusing " + state), refused.getMessage());
+
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
+        Path specs = Files.createDirectories(state.resolve("specs"));
+        Files.setPosixFilePermissions(specs, PosixFilePermissions.fromString("rwx------"));
+        Files.writeString(specs.resolve("huge.json"), " ".repeat(RecordCodec.MAX_RECORD_BYTES + 1));
+        try (BlivetdProcess daemon = BlivetdProcess.start(daemonDir); Client client = daemon.client()) {
+            JsonNode huge = client.ok("status", "\"name\":\"huge\"");
+            assertEquals("failed", huge.get("state").asText(), huge.toString());
+            assertTrue(huge.get("last_error").asText().contains("more than a record may hold"), huge.toString());
+            JsonNode start = client.call("start", "\"name\":\"huge\"");
+            assertTrue(start.toString().contains("no usable spec"), start.toString());
+            client.ok("remove", "\"name\":\"huge\"");
+            assertTrue(Files.notExists(specs.resolve("huge.json")), "remove deletes the refused record");
+        }
+    }
+}
