@@ -432,7 +432,10 @@ static void replace_self(struct keeper *k) {
 }
 
 /* Unknown keys are skipped with a warning, so an older keeper's state resumes in a newer one. */
-static bool resume(struct keeper *k, char *state) {
+static bool resume(struct keeper *k, const char *given) {
+    char state[256]; /* a copy: our command line, as ps shows it, stays as it was */
+    if (strlen(given) >= sizeof state) return false;
+    strcpy(state, given);
     for (char *item = strtok(state, ","); item; item = strtok(NULL, ",")) {
         char *eq = strchr(item, '=');
         long long v;

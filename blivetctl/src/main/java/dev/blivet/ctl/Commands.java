@@ -28,7 +28,7 @@ final class Commands implements IModelTransformer {
 
     private static final List<Class<?>> CLASSES = List.of(StartCommand.class, StopCommand.class, RestartCommand.class,
             SignalCommand.class, StatusCommand.class, ListCommand.class, RemoveCommand.class, LogsCommand.class,
-            WaitCommand.class, EventsCommand.class, ReloadCommand.class, ValidateCommand.class, PingCommand.class,
+            WaitCommand.class, EventsCommand.class, ReloadCommand.class, ReexecCommand.class, ValidateCommand.class, PingCommand.class,
             VersionCommand.class, HelpCommand.class);
 
     /** The subcommands' names, in help order. */

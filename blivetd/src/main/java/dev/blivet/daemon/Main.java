@@ -8,11 +8,17 @@ import dev.blivet.common.NativeAccounts;
 import dev.blivet.common.SocketPaths;
 import dev.blivet.common.Version;
 import dev.blivet.common.protocol.ProtocolJson;
+import dev.blivet.daemon.keeper.ExitSource;
+import dev.blivet.daemon.keeper.ExitsDirectory;
+import dev.blivet.daemon.keeper.KeeperExits;
+import dev.blivet.daemon.keeper.KeeperLink;
 import dev.blivet.daemon.launch.Launcher;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.Reaper;
 import dev.blivet.daemon.launch.TrustedPath;
 import dev.blivet.daemon.server.ControlServer;
+import dev.blivet.daemon.server.InheritedSocket;
+import dev.blivet.daemon.server.Reexec;
 import dev.blivet.daemon.server.RequestHandler;
 import dev.blivet.daemon.supervisor.JobsDirectory;
 import dev.blivet.daemon.supervisor.Limits;
@@ -20,8 +26,12 @@ import dev.blivet.daemon.supervisor.ReloadReport;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import java.util.concurrent.CountDownLatch;
@@ -42,6 +52,8 @@ public final class Main implements Callable<Integer> {
     static final int EXIT_INTERNAL = ExitCode.SOFTWARE.code();
     /** Exit code for options that parse but make no sense (a limit of 0): picocli's usage error. */
     static final int EXIT_USAGE = 2;
+    /** The keeper answers at once; this only bounds a wait on a keeper that hangs. */
+    private static final java.time.Duration KEEPER_REGISTRATION = java.time.Duration.ofSeconds(10);
 
     /**
      * Completed once blivetd answers on its socket and has its signal handlers: from then on a
@@ -109,6 +121,19 @@ public final class Main implements Callable<Integer> {
         Path socketPath = SocketPaths.resolve(socket, env, euid);
         Path jobs = jobsDir != null ? jobsDir : DaemonPaths.jobsDir(euid, env);
         Path state = stateDir != null ? stateDir : DaemonPaths.stateDir(euid, env);
+        // The keeper and the socket it hands over (docs/architecture.md, "Custody"). What names
+        // our own fds is no job's business: jobs that inherit blivetd's environment get it without.
+        Optional<KeeperLink> keeper = KeeperLink.fromEnvironment(os, env, log);
+        OptionalInt inherited;
+        try {
+            inherited = InheritedSocket.take(os, env, log);
+        } catch (java.io.IOException e) {
+            log.error("cannot use the socket handed over: " + e.getMessage());
+            return EXIT_CANNOT_START;
+        }
+        Map<String, String> daemonEnv = new HashMap<>(env);
+        InheritedSocket.VARIABLES.forEach(daemonEnv::remove);
+        daemonEnv.remove(KeeperLink.FD_ENV);
 
         try {
             RuntimeDirectory.prepare(socketPath.getParent(), euid);
@@ -116,17 +141,47 @@ public final class Main implements Callable<Integer> {
             log.error("cannot use the socket directory: " + e.getMessage());
             return EXIT_CANNOT_START;
         }
+        int exitsFd = -1;
+        ExitSource exits = ExitSource.none(); // re-adoption's (the ledger's) source of how orphaned jobs ended
+        if (keeper.isPresent()) {
+            Path exitsDir = ExitsDirectory.of(socketPath);
+            try {
+                exitsFd = ExitsDirectory.open(os, exitsDir, euid);
+            } catch (java.io.IOException e) {
+                log.error("cannot keep the keeper's exit records: " + e.getMessage());
+                return EXIT_CANNOT_START;
+            }
+            exits = new KeeperExits(exitsDir, keeper.get()::onExits, log);
+            int pending = exits.pending().size();
+            if (pending > 0) {
+                log.info(pending + " exit records from the keeper in " + exitsDir);
+            }
+        }
         Reaper.becomeSubreaper(os);
         Reaper reaper = new Reaper(os, (pid, exit) -> log.debug("reaped pid " + pid + " (" + exit.describe() + ")"));
         Launcher launcher = new Launcher(os, reaper, Launcher.defaultHelper(), socketPath.resolveSibling("notify"));
-        JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), env);
+        JobSpecResolver resolver = new JobSpecResolver(new NativeAccounts(), daemonEnv);
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
         Supervisor supervisor = Supervisor.start(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
+        CountDownLatch stop = new CountDownLatch(1);
+        AtomicBoolean reexecuting = new AtomicBoolean();
+        Reexec reexec = keeper.<Reexec>map(link -> new Reexec() {
+            @Override
+            public String refusal() {
+                return link.registered() ? null : "blivetd is still starting (its keeper does not hold the socket yet): try again";
+            }
+
+            @Override
+            public void begin() {
+                reexecuting.set(true);
+                stop.countDown();
+            }
+        }).orElse(Reexec.WITHOUT_KEEPER);
         ControlServer server;
         try {
-            server = new ControlServer(socketPath, os, log, supervisor,
-                    new RequestHandler(supervisor, resolver, jobsDirectory, mapper), mapper);
+            server = new ControlServer(socketPath, inherited, os, log, supervisor,
+                    new RequestHandler(supervisor, resolver, jobsDirectory, mapper, reexec), mapper);
         } catch (java.io.IOException e) {
             log.error("cannot listen on " + socketPath + ": " + e.getMessage());
             supervisor.close();
@@ -158,12 +213,39 @@ public final class Main implements Callable<Integer> {
         reload.get().join();
         server.start();
 
-        CountDownLatch stop = new CountDownLatch(1);
         SignalHandlers.on("HUP", reload::get);
         SignalHandlers.on("TERM", stop::countDown);
         SignalHandlers.on("INT", stop::countDown);
+        if (keeper.isPresent()) {
+            // From now on the keeper holds the socket and restarts a JVM that dies.
+            try {
+                keeper.get().register(server.listenFd(), exitsFd, KEEPER_REGISTRATION);
+            } catch (java.io.IOException e) {
+                log.error(e.getMessage() + ": reexec is refused, and the death of this JVM ends blivetd");
+            }
+            os.close(exitsFd);
+        }
         serving.complete(null);
         stop.await();
+        if (reexecuting.get()) {
+            // The jobs stay as they are: their processes become the keeper's, the next JVM
+            // re-adopts them. Clients that connect meanwhile wait in the socket's backlog.
+            server.stopAccepting();
+            log.info("re-exec: this JVM exits, every job keeps running; the keeper starts the next JVM");
+            try {
+                keeper.orElseThrow().reexec();
+            } catch (java.io.IOException e) {
+                log.error(e.getMessage() + ": the keeper restarts blivetd as after a crash");
+            }
+            Runtime.getRuntime().halt(0);
+        }
+        if (keeper.isPresent()) {
+            try {
+                keeper.get().stopping(); // the keeper exits with us rather than start another JVM
+            } catch (java.io.IOException e) {
+                log.warn(e.getMessage());
+            }
+        }
         server.close();
         // Until blivetd can re-adopt jobs after a restart, it stops them rather than orphan them.
         log.info("stopping every job, then exiting");
