@@ -214,8 +214,15 @@ public final class Main implements Callable<Integer> {
         server.start();
 
         SignalHandlers.on("HUP", reload::get);
-        SignalHandlers.on("TERM", stop::countDown);
-        SignalHandlers.on("INT", stop::countDown);
+        AtomicBoolean stopAsked = new AtomicBoolean(); // a stop outranks a reexec asked at the same moment
+        SignalHandlers.on("TERM", () -> {
+            stopAsked.set(true);
+            stop.countDown();
+        });
+        SignalHandlers.on("INT", () -> {
+            stopAsked.set(true);
+            stop.countDown();
+        });
         if (keeper.isPresent()) {
             // From now on the keeper holds the socket and restarts a JVM that dies.
             try {
@@ -227,7 +234,7 @@ public final class Main implements Callable<Integer> {
         }
         serving.complete(null);
         stop.await();
-        if (reexecuting.get()) {
+        if (reexecuting.get() && !stopAsked.get()) {
             // The jobs stay as they are: their processes become the keeper's, the next JVM
             // re-adopts them. Clients that connect meanwhile wait in the socket's backlog.
             server.stopAccepting();

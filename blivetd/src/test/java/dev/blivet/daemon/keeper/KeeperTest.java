@@ -254,6 +254,25 @@ class KeeperTest {
     }
 
     @Test
+    void aSocketFromSystemdIsHandedToEveryJvm(@TempDir Path dir) throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.setPosixFilePermissions(run, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path socket = run.resolve("blivetd.sock"); // where BlivetdProcess points --socket
+        // Debian's stand-in for a socket unit: binds, then execs the keeper with LISTEN_FDS=1.
+        try (BlivetdProcess daemon = BlivetdProcess.start(dir, List.of("systemd-socket-activate", "-l", socket.toString(),
+                keeper(), "--"), System.getProperty("java.class.path"))) {
+            Object inode = Files.getAttribute(socket, "unix:ino");
+            int jvm = jvm(daemon);
+            assertEquals(daemon.pid(), new Proc(jvm).ppid(), "systemd-socket-activate exec'd the keeper");
+            ProcessHandle.of(jvm).orElseThrow().destroyForcibly();
+            awaitGone(jvm, "the killed JVM to be gone");
+            assertNotEquals(jvm, jvm(daemon));
+            assertEquals(inode, Files.getAttribute(socket, "unix:ino"), "the same socket, never bound again");
+            assertFalse(daemon.log().contains("ignored"), daemon.log());
+        }
+    }
+
+    @Test
     void aKilledKeeperTakesItsJvmButNotItsJobs(@TempDir Path dir) throws Exception {
         BlivetdProcess daemon = underKeeper(dir);
         int jvm = jvm(daemon);
