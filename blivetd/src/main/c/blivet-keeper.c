@@ -39,7 +39,9 @@
  * 0 ms the first time, then 100 ms doubling up to 10 s, back to 0 once a JVM has run 60 s.
  * A JVM that dies before the first registration ever is a start-up failure (a bad option, the
  * socket taken): we exit with its status rather than loop. A clean stop (SIGTERM or SIGINT
- * forwarded, or STOPPING) ends us with the JVM's status: its code, or 128 + its signal.
+ * forwarded, or STOPPING) ends us with the JVM's status: its code, or 128 + its signal. The
+ * signal waits until the JVM has registered (it then has its handlers and has re-adopted its
+ * jobs, which it stops); a second one goes through at once.
  *
  * Replacing ourselves (SIGUSR2, or REPLACE): execve of our own binary's path as it was at start
  * (after a package upgrade, the new file), else of the file we started from (/proc/self/exe,
@@ -86,6 +88,7 @@ struct keeper {
     int exe;                /* our binary as started, for fexecve */
     char exe_path[PATH_MAX];
     bool registered;        /* some JVM ever registered: its death is no start-up failure */
+    bool serving;           /* the current JVM registered: it has its signal handlers */
     bool stopping;          /* a clean stop was asked: the JVM's exit is ours */
     bool reexec;            /* the JVM asked to be replaced: no backoff */
     int stop_signal;        /* to forward once the JVM registers (asked while none ran); 0 none */
@@ -167,6 +170,7 @@ static void registered(struct keeper *k, int listen_fd, int exits_dir) {
     k->listen_fd = listen_fd;
     k->exits_dir = exits_dir;
     k->registered = true;
+    k->serving = true;
     send_byte(k, MSG_ACCEPTED);
     if (k->stop_signal) {
         kill(k->jvm, k->stop_signal);
@@ -262,6 +266,7 @@ static void exec_jvm(const struct keeper *k, int link_end, char **env, pid_t kee
 static void start_jvm(struct keeper *k) {
     k->restart_at = -1;
     k->reexec = false;
+    k->serving = false;
     int pair[2];
     char **env = jvm_environment(k);
     if (!env || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -373,8 +378,11 @@ static void reap(struct keeper *k) {
 
 static void stop(struct keeper *k, int sig) {
     k->stopping = true;
-    if (k->jvm && k->registered) {
+    /* A second stop while one waits goes through at once: a JVM that hangs before it serves
+       must not make us unstoppable. */
+    if (k->jvm && (k->serving || k->stop_signal)) {
         kill(k->jvm, sig);
+        k->stop_signal = 0;
         return;
     }
     /* No JVM, or one that has not registered (and may lack its handlers): the stop goes to a JVM
@@ -413,8 +421,8 @@ static void replace_self(struct keeper *k) {
         return;
     }
     snprintf(state, sizeof state,
-             "jvm=%d,link=%d,listen=%d,exits=%d,exe=%d,registered=%d,stopping=%d,stopsig=%d,started=%lld,backoff=%d",
-             (int)k->jvm, k->link, k->listen_fd, k->exits_dir, k->exe, k->registered, k->stopping, k->stop_signal,
+             "jvm=%d,link=%d,listen=%d,exits=%d,exe=%d,registered=%d,serving=%d,stopping=%d,stopsig=%d,started=%lld,backoff=%d",
+             (int)k->jvm, k->link, k->listen_fd, k->exits_dir, k->exe, k->registered, k->serving, k->stopping, k->stop_signal,
              k->jvm_started, k->backoff);
     argv[0] = "blivet-keeper";
     argv[1] = "--resume";
@@ -449,6 +457,7 @@ static bool resume(struct keeper *k, const char *given) {
         else if (strcmp(item, "exits") == 0) k->exits_dir = (int)v;
         else if (strcmp(item, "exe") == 0) k->exe = (int)v;
         else if (strcmp(item, "registered") == 0) k->registered = v != 0;
+        else if (strcmp(item, "serving") == 0) k->serving = v != 0;
         else if (strcmp(item, "stopping") == 0) k->stopping = v != 0;
         else if (strcmp(item, "stopsig") == 0) k->stop_signal = (int)v;
         else if (strcmp(item, "started") == 0) k->jvm_started = v;
