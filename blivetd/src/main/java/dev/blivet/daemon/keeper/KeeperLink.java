@@ -91,7 +91,8 @@ public final class KeeperLink {
      * for every later JVM, and waits for its answer.
      */
     public void register(int listenFd, int exitsDirFd, Duration timeout) throws IOException {
-        Pointer message = Memory.allocateDirect(os.runtime(), MSGHDR_SIZE + IOVEC_SIZE + CMSG_TWO_FDS + 1);
+        // Zeroed: msg_name, msg_namelen and msg_flags stay 0 (the link is connected).
+        Pointer message = Memory.allocateDirect(os.runtime(), MSGHDR_SIZE + IOVEC_SIZE + CMSG_TWO_FDS + 1, true);
         long iov = MSGHDR_SIZE;
         long control = iov + IOVEC_SIZE;
         long data = control + CMSG_TWO_FDS;
