@@ -17,8 +17,9 @@ class KeeperEnvironmentTest {
     }
 
     private static Run keeper(Map<String, String> env, String... args) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(List.of(args)).redirectErrorStream(true);
-        builder.command().add(0, KEEPER);
+        List<String> command = new java.util.ArrayList<>(List.of(KEEPER));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(env);
         Process process = builder.start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -32,7 +33,8 @@ class KeeperEnvironmentTest {
         Run run = keeper(Map.of("WATCHDOG_USEC", "1000000", "WATCHDOG_PID", "1", "LISTEN_FDS", "1", "LISTEN_PID", "1"),
                 "--", "/bin/sh", "-c", "test -S /dev/fd/4 && echo \"got $$ [$WATCHDOG_PID] [$LISTEN_FDS] [$LISTEN_PID]"
                         + " [$BLIVET_KEEPER_FD]\"; exit 3");
-        String line = run.out().lines().filter(l -> l.startsWith("got ")).findFirst().orElseThrow(run::toString);
+        String line = run.out().lines().filter(l -> l.startsWith("got ")).findFirst()
+                .orElseThrow(() -> new AssertionError(run.toString()));
         String pid = line.split(" ")[1];
         assertEquals("got " + pid + " [" + pid + "] [] [] [4]", line, run.toString());
         // It never registered: a start-up failure, its status is the keeper's, and nothing restarts.
