@@ -211,7 +211,6 @@ public final class Main implements Callable<Integer> {
                     report.errors().forEach((file, why) -> log.warn("skipped " + file + ": " + why));
                 });
         reload.get().join();
-        server.start();
 
         SignalHandlers.on("HUP", reload::get);
         AtomicBoolean stopAsked = new AtomicBoolean(); // a stop outranks a reexec asked at the same moment
@@ -224,7 +223,8 @@ public final class Main implements Callable<Integer> {
             stop.countDown();
         });
         if (keeper.isPresent()) {
-            // From now on the keeper holds the socket and restarts a JVM that dies.
+            // From now on the keeper holds the socket and restarts a JVM that dies. After the
+            // signal handlers: the keeper forwards a stop it held back once we register.
             try {
                 keeper.get().register(server.listenFd(), exitsFd, KEEPER_REGISTRATION);
             } catch (java.io.IOException e) {
@@ -232,6 +232,8 @@ public final class Main implements Callable<Integer> {
             }
             os.close(exitsFd);
         }
+        // Only now: whoever this JVM answers may rely on its keeper (a reexec right after a reexec).
+        server.start();
         serving.complete(null);
         stop.await();
         if (reexecuting.get() && !stopAsked.get()) {
