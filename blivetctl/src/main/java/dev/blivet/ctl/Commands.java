@@ -36,6 +36,7 @@ final class Commands implements IModelTransformer {
             Map.entry("list", ListCommand.class), Map.entry("remove", RemoveCommand.class),
             Map.entry("logs", LogsCommand.class), Map.entry("wait", WaitCommand.class),
             Map.entry("events", EventsCommand.class), Map.entry("reload", ReloadCommand.class),
+            Map.entry("reexec", ReexecCommand.class),
             Map.entry("validate", ValidateCommand.class), Map.entry("ping", PingCommand.class),
             Map.entry("version", VersionCommand.class), Map.entry("help", HelpCommand.class));
 

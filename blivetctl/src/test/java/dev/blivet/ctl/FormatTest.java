@@ -70,7 +70,7 @@ class FormatTest {
             assertEquals(name, Commands.create(name).getClass().getAnnotation(Command.class).name());
         }
         assertEquals(Commands.names(), List.copyOf(new CommandLine(new Main()).getSubcommands().keySet()));
-        assertEquals(15, Commands.names().size());
+        assertEquals(16, Commands.names().size());
         assertEquals("status", Commands.named(new String[] {"--socket", "/x", "--json", "status", "web"}));
         assertEquals(null, Commands.named(new String[] {"--help", "status"}));
         assertEquals(null, Commands.named(new String[] {"help", "status"}));

@@ -164,6 +164,7 @@ class PackageInstallIT {
         assertEquals("root", jobs.owner().getName(), "docs/security.md, Rule 5");
         assertEquals("rwxr-xr-x", PosixFilePermissions.toString(jobs.permissions()), "docs/security.md, Rule 5");
         assertTrue(Files.isExecutable(Path.of("/usr/lib/blivet/blivetd/blivet-spawn")));
+        assertTrue(Files.isExecutable(Path.of("/usr/lib/blivet/blivetd/blivet-keeper")));
         assertTrue(Files.isDirectory(STATE), "postinst makes what tmpfiles.d says");
         assertArchiveInUse();
     }
@@ -196,6 +197,10 @@ class PackageInstallIT {
             assertEquals(0, stop.exit, stop.all());
             Result status = ctl(socket, "status", "hello");
             assertEquals(3, status.exit, "a stopped job is not running:\n" + status.all());
+            // The installed launcher runs the keeper, which starts a new JVM on reexec.
+            Result reexec = ctl(socket, "reexec");
+            assertEquals(0, reexec.exit, () -> reexec.all() + "\nblivetd:\n" + read(log));
+            assertTrue(reexec.out.contains("was pid"), reexec.all());
         } finally {
             daemon.destroy();
             assertTrue(daemon.waitFor(60, TimeUnit.SECONDS), "blivetd did not exit on SIGTERM");

@@ -18,6 +18,14 @@ import dev.blivet.daemon.launch.ProcessGroups;
 import dev.blivet.daemon.supervisor.ProcessControl;
 import java.util.concurrent.atomic.AtomicReference;
 import dev.blivet.daemon.keeper.ExitSource;
+import dev.blivet.daemon.keeper.ExitsDirectory;
+import dev.blivet.daemon.keeper.KeeperExits;
+import dev.blivet.daemon.keeper.KeeperLink;
+import dev.blivet.daemon.server.InheritedSocket;
+import dev.blivet.daemon.server.Reexec;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicBoolean;
 import dev.blivet.daemon.ledger.AdoptionWatcher;
 import dev.blivet.daemon.ledger.CrashPoints;
 import dev.blivet.daemon.ledger.JobLedger;
@@ -66,9 +74,8 @@ public final class Main implements Callable<Integer> {
      * keeper reaps asynchronously, within milliseconds; past this the status is unknown.
      */
     private static final java.time.Duration KEEPER_RECORD_WAIT = java.time.Duration.ofSeconds(2);
-
-    /** The keeper's exit records; none until blivetd runs under its keeper (docs/architecture.md, "Custody"). */
-    private final ExitSource exits = ExitSource.none();
+    /** The keeper answers at once; this only bounds a wait on a keeper that hangs. */
+    private static final java.time.Duration KEEPER_REGISTRATION = java.time.Duration.ofSeconds(10);
 
     /**
      * Completed once blivetd answers on its socket and has its signal handlers: from then on a
@@ -142,6 +149,15 @@ public final class Main implements Callable<Integer> {
         Path socketPath = SocketPaths.resolve(socket, env, euid);
         Path jobs = jobsDir != null ? jobsDir : DaemonPaths.jobsDir(euid, env);
         Path state = stateDir != null ? stateDir : DaemonPaths.stateDir(euid, env);
+        // The keeper and the socket it hands over (docs/architecture.md, "Custody").
+        Optional<KeeperLink> keeper = KeeperLink.fromEnvironment(os, env, log);
+        OptionalInt inherited;
+        try {
+            inherited = InheritedSocket.take(os, env, log);
+        } catch (java.io.IOException e) {
+            log.error("cannot use the socket handed over: " + e.getMessage());
+            return EXIT_CANNOT_START;
+        }
 
         try {
             RuntimeDirectory.prepare(socketPath.getParent(), euid);
@@ -156,6 +172,22 @@ public final class Main implements Callable<Integer> {
         } catch (java.io.IOException e) {
             log.error("cannot use the ledger: " + e.getMessage());
             return EXIT_CANNOT_START;
+        }
+        int exitsFd = -1;
+        ExitSource exits = ExitSource.none(); // re-adoption's source of how orphaned jobs ended
+        if (keeper.isPresent()) {
+            Path exitsDir = ExitsDirectory.of(socketPath);
+            try {
+                exitsFd = ExitsDirectory.open(os, exitsDir, euid);
+            } catch (java.io.IOException e) {
+                log.error("cannot keep the keeper's exit records: " + e.getMessage());
+                return EXIT_CANNOT_START;
+            }
+            exits = new KeeperExits(exitsDir, keeper.get()::onExits, log);
+            int pending = exits.pending().size();
+            if (pending > 0) {
+                log.info(pending + " exit records from the keeper in " + exitsDir);
+            }
         }
         CgroupSetup.Choice cgroupChoice;
         try {
@@ -197,10 +229,24 @@ public final class Main implements Callable<Integer> {
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
         Supervisor supervisor = Supervisor.start(launcher, processes, os, log, Clock.systemUTC(), euid, limits, ledger);
+        CountDownLatch stop = new CountDownLatch(1);
+        AtomicBoolean reexecuting = new AtomicBoolean();
+        Reexec reexec = keeper.<Reexec>map(link -> new Reexec() {
+            @Override
+            public String refusal() {
+                return link.registered() ? null : "blivetd is still starting (its keeper does not hold the socket yet): try again";
+            }
+
+            @Override
+            public void begin() {
+                reexecuting.set(true);
+                stop.countDown();
+            }
+        }).orElse(Reexec.WITHOUT_KEEPER);
         ControlServer server;
         try {
-            server = new ControlServer(socketPath, os, log, supervisor,
-                    new RequestHandler(supervisor, resolver, jobsDirectory, mapper, cgroupDirs), mapper);
+            server = new ControlServer(socketPath, inherited, os, log, supervisor,
+                    new RequestHandler(supervisor, resolver, jobsDirectory, mapper, cgroupDirs, reexec), mapper);
         } catch (java.io.IOException e) {
             log.error("cannot listen on " + socketPath + ": " + e.getMessage());
             supervisor.close();
@@ -236,18 +282,56 @@ public final class Main implements Callable<Integer> {
                 jobCgroups == null ? Leftovers.unknowable() : name -> jobCgroups.populated(name) ? Leftovers.Verdict.PRESENT
                         : Leftovers.Verdict.NONE, ledger.bootId()))).join();
         reload.get().join();
+
+        SignalHandlers.on("HUP", reload::get);
+        AtomicBoolean stopAsked = new AtomicBoolean(); // a stop outranks a reexec asked at the same moment
+        SignalHandlers.on("TERM", () -> {
+            stopAsked.set(true);
+            stop.countDown();
+        });
+        SignalHandlers.on("INT", () -> {
+            stopAsked.set(true);
+            stop.countDown();
+        });
+        if (keeper.isPresent()) {
+            // From now on the keeper holds the socket and restarts a JVM that dies. After the
+            // signal handlers: the keeper forwards a stop it held back once we register.
+            try {
+                keeper.get().register(server.listenFd(), exitsFd, KEEPER_REGISTRATION);
+            } catch (java.io.IOException e) {
+                log.error(e.getMessage() + ": reexec is refused, and the death of this JVM ends blivetd");
+            }
+            os.close(exitsFd);
+        }
+        // Only now: whoever this JVM answers may rely on its keeper (a reexec right after a reexec).
         server.start();
         Systemd systemd = Systemd.start(env, log, supervisor);
         systemd.ready();
         supervisor.observeReloads(systemd); // RELOADING=1, then READY=1
         LoopHangHook.install(supervisor, log);
-
-        CountDownLatch stop = new CountDownLatch(1);
-        SignalHandlers.on("HUP", reload::get);
-        SignalHandlers.on("TERM", stop::countDown);
-        SignalHandlers.on("INT", stop::countDown);
         serving.complete(null);
         stop.await();
+        if (reexecuting.get() && !stopAsked.get()) {
+            // The jobs stay as they are: their processes become the keeper's, the next JVM
+            // re-adopts them. Clients that connect meanwhile wait in the socket's backlog. To
+            // systemd this is a reload (RELOADING=1; the next JVM says READY=1), never a stop.
+            systemd.before();
+            server.stopAccepting();
+            log.info("re-exec: this JVM exits, every job keeps running; the keeper starts the next JVM");
+            try {
+                keeper.orElseThrow().reexec();
+            } catch (java.io.IOException e) {
+                log.error(e.getMessage() + ": the keeper restarts blivetd as after a crash");
+            }
+            Runtime.getRuntime().halt(0);
+        }
+        if (keeper.isPresent()) {
+            try {
+                keeper.get().stopping(); // the keeper exits with us rather than start another JVM
+            } catch (java.io.IOException e) {
+                log.warn(e.getMessage());
+            }
+        }
         systemd.stopping();
         server.close();
         // A clean stop stops every job, each with its own stop_signal and stop_timeout (systemctl

@@ -51,7 +51,24 @@ public interface LinuxLibC {
      */
     int STAT_BUFFER_SIZE = 256;
 
+    /** getsockopt(2) levels and options: the same numbers on x86-64 and aarch64. */
+    int SOL_SOCKET = 1;
+    int SO_TYPE = 3;
+    int SO_PEERCRED = 17;
+    int SO_ACCEPTCONN = 30;
+    int SO_DOMAIN = 39;
+    int SOCK_STREAM = 1;
+    int SOCK_SEQPACKET = 5;
+    int SCM_RIGHTS = 1;
+    int MSG_NOSIGNAL = 0x4000;
+
     int pipe2(int[] fds, int flags);
+
+    int getsockopt(int fd, int level, int option, @Out byte[] value, IntByReference length);
+
+    int sendmsg(int fd, Pointer message, int flags);
+
+    int accept4(int fd, Pointer address, Pointer length, int flags);
 
     int memfd_create(String name, int flags);
 

@@ -7,7 +7,7 @@ import jnr.ffi.Pointer;
  * poll(2) on a few fds: the launcher's and the notify watcher's one way to wait, so that every
  * wait is either bounded or woken by an fd, and nothing spins.
  */
-final class Poller {
+public final class Poller {
     private static final int POLLFD_SIZE = 8; // struct pollfd { int fd; short events; short revents; }
 
     private final NativeOs os;
@@ -15,7 +15,7 @@ final class Poller {
     private final Pointer pollfds;
 
     /** A negative fd is skipped by poll(2), so callers keep fixed slots for fds they may lack. */
-    Poller(NativeOs os, int... fds) {
+    public Poller(NativeOs os, int... fds) {
         this.os = os;
         this.fds = fds.clone();
         this.pollfds = Memory.allocateDirect(os.runtime(), POLLFD_SIZE * Math.max(1, fds.length));
@@ -42,14 +42,14 @@ final class Poller {
     }
 
     /** Waits with no deadline, for callers woken by one of their own fds. */
-    void awaitAny() {
+    public void awaitAny() {
         arm();
         while (poll(-1) <= 0) {
             // EINTR: go on waiting
         }
     }
 
-    boolean isReady(int slot) {
+    public boolean isReady(int slot) {
         return pollfds.getShort((long) slot * POLLFD_SIZE + 6) != 0;
     }
 

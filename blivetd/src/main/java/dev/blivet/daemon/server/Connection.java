@@ -132,6 +132,11 @@ final class Connection implements Runnable {
                 case LOGS -> {
                     return logs(id, request);
                 }
+                case REEXEC -> {
+                    write(replies.ok(id, handler.reexec(peer)));
+                    handler.beginReexec(); // after the reply: this JVM is about to exit
+                    return false;
+                }
                 default -> write(replies.ok(id, handler.handle(known, request, peer).get()));
             }
         } catch (ExecutionException | CompletionException e) {

@@ -3,7 +3,9 @@ package dev.blivet.daemon.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.Log;
+import dev.blivet.daemon.launch.LinuxLibC;
 import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.launch.Poller;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,6 +14,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
@@ -33,12 +36,18 @@ import jnr.unixsocket.UnixSocketOptions;
  * <p>The socket is 0666 when blivetd runs as root: every request is authorized by the caller's
  * uid from SO_PEERCRED, so any user may connect and act on its own jobs. A non-root blivetd's
  * socket is 0600: only its own user.
+ *
+ * <p>The socket may be inherited instead ({@link InheritedSocket}: from systemd, or from the keeper
+ * that holds it across JVMs). It is then never bound, chmod'ed or removed here: its owner made it.
+ * The acceptor polls the socket and a wake-up pipe, so it can stop accepting without shutting the
+ * socket down, which would end it for every holder (docs/architecture.md, "Custody").
  */
 public final class ControlServer implements AutoCloseable {
     /** An idle daemon keeps no client threads for long: a burst of clients leaves nothing behind. */
     private static final int CLIENT_THREAD_KEEPALIVE_SECONDS = 5;
     private static final int F_SETFD = 2;
     private static final int FD_CLOEXEC = 1;
+    private static final int ECONNABORTED = 103;
 
     private final Path path;
     private final NativeOs os;
@@ -46,7 +55,10 @@ public final class ControlServer implements AutoCloseable {
     private final RequestHandler handler;
     private final Supervisor supervisor;
     private final Replies replies;
+    /** null when the socket is inherited. */
     private final UnixServerSocketChannel server;
+    private final int listenFd;
+    private final int[] wake = new int[2];
     private final ThreadPoolExecutor clients;
     private final Map<Integer, AtomicInteger> perUser = new ConcurrentHashMap<>();
     /** Connections of every uid but root's, held below the total so root always gets in. */
@@ -57,6 +69,12 @@ public final class ControlServer implements AutoCloseable {
 
     public ControlServer(Path path, NativeOs os, Log log, Supervisor supervisor, RequestHandler handler,
             ObjectMapper mapper) throws IOException {
+        this(path, OptionalInt.empty(), os, log, supervisor, handler, mapper);
+    }
+
+    /** @param inherited the listening socket's fd when it was handed over ({@link InheritedSocket}) */
+    public ControlServer(Path path, OptionalInt inherited, NativeOs os, Log log, Supervisor supervisor,
+            RequestHandler handler, ObjectMapper mapper) throws IOException {
         this.path = path;
         this.os = os;
         this.log = log;
@@ -64,11 +82,20 @@ public final class ControlServer implements AutoCloseable {
         this.replies = new Replies(mapper);
         this.handler = handler;
         boolean root = os.posix().geteuid() == 0;
-        clearStaleSocket();
-        this.server = UnixServerSocketChannel.open();
-        setCloexec(server.getFD());
-        server.socket().bind(new UnixSocketAddress(path.toString()));
-        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(root ? "rw-rw-rw-" : "rw-------"));
+        if (inherited.isPresent()) {
+            this.server = null;
+            this.listenFd = inherited.getAsInt();
+        } else {
+            clearStaleSocket();
+            this.server = UnixServerSocketChannel.open();
+            setCloexec(server.getFD());
+            server.socket().bind(new UnixSocketAddress(path.toString()));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(root ? "rw-rw-rw-" : "rw-------"));
+            this.listenFd = server.getFD();
+        }
+        if (os.libc().pipe2(wake, LinuxLibC.O_CLOEXEC) != 0) {
+            throw new IOException("pipe2: " + os.strerror(os.errno()));
+        }
         this.clients = new ThreadPoolExecutor(0, Protocol.MAX_CONNECTIONS, CLIENT_THREAD_KEEPALIVE_SECONDS, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), task -> {
             Thread t = new Thread(task, "blivet-client");
@@ -90,6 +117,11 @@ public final class ControlServer implements AutoCloseable {
 
     public Path path() {
         return path;
+    }
+
+    /** The listening socket, for the keeper to hold across JVMs. */
+    public int listenFd() {
+        return listenFd;
     }
 
     /** A socket left by a blivetd that died goes; a live one means another blivetd runs. */
@@ -122,14 +154,23 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private void acceptLoop() {
+        Poller poller = new Poller(os, listenFd, wake[0]);
         while (open) {
             UnixSocketChannel client = null;
             try {
-                client = server.accept();
-                if (client == null) {
+                poller.awaitAny();
+                if (!open || !poller.isReady(0)) {
                     continue;
                 }
-                setCloexec(client.getFD());
+                int fd = os.libc().accept4(listenFd, null, null, LinuxLibC.SOCK_CLOEXEC);
+                if (fd < 0) {
+                    int errno = os.errno();
+                    if (errno == LinuxLibC.EINTR || errno == LinuxLibC.EAGAIN || errno == ECONNABORTED) {
+                        continue;
+                    }
+                    throw new IOException(os.strerror(errno));
+                }
+                client = UnixSocketChannel.fromFD(fd);
                 admit(client);
             } catch (IOException e) {
                 if (open) {
@@ -209,20 +250,41 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
+    /**
+     * No client is accepted after this returns; the socket stays open and bound, and clients that
+     * connect wait in its backlog for whoever holds it next (the keeper's next JVM).
+     */
+    public void stopAccepting() {
+        open = false;
+        os.libc().write(wake[1], new byte[] {1}, 1);
+        if (acceptor.isAlive() && Thread.currentThread() != acceptor) {
+            try {
+                acceptor.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     @Override
     public void close() {
-        open = false;
-        try {
-            server.close();
-        } catch (IOException e) {
-            // closing anyway
+        stopAccepting();
+        if (server == null) {
+            os.close(listenFd); // the socket's owner (systemd, the keeper) keeps it, and its name
+        } else {
+            try {
+                server.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                log.warn("could not remove " + path + ": " + e.getMessage());
+            }
         }
-        acceptor.interrupt();
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException e) {
-            log.warn("could not remove " + path + ": " + e.getMessage());
-        }
+        os.close(wake[0]);
+        os.close(wake[1]);
         clients.shutdownNow();
     }
 }

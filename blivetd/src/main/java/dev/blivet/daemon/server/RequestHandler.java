@@ -41,28 +41,69 @@ public final class RequestHandler {
     private final Replies replies;
     private final JobSpecJson specJson = new JobSpecJson();
     private final UsageReader usage;
+    private final Reexec reexec;
 
     public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper) {
-        this(supervisor, resolver, jobsDirectory, mapper, JobCgroups.NONE);
+        this(supervisor, resolver, jobsDirectory, new Replies(mapper), JobCgroups.NONE, Reexec.WITHOUT_KEEPER);
     }
 
     /** @param cgroups where each job's cgroup is, for the processes and usage a status shows */
     public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper,
             JobCgroups cgroups) {
-        this(supervisor, resolver, jobsDirectory, new Replies(mapper), cgroups);
+        this(supervisor, resolver, jobsDirectory, new Replies(mapper), cgroups, Reexec.WITHOUT_KEEPER);
+    }
+
+    public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper,
+            Reexec reexec) {
+        this(supervisor, resolver, jobsDirectory, new Replies(mapper), JobCgroups.NONE, reexec);
+    }
+
+    /**
+     * @param cgroups where each job's cgroup is, for the processes and usage a status shows
+     * @param reexec how this JVM hands over to the next one (the keeper's), or {@link Reexec#WITHOUT_KEEPER}
+     */
+    public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper,
+            JobCgroups cgroups, Reexec reexec) {
+        this(supervisor, resolver, jobsDirectory, new Replies(mapper), cgroups, reexec);
     }
 
     RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies) {
-        this(supervisor, resolver, jobsDirectory, replies, JobCgroups.NONE);
+        this(supervisor, resolver, jobsDirectory, replies, JobCgroups.NONE, Reexec.WITHOUT_KEEPER);
+    }
+
+    RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies,
+            Reexec reexec) {
+        this(supervisor, resolver, jobsDirectory, replies, JobCgroups.NONE, reexec);
     }
 
     private RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies,
-            JobCgroups cgroups) {
+            JobCgroups cgroups, Reexec reexec) {
         this.supervisor = supervisor;
         this.resolver = resolver;
         this.jobsDirectory = jobsDirectory;
         this.replies = replies;
         this.usage = new UsageReader(cgroups, Path.of("/proc"));
+        this.reexec = reexec;
+    }
+
+    /**
+     * The reply to {@code reexec} (the pid that answers, which the next JVM's will differ from);
+     * the {@link Connection} writes it, then calls {@link #beginReexec}.
+     */
+    JsonNode reexec(Peer peer) {
+        if (!peer.isRoot()) {
+            throw new RequestException(ErrorCode.PERMISSION_DENIED, "only root may re-exec blivetd; you are uid "
+                    + peer.uid());
+        }
+        String refusal = reexec.refusal();
+        if (refusal != null) {
+            throw new RequestException(ErrorCode.CONFLICT, refusal);
+        }
+        return replies.ping(peer.uid());
+    }
+
+    void beginReexec() {
+        reexec.begin();
     }
 
     /** Answers every op but the streaming ones (events, logs), which are the {@link Connection}'s. */
@@ -87,6 +128,7 @@ public final class RequestHandler {
             case WAIT -> supervisor.waitFor(Fields.name(request), uid, states(request),
                     Fields.seconds(request, "timeout", DEFAULT_WAIT)).thenApply(replies::job);
             case VALIDATE -> CompletableFuture.completedFuture(validate(request, uid));
+            case REEXEC -> CompletableFuture.completedFuture(reexec(peer)); // the Connection's, to begin it after the reply
             case EVENTS, LOGS -> throw new IllegalArgumentException(op.wire() + " is a stream: the connection's");
         };
     }

@@ -20,7 +20,7 @@ public final class ServiceEnvironment {
     public static final String WATCHDOG_PID = "WATCHDOG_PID";
     public static final String JOURNAL_STREAM = "JOURNAL_STREAM";
     /** The keeper's fd (its name is the keeper's to define; repeated here only to keep it from jobs). */
-    static final String KEEPER_FD = "BLIVET_KEEPER_FD";
+    static final String KEEPER_FD = dev.blivet.daemon.keeper.KeeperLink.FD_ENV;
     /** LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES: sd_listen_fds(3) hands them to one process only. */
     static final String LISTEN_PREFIX = "LISTEN_";
 

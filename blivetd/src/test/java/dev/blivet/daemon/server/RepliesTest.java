@@ -77,6 +77,7 @@ class RepliesTest {
 
     @Test
     void theKnownOpsAreTheOpEnum() {
-        assertEquals("ping, start, stop, restart, signal, status, list, remove, reload, wait, validate, events, logs", Op.known());
+        assertEquals("ping, start, stop, restart, signal, status, list, remove, reload, wait, validate, events, logs, reexec",
+                Op.known());
     }
 }

@@ -16,7 +16,12 @@ public enum Op {
     /** Turns the connection into a stream of state changes. */
     EVENTS,
     /** Answers with a job's last log lines, and with follow turns into a stream of new ones. */
-    LOGS;
+    LOGS,
+    /**
+     * Replaces the JVM with a new one from the code on disk, every job kept (root only; needs the
+     * keeper, which holds the socket and starts the next JVM).
+     */
+    REEXEC;
 
     /** The name in a request's {@code op} field. */
     public String wire() {

@@ -1,0 +1,285 @@
+package dev.blivet.daemon.keeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.blivet.daemon.testing.Await;
+import dev.blivet.daemon.testing.BlivetdProcess;
+import dev.blivet.daemon.testing.Client;
+import dev.blivet.daemon.testing.NobodyClient;
+import dev.blivet.daemon.testing.Proc;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * blivet-keeper with a real blivetd JVM under it (docs/architecture.md, "Custody"): what the keeper
+ * guarantees when the JVM dies, stops, re-execs, and when the keeper replaces itself. Re-adoption
+ * is the ledger's: here jobs are only required to live on, be the keeper's, and have their exits
+ * recorded exactly.
+ */
+class KeeperTest {
+    private static final Duration LONG = Duration.ofSeconds(90);
+    private static final int SIGTERM = 15;
+
+    /** Job processes the test started: the JVM that knew them may be gone, so the test ends them. */
+    private final List<Integer> jobs = new ArrayList<>();
+
+    @AfterEach
+    void endJobs() {
+        jobs.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    }
+
+    private static BlivetdProcess underKeeper(Path dir, String... args) throws IOException {
+        return BlivetdProcess.start(dir, List.of(keeper(), "--"), System.getProperty("java.class.path"), args);
+    }
+
+    private static String keeper() {
+        return System.getProperty("blivet.keeper");
+    }
+
+    private int start(BlivetdProcess daemon, String name, String... command) throws IOException {
+        StringBuilder argv = new StringBuilder();
+        for (String word : command) {
+            argv.append(argv.length() == 0 ? "" : ",").append('"').append(word.replace("\"", "\\\"")).append('"');
+        }
+        try (Client client = daemon.client()) {
+            int pid = client.ok("start", "\"spec\":{\"name\":\"" + name + "\",\"command\":[" + argv + "]}").get("pid").asInt();
+            jobs.add(pid);
+            return pid;
+        }
+    }
+
+    /** A ping answered within the deadline (a connect during a restart waits in the backlog). */
+    private static JsonNode ping(BlivetdProcess daemon) throws Exception {
+        return CompletableFuture.supplyAsync(() -> {
+            try (Client client = daemon.client()) {
+                return client.ok("ping", null);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).get(LONG.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private static int jvm(BlivetdProcess daemon) throws Exception {
+        return ping(daemon).get("pid").asInt();
+    }
+
+    /** Field 22 of /proc/PID/stat, as the keeper reads it. */
+    private static long startTime(int pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
+    }
+
+    private static boolean gone(int pid) {
+        return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true) || new Proc(pid).state().equals("Z");
+    }
+
+    private static void awaitGone(int pid, String what) {
+        Await.until(LONG, () -> {
+            try {
+                return gone(pid);
+            } catch (AssertionError | RuntimeException e) {
+                return true; // /proc/PID vanished between the checks
+            }
+        }, what);
+    }
+
+    private static String record(Path dir, int pid, long start) throws IOException {
+        Path file = dir.resolve("run/exits/" + pid + "." + start);
+        Await.until(LONG, () -> Files.exists(file), "the keeper's exit record " + file);
+        return Files.readString(file, StandardCharsets.US_ASCII);
+    }
+
+    private static void signal(int pid, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Integer.toString(pid)).inheritIO().start();
+        assertEquals(0, kill.waitFor());
+    }
+
+    @Test
+    void aKilledJvmIsRestartedWhileClientsWaitAndOrphanedJobsExitsAreRecordedExactly(@TempDir Path dir) throws Exception {
+        try (BlivetdProcess daemon = underKeeper(dir)) {
+            int keeper = daemon.pid();
+            Path go = dir.resolve("go");
+            int seven = start(daemon, "seven", "/bin/sh", "-c", "while [ ! -e " + go + " ]; do sleep 0.05; done; exit 7");
+            int sleeper = start(daemon, "sleeper", "/bin/sleep", "1000");
+            int jvm = jvm(daemon);
+            assertEquals(keeper, new Proc(jvm).ppid(), "the keeper is the JVM's parent");
+            assertEquals(jvm, new Proc(seven).ppid(), "while a JVM lives, it is its jobs' parent");
+            long sevenStart = startTime(seven);
+            long sleeperStart = startTime(sleeper);
+
+            ProcessHandle.of(jvm).orElseThrow().destroyForcibly();
+            awaitGone(jvm, "the killed JVM to be gone");
+            // The next JVM is starting: this connect waits in the backlog of the socket the keeper
+            // holds, and is answered, rather than refused.
+            int next = jvm(daemon);
+            assertNotEquals(jvm, next);
+            assertEquals(keeper, new Proc(next).ppid());
+            assertTrue(daemon.process().isAlive());
+            assertEquals(keeper, new Proc(seven).ppid(), "orphaned jobs are the keeper's");
+            assertEquals(keeper, new Proc(sleeper).ppid());
+
+            Files.createFile(go);
+            signal(sleeper, "TERM");
+            assertEquals(seven + " " + sevenStart + " " + (7 << 8) + "\n", record(dir, seven, sevenStart));
+            assertEquals(sleeper + " " + sleeperStart + " " + SIGTERM + "\n", record(dir, sleeper, sleeperStart));
+            assertTrue(gone(seven) && gone(sleeper), "reaped");
+            assertTrue(daemon.log().contains("restarting it in 0 ms"), daemon.log());
+        }
+    }
+
+    @Test
+    void sigtermIsForwardedAndTheKeeperExitsWithTheJvmsStatus(@TempDir Path dir) throws Exception {
+        BlivetdProcess daemon = underKeeper(dir);
+        int jvm = jvm(daemon);
+        int job = start(daemon, "job", "/bin/sleep", "1000");
+        daemon.process().destroy(); // SIGTERM to the keeper, as systemd stops a service
+        assertTrue(daemon.process().waitFor(LONG.toSeconds(), TimeUnit.SECONDS), daemon.log());
+        assertEquals(0, daemon.process().exitValue(), daemon.log());
+        awaitGone(jvm, "the JVM to exit");
+        assertTrue(gone(job), "the JVM stopped its job");
+        assertTrue(daemon.log().contains("stopping every job"), daemon.log());
+        assertFalse(daemon.log().contains("restarting"), daemon.log());
+    }
+
+    @Test
+    void aJvmThatCannotStartEndsTheKeeperWithItsStatusInsteadOfLooping(@TempDir Path dir) throws Exception {
+        try (BlivetdProcess first = underKeeper(dir)) {
+            // The socket is taken: the second blivetd cannot start, and neither does its keeper loop.
+            Path log = dir.resolve("second.log");
+            Process second = new ProcessBuilder(keeper(), "--",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "dev.blivet.daemon.Main",
+                    "--socket", first.socket().toString(), "--jobs-dir", first.jobsDir().toString(),
+                    "--state-dir", dir.resolve("state2").toString())
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            assertTrue(second.waitFor(LONG.toSeconds(), TimeUnit.SECONDS));
+            String output = Files.readString(log);
+            assertEquals(69, second.exitValue(), output); // blivetd's EXIT_CANNOT_START
+            assertEquals(1, output.split("started the JVM", -1).length - 1, output);
+            assertTrue(output.contains("start-up failure"), output);
+            assertEquals(jvm(first), jvm(first), "the first blivetd is untouched");
+        }
+    }
+
+    @Test
+    void twentyReexecsKeepEveryJobProcess(@TempDir Path dir) throws Exception {
+        try (BlivetdProcess daemon = underKeeper(dir)) {
+            int keeper = daemon.pid();
+            List<Integer> mine = List.of(start(daemon, "a", "/bin/sleep", "1000"), start(daemon, "b", "/bin/sleep", "1000"),
+                    start(daemon, "c", "/bin/sh", "-c", "exec sleep 1000"));
+            List<Long> starts = new ArrayList<>();
+            for (int pid : mine) {
+                starts.add(startTime(pid));
+            }
+            int jvm = jvm(daemon);
+            for (int i = 0; i < 20; i++) {
+                try (Client client = daemon.client()) {
+                    assertEquals(jvm, client.ok("reexec", null).get("pid").asInt());
+                }
+                int old = jvm;
+                Await.until(LONG, () -> {
+                    try {
+                        return jvm(daemon) != old;
+                    } catch (Exception e) {
+                        return false; // the old JVM closed a connection on its way out
+                    }
+                }, "a new JVM to answer after reexec " + (i + 1));
+                jvm = jvm(daemon);
+                assertEquals(keeper, new Proc(jvm).ppid());
+                for (int j = 0; j < mine.size(); j++) {
+                    int pid = mine.get(j);
+                    assertFalse(gone(pid), "job pid " + pid + " after reexec " + (i + 1));
+                    assertEquals(keeper, new Proc(pid).ppid(), "job pid " + pid + " is the keeper's");
+                    assertEquals(starts.get(j), startTime(pid), "pid " + pid + " is the same process");
+                }
+            }
+            assertEquals(20, daemon.log().split("exited for a re-exec", -1).length - 1, daemon.log());
+            assertFalse(daemon.log().contains("restarting it in"), "no reexec looked like a crash");
+            // The orphans' exits are the keeper's to record, after any number of JVMs.
+            signal(mine.get(0), "KILL");
+            assertEquals(mine.get(0) + " " + starts.get(0) + " 9\n", record(dir, mine.get(0), starts.get(0)));
+        }
+    }
+
+    @Test
+    void reexecIsRootsAndNeedsTheKeeper(@TempDir Path dir) throws Exception {
+        try (BlivetdProcess daemon = underKeeper(dir)) {
+            JsonNode reply = NobodyClient.send(dir, daemon.socket(), "{\"id\":1,\"op\":\"reexec\"}").get(0);
+            assertEquals("permission_denied", reply.path("error").path("code").asText(), reply.toString());
+        }
+        Path plain = Files.createDirectories(dir.resolve("plain"));
+        try (BlivetdProcess daemon = BlivetdProcess.start(plain); Client client = daemon.client()) {
+            JsonNode reply = client.call("reexec");
+            assertEquals("conflict", reply.path("error").path("code").asText(), reply.toString());
+            assertTrue(reply.path("error").path("message").asText().contains("without its keeper"), reply.toString());
+            assertEquals(daemon.pid(), client.ok("ping", null).get("pid").asInt(), "still the same JVM");
+        }
+    }
+
+    @Test
+    void theKeeperReplacesItselfKeepingItsPidItsJvmAndItsDuties(@TempDir Path dir) throws Exception {
+        try (BlivetdProcess daemon = underKeeper(dir)) {
+            int keeper = daemon.pid();
+            int jvm = jvm(daemon);
+            int job = start(daemon, "job", "/bin/sleep", "1000");
+            long jobStart = startTime(job);
+            signal(keeper, "USR2");
+            Await.until(LONG, () -> daemon.log().contains("resumed, the JVM being pid " + jvm), "the keeper to resume");
+            assertTrue(daemon.process().isAlive());
+            assertEquals(jvm, jvm(daemon), "the same JVM answers");
+            assertEquals(keeper, new Proc(jvm).ppid());
+            assertEquals(List.of(keeper(), "--resume"), new Proc(keeper).cmdline().subList(0, 2).stream()
+                    .map(word -> word.equals("blivet-keeper") ? keeper() : word).toList());
+            // The resumed keeper still holds the socket, the link and the exits directory.
+            ProcessHandle.of(jvm).orElseThrow().destroyForcibly();
+            awaitGone(jvm, "the killed JVM to be gone");
+            assertNotEquals(jvm, jvm(daemon));
+            signal(job, "KILL");
+            assertEquals(job + " " + jobStart + " 9\n", record(dir, job, jobStart));
+        }
+    }
+
+    @Test
+    void aSocketFromSystemdIsHandedToEveryJvm(@TempDir Path dir) throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.setPosixFilePermissions(run, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path socket = run.resolve("blivetd.sock"); // where BlivetdProcess points --socket
+        // Debian's stand-in for a socket unit: binds, then execs the keeper with LISTEN_FDS=1.
+        try (BlivetdProcess daemon = BlivetdProcess.start(dir, List.of("systemd-socket-activate", "-l", socket.toString(),
+                keeper(), "--"), System.getProperty("java.class.path"))) {
+            Object inode = Files.getAttribute(socket, "unix:ino");
+            int jvm = jvm(daemon);
+            assertEquals(daemon.pid(), new Proc(jvm).ppid(), "systemd-socket-activate exec'd the keeper");
+            ProcessHandle.of(jvm).orElseThrow().destroyForcibly();
+            awaitGone(jvm, "the killed JVM to be gone");
+            assertNotEquals(jvm, jvm(daemon));
+            assertEquals(inode, Files.getAttribute(socket, "unix:ino"), "the same socket, never bound again");
+            assertFalse(daemon.log().contains("ignored"), daemon.log());
+        }
+    }
+
+    @Test
+    void aKilledKeeperTakesItsJvmButNotItsJobs(@TempDir Path dir) throws Exception {
+        BlivetdProcess daemon = underKeeper(dir);
+        int jvm = jvm(daemon);
+        int job = start(daemon, "job", "/bin/sleep", "1000");
+        daemon.process().destroyForcibly();
+        assertTrue(daemon.process().waitFor(LONG.toSeconds(), TimeUnit.SECONDS));
+        awaitGone(jvm, "the JVM to die with its keeper (PR_SET_PDEATHSIG)");
+        assertFalse(gone(job), "the job lives on, for a new blivetd to re-adopt");
+    }
+}
