@@ -58,7 +58,7 @@ public final class CgroupSetup {
         AUTO, OFF
     }
 
-    private static final String KEEPER_FD_ENV = "BLIVET_KEEPER_FD";
+    private static final String KEEPER_FD_ENV = dev.blivet.daemon.keeper.KeeperLink.FD_ENV;
 
     private final CgroupDir.Native lib;
     private final Log log;
