@@ -14,6 +14,7 @@ import dev.blivet.daemon.launch.Reaper;
 import dev.blivet.daemon.launch.TrustedPath;
 import dev.blivet.daemon.server.ControlServer;
 import dev.blivet.daemon.server.RequestHandler;
+import dev.blivet.daemon.server.Warmup;
 import dev.blivet.daemon.supervisor.JobsDirectory;
 import dev.blivet.daemon.supervisor.Limits;
 import dev.blivet.daemon.supervisor.ReloadReport;
@@ -124,9 +125,9 @@ public final class Main implements Callable<Integer> {
         ObjectMapper mapper = ProtocolJson.newMapper();
         Supervisor supervisor = Supervisor.start(launcher, reaper, os, log, Clock.systemUTC(), euid, limits);
         ControlServer server;
+        RequestHandler handler = new RequestHandler(supervisor, resolver, jobsDirectory, mapper);
         try {
-            server = new ControlServer(socketPath, os, log, supervisor,
-                    new RequestHandler(supervisor, resolver, jobsDirectory, mapper), mapper);
+            server = new ControlServer(socketPath, os, log, supervisor, handler, mapper);
         } catch (java.io.IOException e) {
             log.error("cannot listen on " + socketPath + ": " + e.getMessage());
             supervisor.close();
@@ -155,7 +156,11 @@ public final class Main implements Callable<Integer> {
                     }
                     report.errors().forEach((file, why) -> log.warn("skipped " + file + ": " + why));
                 });
+        // The start path's code is loaded while the jobs directory loads, and compiled while
+        // blivetd serves, so the first client's start is not the slowest (docs/benchmarks.md).
+        CompletableFuture<Void> warm = new Warmup(handler, mapper).inBackground(Warmup.ITERATIONS, log::debug);
         reload.get().join();
+        warm.join();
         server.start();
 
         CountDownLatch stop = new CountDownLatch(1);

@@ -91,6 +91,11 @@ public final class RequestHandler {
         return supervisor.start(spec, resolved, uid, wait);
     }
 
+    /** What a start of this inline spec would launch, nothing more: for {@link Warmup}'s dry runs. */
+    ResolvedJob resolveOnly(JsonNode specNode, int uid) throws SpecException {
+        return resolver.resolve(specJson.fromTree(specObject(specNode)), uid);
+    }
+
     private static JsonNode specObject(JsonNode specNode) {
         if (specNode == null || !specNode.isObject()) {
             throw new RequestException(ErrorCode.BAD_REQUEST, "'spec' must be a JSON object (a job spec)");
