@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,13 +24,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * all within the job's ready_timeout. A failed start leaves nothing behind: the job's process
  * group is killed and reaped, the pidfile it wrote is removed, its lock dies with it.
  *
- * <p>Every start runs as a small state machine on one {@link LaunchLoop} thread: waiting, for
+ * <p>Every start runs as a small state machine on a {@link LaunchLoop} thread: waiting, for
  * the report, readiness, the grace period or the reaper after a kill, costs no thread, and no
- * thread is created per start (see docs/architecture.md, Rule 5: no wait holds a thread).
+ * thread is created per start (see docs/architecture.md, Rule 5: no wait holds a thread). There
+ * is one loop per core, up to {@link #MAX_LOOPS}, all made here: a spawn keeps its thread busy
+ * in posix_spawn for a few hundred microseconds, and with two loops two spawns overlap on two
+ * cores (a mass start from the jobs directory, many clients at once; docs/benchmarks.md).
  */
 public final class Launcher implements AutoCloseable {
     /** How long to wait for the reaper after a SIGKILL: it only has to notice an exit. */
     private static final Duration REAP_WAIT = Duration.ofSeconds(5);
+    /** Loops, each a thread, at most: spawns past the cores' count would only queue for them. */
+    static final int MAX_LOOPS = 2;
 
     private final NativeOs os;
     private final TrustedPath paths;
@@ -39,9 +45,8 @@ public final class Launcher implements AutoCloseable {
     private final LockHolders lockHolders;
     private final Path notifyDir;
     private final ProcessGroups groups;
-    private final LaunchLoop loop;
-    /** Read buffer shared by all attempts: they only read on the loop thread. */
-    private final byte[] buffer = new byte[4096];
+    private final LaunchLoop[] loops;
+    private final AtomicInteger nextLoop = new AtomicInteger();
     /** Each launch gets its own notify socket path: a late close of the last one cannot unlink it. */
     private final AtomicLong notifySequence = new AtomicLong();
 
@@ -60,7 +65,10 @@ public final class Launcher implements AutoCloseable {
         this.spawner = new HelperSpawner(os, helper);
         this.notifyDir = notifyDir;
         this.groups = new ProcessGroups(os, reaper);
-        this.loop = new LaunchLoop(os);
+        this.loops = new LaunchLoop[Math.max(1, Math.min(MAX_LOOPS, Runtime.getRuntime().availableProcessors()))];
+        for (int i = 0; i < loops.length; i++) {
+            loops[i] = new LaunchLoop(os, i == 0 ? "blivet-launch" : "blivet-launch-" + (i + 1));
+        }
         this.paths = TrustedPath.of(os);
         this.lockHolders = new LockHolders(Path.of("/proc/locks"), paths);
     }
@@ -90,7 +98,8 @@ public final class Launcher implements AutoCloseable {
      */
     public CompletableFuture<LaunchResult> launch(ResolvedJob job, LaunchCancel cancel) {
         CompletableFuture<LaunchResult> result = new CompletableFuture<>();
-        loop.submit(new Attempt(job, cancel, result));
+        LaunchLoop loop = loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)];
+        loop.submit(new Attempt(job, cancel, result, loop));
         return result;
     }
 
@@ -101,7 +110,9 @@ public final class Launcher implements AutoCloseable {
 
     @Override
     public void close() {
-        loop.close();
+        for (LaunchLoop loop : loops) {
+            loop.close();
+        }
     }
 
     private enum Phase {
@@ -125,6 +136,9 @@ public final class Launcher implements AutoCloseable {
     /** One start, from spawn to ready or to a clean failure; touched on the loop thread only. */
     private final class Attempt implements LaunchLoop.Task {
         private final ResolvedJob job;
+        /** The loop this start runs on, from spawn to answer, and its read buffer. */
+        private final LaunchLoop loop;
+        private final byte[] buffer;
         private final LaunchCancel cancel;
         private final CompletableFuture<LaunchResult> result;
         private final long deadline;
@@ -146,19 +160,21 @@ public final class Launcher implements AutoCloseable {
         private ExitStatus jobExit;
         private LaunchException failure;
 
-        Attempt(ResolvedJob job, LaunchCancel cancel, CompletableFuture<LaunchResult> result) {
+        Attempt(ResolvedJob job, LaunchCancel cancel, CompletableFuture<LaunchResult> result, LaunchLoop loop) {
             this.job = job;
+            this.loop = loop;
+            this.buffer = loop.buffer();
             this.cancel = cancel;
             this.result = result;
             this.deadline = System.nanoTime() + job.readyTimeout().toNanos();
         }
 
         @Override
-        public int[] fds() {
+        public int fd() {
             return switch (phase) {
-                case REPORT -> new int[] {reportFd};
-                case READY -> new int[] {notifySocket != null ? notifySocket.fd() : readyFd};
-                default -> new int[0];
+                case REPORT -> reportFd;
+                case READY -> notifySocket != null ? notifySocket.fd() : readyFd;
+                default -> -1;
             };
         }
 
