@@ -36,17 +36,33 @@ public final class RequestHandler {
     private final JobSpecResolver resolver;
     private final JobsDirectory jobsDirectory;
     private final Replies replies;
-    private final JobSpecJson specJson = new JobSpecJson();
+    /** Shared by every connection's handler: its ObjectMapper holds the built JobSpec deserializer. */
+    private final JobSpecJson specJson;
 
     public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper) {
         this(supervisor, resolver, jobsDirectory, new Replies(mapper));
     }
 
     RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies) {
+        this(supervisor, resolver, jobsDirectory, replies, new JobSpecJson());
+    }
+
+    private RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies,
+            JobSpecJson specJson) {
         this.supervisor = supervisor;
         this.resolver = resolver;
         this.jobsDirectory = jobsDirectory;
         this.replies = replies;
+        this.specJson = specJson;
+    }
+
+    /**
+     * This handler for one connection: the same everything, but the requester's account (and any
+     * other uid's) looked up once for the connection's life, not at every start.
+     */
+    RequestHandler forConnection() {
+        return new RequestHandler(supervisor, resolver.withAccounts(ConnectionAccounts::new), jobsDirectory, replies,
+                specJson);
     }
 
     /** Answers every op but the streaming ones (events, logs), which are the {@link Connection}'s. */
