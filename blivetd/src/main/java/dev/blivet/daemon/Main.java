@@ -158,7 +158,7 @@ public final class Main implements Callable<Integer> {
                 });
         // The start path's code is loaded while the jobs directory loads, and compiled while
         // blivetd serves, so the first client's start is not the slowest (docs/benchmarks.md).
-        CompletableFuture<Void> warm = new Warmup(handler, mapper).inBackground(Warmup.ITERATIONS, log::debug);
+        CompletableFuture<Void> warm = new Warmup(handler, mapper, launcher::dryRun).inBackground(Warmup.ITERATIONS, log::debug);
         reload.get().join();
         warm.join();
         server.start();

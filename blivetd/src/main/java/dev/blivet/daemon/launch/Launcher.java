@@ -103,6 +103,19 @@ public final class Launcher implements AutoCloseable {
         return result;
     }
 
+    /**
+     * A start of {@code job} up to, not including, the spawn: its plan encoded, the helper's fds
+     * and file actions made and undone (see {@link HelperSpawner#dryRun}). Nothing runs and
+     * nothing is left open. For blivetd's warm-up at boot; any thread.
+     */
+    public void dryRun(ResolvedJob job) {
+        try {
+            spawner.dryRun(encoder.encode(job, job.env()));
+        } catch (LaunchException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
     /** Starts {@code job} and blocks the calling thread until it is ready or failed: for tools and tests. */
     public LaunchResult launch(ResolvedJob job) {
         return launch(job, new LaunchCancel()).join();

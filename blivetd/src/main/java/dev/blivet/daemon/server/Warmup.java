@@ -23,12 +23,14 @@ import java.util.function.Consumer;
  * start after boot finds its code loaded, linked and (after enough iterations) compiled: the
  * request read by the strict reader, the spec bound to a JobSpec and resolved for root and for
  * another uid (the validate op: the same parser and resolver a start uses, and nothing stored),
- * the plan encoded, a JobSnapshot reply written. Measured in docs/benchmarks.md (issue 13): cold,
+ * the launch up to the spawn (plan, memfd, pipes, file actions, made and undone), a JobSnapshot
+ * reply written. Measured in docs/benchmarks.md (issue 13): cold,
  * building Jackson's JobSpec deserializer and JobSnapshot serializer alone took 60 ms of the
  * first start.
  *
  * <p>Nothing here touches the supervisor, a socket, a file or a process: the resolver only
- * probes (stat, access) what the sample spec names, all of it in /. Thread safe as the
+ * probes (stat, access) what the sample spec names, all of it in /, and the dry launch closes
+ * every fd it made. Thread safe as the
  * {@link RequestHandler} is, so it may run beside the first clients.
  */
 public final class Warmup {
@@ -44,9 +46,12 @@ public final class Warmup {
 
     private final RequestHandler handler;
     private final Replies replies;
+    private final Consumer<ResolvedJob> dryLaunch;
 
-    public Warmup(RequestHandler handler, ObjectMapper mapper) {
+    /** @param dryLaunch a launch up to the spawn, never the spawn ({@code Launcher::dryRun}) */
+    public Warmup(RequestHandler handler, ObjectMapper mapper, Consumer<ResolvedJob> dryLaunch) {
         this.handler = handler;
+        this.dryLaunch = dryLaunch;
         this.replies = new Replies(mapper); // the same mapper, so the same serializer cache
     }
 
@@ -98,6 +103,7 @@ public final class Warmup {
                 produced += replies.line(replies.ok(request.get("id"), validated)).length;
                 ResolvedJob resolved = handler.resolveOnly(request.get("spec"), uid);
                 produced += new PlanEncoder().encode(resolved, resolved.env()).length;
+                dryLaunch.accept(resolved);
             }
             Instant now = Instant.now();
             JobSnapshot snapshot = new JobSnapshot("blivet-warmup", JobState.RUNNING, 2, 1, 0, now, now, null, null, null,

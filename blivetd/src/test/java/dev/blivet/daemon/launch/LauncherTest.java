@@ -431,6 +431,19 @@ class LauncherTest {
         Await.until(WAIT, () -> Proc.zombieChildren().isEmpty(), "no zombies: " + Proc.zombieChildren());
     }
 
+    /** The boot-time dry run makes the helper's fds and file actions, then undoes them: nothing runs, nothing stays open. */
+    @Test
+    void aDryRunStartsNothingAndLeavesNoFd() throws Exception {
+        LAUNCHER.dryRun(Fixture.resolve("{\"name\": \"dry\", \"command\": " + jsonArray(uniqueSleep()) + "}"));
+        TreeSet<Integer> before = new Proc(Proc.self()).fds();
+        long children = ProcessHandle.current().children().count();
+        for (int i = 0; i < 20; i++) {
+            LAUNCHER.dryRun(Fixture.resolve("{\"name\": \"dry\", \"command\": " + jsonArray(uniqueSleep()) + "}"));
+        }
+        assertEquals(before, new Proc(Proc.self()).fds(), "blivetd's fds after 20 dry runs");
+        assertEquals(children, ProcessHandle.current().children().count(), "no process was spawned");
+    }
+
     /** Every spawn copies blivetd's fd table and the helper closes it: running jobs must not grow it. */
     @Test
     void runningExecJobsKeepNoFdOfBlivetdOpen() throws Exception {

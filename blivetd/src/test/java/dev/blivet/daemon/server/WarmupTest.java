@@ -29,8 +29,12 @@ class WarmupTest {
     @Test
     void dryStartsResolveTheirSpecAndStartNothing() {
         long before = ProcessHandle.current().descendants().count();
-        long produced = new Warmup(handler(new JobSpecResolver(new NativeAccounts(), Map.of())), mapper).run(3);
+        List<String> launched = new CopyOnWriteArrayList<>();
+        long produced = new Warmup(handler(new JobSpecResolver(new NativeAccounts(), Map.of())), mapper,
+                job -> launched.add(job.name())).run(3);
         assertTrue(produced > 0, "replies and plans were produced");
+        assertEquals(List.of("blivet-warmup", "blivet-warmup", "blivet-warmup", "blivet-warmup", "blivet-warmup",
+                "blivet-warmup"), launched, "each dry start went to the dry launch, for root and another uid");
         assertEquals(before, ProcessHandle.current().descendants().count(), "no process was started");
     }
 
@@ -75,7 +79,8 @@ class WarmupTest {
             }
         };
         List<String> said = new CopyOnWriteArrayList<>();
-        Warmup warmup = new Warmup(handler(new JobSpecResolver(new NativeAccounts(), noProgram, Map.of())), mapper);
+        Warmup warmup = new Warmup(handler(new JobSpecResolver(new NativeAccounts(), noProgram, Map.of())), mapper,
+                job -> { });
         warmup.inBackground(Warmup.ITERATIONS, said::add).get(60, TimeUnit.SECONDS);
         assertTrue(said.stream().anyMatch(line -> line.startsWith("warm-up abandoned")), "said why it stopped: " + said);
     }
