@@ -15,6 +15,11 @@
  *       $EPOCHREALTIME (seconds.micros). Prints: first answer (ms after T0), all running (ms after
  *       T0), polls. Exits 1 on timeout.
  *
+ *   blivet-client request SOCKET JSON
+ *       Connects (a new connection, as a one-off blivetctl call makes), sends the request line
+ *       JSON, reads the reply line. Prints: us=<connect to reply, microseconds> then the reply.
+ *       Exits 1 unless the reply has "ok":true. For bench/daemon/issue13.sh's sporadic starts.
+ *
  * Build: cc -O2 -Wall -Wextra -pthread -o blivet-client blivet-client.c
  */
 #define _GNU_SOURCE
@@ -272,7 +277,29 @@ static int wait_running(const char *path, long want, const char *t0_text, double
     }
 }
 
+/* ---- request ---- */
+
+static int request(const char *path, const char *json) {
+    int64_t t = now_ns(CLOCK_MONOTONIC);
+    int fd = connect_to(path);
+    if (fd < 0) die("connect");
+    struct reader r = {0};
+    reader_init(&r, fd);
+    size_t len = strlen(json);
+    if (write_all(fd, json, len) < 0 || write_all(fd, "\n", 1) < 0) die("write");
+    char *line = read_line(&r, &len);
+    int64_t dt = now_ns(CLOCK_MONOTONIC) - t;
+    if (!line) {
+        fprintf(stderr, "blivet-client: connection closed by blivetd\n");
+        return 1;
+    }
+    printf("us=%.1f %s\n", (double)dt / 1e3, line);
+    close(fd);
+    return strstr(line, "\"ok\":true") ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "request") == 0) return request(argv[2], argv[3]);
     if (argc >= 6 && strcmp(argv[1], "rtt") == 0) {
         int clients = atoi(argv[3]);
         if (clients < 1) clients = 1;
@@ -281,6 +308,7 @@ int main(int argc, char **argv) {
     if (argc == 7 && strcmp(argv[1], "wait-running") == 0)
         return wait_running(argv[2], atol(argv[3]), argv[4], atof(argv[5]), atol(argv[6]));
     fprintf(stderr, "usage: blivet-client rtt SOCKET CLIENTS REQUESTS WARMUP [NAME]\n"
-                    "       blivet-client wait-running SOCKET COUNT T0 TIMEOUT_S INTERVAL_MS\n");
+                    "       blivet-client wait-running SOCKET COUNT T0 TIMEOUT_S INTERVAL_MS\n"
+                    "       blivet-client request SOCKET JSON\n");
     return 2;
 }

@@ -386,10 +386,11 @@ stop_blivetd "$d"
 say "== 2. $JOBS sleep jobs until all running: blivetd and supervisord, $RUNS runs"
 make_jobs "$OUT/jobs-$JOBS" "$JOBS"
 make_jobs "$OUT/jobs-100" 100
+# Each daemon gets a copy: blivetd refuses a jobs directory reached through a symlink.
 for run in $(seq "$RUNS"); do
     d="$OUT/start-$run-blivetd"
     mkdir -p "$d"
-    ln -s "$OUT/jobs-$JOBS" "$d/jobs"
+    cp -r "$OUT/jobs-$JOBS" "$d/jobs"
     wait_quiet "start run $run blivetd"
     start_blivetd "$d"
     r=$(wait_blivetd_running "$d" "$JOBS")
@@ -424,7 +425,7 @@ say "== 3 and 4. RSS with 0 and 100 jobs; idle CPU with 100 jobs over ${IDLE_SEC
 for n in 0 100; do
     d="$OUT/rss-$n-blivetd"
     mkdir -p "$d"
-    if [ "$n" = 0 ]; then mkdir -p "$d/jobs"; else ln -s "$OUT/jobs-100" "$d/jobs"; fi
+    if [ "$n" = 0 ]; then mkdir -p "$d/jobs"; else cp -r "$OUT/jobs-100" "$d/jobs"; fi
     wait_quiet "rss $n blivetd"
     start_blivetd "$d"
     wait_blivetd_running "$d" "$n" >"$d/up.txt"
@@ -465,7 +466,7 @@ if [ "$EXTRA" = 1 ]; then
     say "== 3b. diagnostic: blivetd with the old JVM flags ($OLD_FLAGS): $JOBS jobs, RSS"
     d="$OUT/rss-$JOBS-blivetd-oldflags"
     mkdir -p "$d"
-    ln -s "$OUT/jobs-$JOBS" "$d/jobs"
+    cp -r "$OUT/jobs-$JOBS" "$d/jobs"
     wait_quiet "start blivetd oldflags"
     BLIVETD_JAVA_OPTS="$OLD_FLAGS" start_blivetd "$d"
     r=$(wait_blivetd_running "$d" "$JOBS")
@@ -476,7 +477,7 @@ if [ "$EXTRA" = 1 ]; then
     say "== 4b. diagnostic: idle blivetd with 100 jobs and the old JVM flags"
     d="$OUT/idle-100-blivetd-oldflags"
     mkdir -p "$d"
-    ln -s "$OUT/jobs-100" "$d/jobs"
+    cp -r "$OUT/jobs-100" "$d/jobs"
     BLIVETD_JAVA_OPTS="$OLD_FLAGS" start_blivetd "$d"
     wait_blivetd_running "$d" 100 >"$d/up.txt"
     sleep 40   # past the launch threads' 30 s keep-alive: steady state, like window 2

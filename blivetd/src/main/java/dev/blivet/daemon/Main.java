@@ -38,6 +38,7 @@ import dev.blivet.daemon.usage.CgroupLimits;
 import dev.blivet.daemon.launch.TrustedPath;
 import dev.blivet.daemon.server.ControlServer;
 import dev.blivet.daemon.server.RequestHandler;
+import dev.blivet.daemon.server.Warmup;
 import dev.blivet.daemon.supervisor.JobsDirectory;
 import dev.blivet.daemon.supervisor.Limits;
 import dev.blivet.daemon.supervisor.ReloadReport;
@@ -244,9 +245,9 @@ public final class Main implements Callable<Integer> {
             }
         }).orElse(Reexec.WITHOUT_KEEPER);
         ControlServer server;
+        RequestHandler handler = new RequestHandler(supervisor, resolver, jobsDirectory, mapper, cgroupDirs, reexec);
         try {
-            server = new ControlServer(socketPath, inherited, os, log, supervisor,
-                    new RequestHandler(supervisor, resolver, jobsDirectory, mapper, cgroupDirs, reexec), mapper);
+            server = new ControlServer(socketPath, inherited, os, log, supervisor, handler, mapper);
         } catch (java.io.IOException e) {
             log.error("cannot listen on " + socketPath + ": " + e.getMessage());
             supervisor.close();
@@ -275,6 +276,9 @@ public final class Main implements Callable<Integer> {
                     }
                     report.errors().forEach((file, why) -> log.warn("skipped " + file + ": " + why));
                 });
+        // The start path's code is loaded while the ledger and the jobs directory load, and
+        // compiled while blivetd serves, so the first client's start is not the slowest (docs/benchmarks.md).
+        CompletableFuture<Void> warm = new Warmup(handler, mapper, launcher::dryRun).inBackground(Warmup.ITERATIONS, log::debug);
         // Every job of the ledger is decided (re-adopted, ended, or stopped) before the jobs
         // directory is applied and before anyone is served (docs/architecture.md, "Custody: the ledger").
         AdoptionWatcher watcher = new AdoptionWatcher(ledgerOs, exits, log, KEEPER_RECORD_WAIT);
@@ -282,6 +286,7 @@ public final class Main implements Callable<Integer> {
                 jobCgroups == null ? Leftovers.unknowable() : name -> jobCgroups.populated(name) ? Leftovers.Verdict.PRESENT
                         : Leftovers.Verdict.NONE, ledger.bootId()))).join();
         reload.get().join();
+        warm.join();
 
         SignalHandlers.on("HUP", reload::get);
         AtomicBoolean stopAsked = new AtomicBoolean(); // a stop outranks a reexec asked at the same moment

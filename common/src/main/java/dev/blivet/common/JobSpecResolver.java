@@ -67,6 +67,14 @@ public final class JobSpecResolver {
         return new JobSpecResolver(accounts, files, daemonEnv, support);
     }
 
+    /**
+     * The same resolver over {@code wrap(accounts)}: blivetd gives each connection its own view of
+     * the user database, looked up once per connection rather than once per start.
+     */
+    public JobSpecResolver withAccounts(java.util.function.UnaryOperator<Accounts> wrap) {
+        return new JobSpecResolver(wrap.apply(accounts), files, daemonEnv);
+    }
+
     /** Resolves a spec that blivetd's own user asked for (the jobs directory, {@code blivetctl validate}). */
     public ResolvedJob resolve(JobSpec spec) throws SpecException {
         return resolve(spec, accounts.effectiveUid());

@@ -103,6 +103,37 @@ final class HelperSpawner {
         }
     }
 
+    /**
+     * Everything {@link #spawn} does but the spawn: the plan's memfd, the pipes, the fd moves and
+     * the file actions, made and undone. jnr binds each native function at its first call, and
+     * that first call is slow; made once at boot, it is not a client's first start that pays.
+     */
+    void dryRun(byte[] plan) throws LaunchException {
+        int planFd = -1;
+        int[] report = {-1, -1};
+        var spawn = os.spawnLibC();
+        Pointer actions = Memory.allocateDirect(os.runtime(), FILE_ACTIONS_SIZE);
+        try {
+            planFd = lift(writePlan(plan));
+            report = pipe();
+            liftPair(report);
+            nonBlocking(report[0]);
+            check(spawn.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+            try {
+                check(spawn.posix_spawn_file_actions_addopen(actions, 0, DEV_NULL, O_RDONLY, 0), "addopen");
+                check(spawn.posix_spawn_file_actions_adddup2(actions, planFd, HelperProtocol.PLAN_FD), "adddup2");
+                check(os.libc().posix_spawn_file_actions_addclosefrom_np(actions, HelperProtocol.READY_FD + 1),
+                        "addclosefrom_np");
+            } finally {
+                spawn.posix_spawn_file_actions_destroy(actions);
+            }
+        } finally {
+            os.close(planFd);
+            os.close(report[0]);
+            os.close(report[1]);
+        }
+    }
+
     private int spawnHelper(String jobName, int planFd, int reportWrite, int readyWrite, int cgroupFd)
             throws LaunchException {
         var spawn = os.spawnLibC();

@@ -1,6 +1,7 @@
 package dev.blivet.daemon.launch;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -23,8 +24,8 @@ final class LaunchLoop implements AutoCloseable {
 
     /** One pending start, as the loop sees it. */
     interface Task {
-        /** The fds to wait on now, each for readability (or hang-up); read on the loop thread. */
-        int[] fds();
+        /** The fd to wait on now for readability (or hang-up), or -1; read on the loop thread. */
+        int fd();
 
         /** When to step even if no fd fires ({@link System#nanoTime()}), or Long.MAX_VALUE. */
         long wakeAt();
@@ -49,22 +50,37 @@ final class LaunchLoop implements AutoCloseable {
     private final Set<Task> tasks = new LinkedHashSet<>();
     private final Set<Task> due = new LinkedHashSet<>();
     private final Thread thread;
+    /** Read buffer of the tasks stepped on this loop: they never read at the same time. */
+    private final byte[] buffer = new byte[4096];
     private Pointer pollfds;
     private int slots;
+    /** Who owns pollfds[i] (index 0, the wake pipe, none), kept between turns: no allocation per turn. */
+    private Task[] owners;
+    private final List<Task> stepping = new ArrayList<>();
     private volatile boolean running = true;
 
     LaunchLoop(NativeOs os) {
+        this(os, "blivet-launch");
+    }
+
+    LaunchLoop(NativeOs os, String threadName) {
         this.os = os;
         if (os.libc().pipe2(wakePipe, LinuxLibC.O_CLOEXEC | LinuxLibC.O_NONBLOCK) != 0) {
             throw new IllegalStateException("pipe2: " + os.strerror(os.errno()));
         }
         this.slots = INITIAL_SLOTS;
         this.pollfds = Memory.allocateDirect(os.runtime(), POLLFD_SIZE * slots);
+        this.owners = new Task[slots];
         // Created once, here: nothing on the start path ever creates a thread, so a start at the
         // task limit fails on its own (posix_spawn's EAGAIN) and takes nothing else with it.
-        this.thread = new Thread(this::run, "blivet-launch");
+        this.thread = new Thread(this::run, threadName);
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** The read buffer for tasks of this loop, on this loop's thread only. */
+    byte[] buffer() {
+        return buffer;
     }
 
     /** Hands a new task to the loop, which steps it at once. */
@@ -122,12 +138,15 @@ final class LaunchLoop implements AutoCloseable {
                 due.add(task);
             }
         }
-        for (Task task : List.copyOf(due)) {
-            due.remove(task);
+        List<Task> dueNow = stepping;
+        dueNow.addAll(due);
+        due.clear();
+        for (Task task : dueNow) {
             if (step(task)) {
                 tasks.remove(task);
             }
         }
+        dueNow.clear();
         waitForEvents();
     }
 
@@ -144,47 +163,46 @@ final class LaunchLoop implements AutoCloseable {
     }
 
     private void waitForEvents() {
-        List<Task> owners = new ArrayList<>();
-        List<Integer> fds = new ArrayList<>();
-        fds.add(wakePipe[0]);
-        owners.add(null);
+        ensureSlots(tasks.size() + 1);
+        putPollfd(0, wakePipe[0]);
+        int count = 1;
         long nearest = Long.MAX_VALUE;
         long now = System.nanoTime();
         for (Task task : tasks) {
-            for (int fd : task.fds()) {
-                if (fd >= 0) {
-                    fds.add(fd);
-                    owners.add(task);
-                }
+            int fd = task.fd();
+            if (fd >= 0) {
+                putPollfd(count, fd);
+                owners[count++] = task;
             }
             long wakeAt = task.wakeAt();
             if (wakeAt != Long.MAX_VALUE) {
                 nearest = Math.min(nearest, Math.max(0, wakeAt - now));
             }
         }
-        ensureSlots(fds.size());
-        for (int i = 0; i < fds.size(); i++) {
-            pollfds.putInt((long) i * POLLFD_SIZE, fds.get(i));
-            pollfds.putShort((long) i * POLLFD_SIZE + 4, LinuxLibC.POLLIN);
-            pollfds.putShort((long) i * POLLFD_SIZE + 6, (short) 0);
-        }
         int millis = nearest == Long.MAX_VALUE ? -1
                 : (int) Math.min(Integer.MAX_VALUE, (nearest + 999_999) / 1_000_000);
-        int n = os.libc().poll(pollfds, fds.size(), millis);
-        if (n <= 0) {
-            return; // timeout or EINTR: the next turn looks at the deadlines
-        }
-        for (int i = 1; i < fds.size(); i++) {
-            if (pollfds.getShort((long) i * POLLFD_SIZE + 6) != 0) {
-                due.add(owners.get(i));
+        int n = os.libc().poll(pollfds, count, millis);
+        if (n > 0) {
+            for (int i = 1; i < count; i++) {
+                if (pollfds.getShort((long) i * POLLFD_SIZE + 6) != 0) {
+                    due.add(owners[i]);
+                }
             }
-        }
+        } // else timeout or EINTR: the next turn looks at the deadlines
+        Arrays.fill(owners, 1, count, null); // finished tasks must not stay reachable from here
+    }
+
+    private void putPollfd(int index, int fd) {
+        pollfds.putInt((long) index * POLLFD_SIZE, fd);
+        pollfds.putShort((long) index * POLLFD_SIZE + 4, LinuxLibC.POLLIN);
+        pollfds.putShort((long) index * POLLFD_SIZE + 6, (short) 0);
     }
 
     private void ensureSlots(int needed) {
         if (needed > slots) {
             int grown = Math.max(needed, slots * 2);
             pollfds = Memory.allocateDirect(os.runtime(), (long) POLLFD_SIZE * grown);
+            owners = new Task[grown];
             slots = grown;
         }
     }

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -27,9 +28,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * which is the program's), its lock dies with it. A forking daemon that left the group with
  * setsid is out of a process group's reach: only the job's cgroup holds it.
  *
- * <p>Every start runs as a small state machine on one {@link LaunchLoop} thread: waiting, for
+ * <p>Every start runs as a small state machine on a {@link LaunchLoop} thread: waiting, for
  * the report, readiness, the grace period or the reaper after a kill, costs no thread, and no
- * thread is created per start (see docs/architecture.md, Rule 5: no wait holds a thread).
+ * thread is created per start (see docs/architecture.md, Rule 5: no wait holds a thread). There
+ * is one loop per core, up to {@link #MAX_LOOPS}, all made here: a spawn keeps its thread busy
+ * in posix_spawn for a few hundred microseconds, and with two loops two spawns overlap on two
+ * cores (a mass start from the jobs directory, many clients at once; docs/benchmarks.md).
  */
 public final class Launcher implements AutoCloseable {
     /** How long to wait for the reaper after a SIGKILL: it only has to notice an exit. */
@@ -41,6 +45,8 @@ public final class Launcher implements AutoCloseable {
      */
     private static final Duration PIDFILE_POLL_FIRST = Duration.ofMillis(5);
     private static final Duration PIDFILE_POLL_MAX = Duration.ofMillis(250);
+    /** Loops, each a thread, at most: spawns past the cores' count would only queue for them. */
+    static final int MAX_LOOPS = 2;
 
     private final NativeOs os;
     private final TrustedPath paths;
@@ -51,12 +57,11 @@ public final class Launcher implements AutoCloseable {
     private final Path notifyDir;
     private final ProcessGroups groups;
     private final JobCgroupFds cgroupFds;
-    private final LaunchLoop loop;
+    private final LaunchLoop[] loops;
+    private final AtomicInteger nextLoop = new AtomicInteger();
     private final ForkingPidfile forkingPidfiles;
     private final ForkedDaemon forkedDaemons;
     private final JobCgroups cgroups;
-    /** Read buffer shared by all attempts: they only read on the loop thread. */
-    private final byte[] buffer = new byte[4096];
     /** Each launch gets its own notify socket path: a late close of the last one cannot unlink it. */
     private final AtomicLong notifySequence = new AtomicLong();
 
@@ -85,7 +90,10 @@ public final class Launcher implements AutoCloseable {
         this.spawner = new HelperSpawner(os, helper);
         this.notifyDir = notifyDir;
         this.groups = new ProcessGroups(os, reaper);
-        this.loop = new LaunchLoop(os);
+        this.loops = new LaunchLoop[Math.max(1, Math.min(MAX_LOOPS, Runtime.getRuntime().availableProcessors()))];
+        for (int i = 0; i < loops.length; i++) {
+            loops[i] = new LaunchLoop(os, i == 0 ? "blivet-launch" : "blivet-launch-" + (i + 1));
+        }
         this.paths = TrustedPath.of(os);
         this.lockHolders = new LockHolders(Path.of("/proc/locks"), paths);
         this.forkingPidfiles = new ForkingPidfile(paths);
@@ -118,8 +126,22 @@ public final class Launcher implements AutoCloseable {
      */
     public CompletableFuture<LaunchResult> launch(ResolvedJob job, LaunchCancel cancel) {
         CompletableFuture<LaunchResult> result = new CompletableFuture<>();
-        loop.submit(new Attempt(job, cancel, result));
+        LaunchLoop loop = loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)];
+        loop.submit(new Attempt(job, cancel, result, loop));
         return result;
+    }
+
+    /**
+     * A start of {@code job} up to, not including, the spawn: its plan encoded, the helper's fds
+     * and file actions made and undone (see {@link HelperSpawner#dryRun}). Nothing runs and
+     * nothing is left open. For blivetd's warm-up at boot; any thread.
+     */
+    public void dryRun(ResolvedJob job) {
+        try {
+            spawner.dryRun(encoder.encode(job, job.env()));
+        } catch (LaunchException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
     }
 
     /** Starts {@code job} and blocks the calling thread until it is ready or failed: for tools and tests. */
@@ -129,7 +151,9 @@ public final class Launcher implements AutoCloseable {
 
     @Override
     public void close() {
-        loop.close();
+        for (LaunchLoop loop : loops) {
+            loop.close();
+        }
     }
 
     private enum Phase {
@@ -157,6 +181,9 @@ public final class Launcher implements AutoCloseable {
     /** One start, from spawn to ready or to a clean failure; touched on the loop thread only. */
     private final class Attempt implements LaunchLoop.Task {
         private final ResolvedJob job;
+        /** The loop this start runs on, from spawn to answer, and its read buffer. */
+        private final LaunchLoop loop;
+        private final byte[] buffer;
         private final LaunchCancel cancel;
         private final CompletableFuture<LaunchResult> result;
         private final long deadline;
@@ -185,19 +212,21 @@ public final class Launcher implements AutoCloseable {
         private ExitStatus jobExit;
         private LaunchException failure;
 
-        Attempt(ResolvedJob job, LaunchCancel cancel, CompletableFuture<LaunchResult> result) {
+        Attempt(ResolvedJob job, LaunchCancel cancel, CompletableFuture<LaunchResult> result, LaunchLoop loop) {
             this.job = job;
+            this.loop = loop;
+            this.buffer = loop.buffer();
             this.cancel = cancel;
             this.result = result;
             this.deadline = System.nanoTime() + job.readyTimeout().toNanos();
         }
 
         @Override
-        public int[] fds() {
+        public int fd() {
             return switch (phase) {
-                case REPORT -> new int[] {reportFd};
-                case READY -> new int[] {notifySocket != null ? notifySocket.fd() : readyFd};
-                default -> new int[0];
+                case REPORT -> reportFd;
+                case READY -> notifySocket != null ? notifySocket.fd() : readyFd;
+                default -> -1;
             };
         }
 

@@ -51,7 +51,7 @@ final class Connection implements Runnable {
         this.follows = follows;
         this.channel = channel;
         this.peer = peer;
-        this.handler = handler;
+        this.handler = handler.forConnection();
         this.supervisor = supervisor;
         this.replies = replies;
         this.log = log;

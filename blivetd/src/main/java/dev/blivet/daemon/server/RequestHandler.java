@@ -39,7 +39,9 @@ public final class RequestHandler {
     private final JobSpecResolver resolver;
     private final JobsDirectory jobsDirectory;
     private final Replies replies;
-    private final JobSpecJson specJson = new JobSpecJson();
+    /** Shared by every connection's handler: its ObjectMapper holds the built JobSpec deserializer. */
+    private final JobSpecJson specJson;
+    private final JobCgroups cgroups;
     private final UsageReader usage;
     private final Reexec reexec;
 
@@ -78,12 +80,19 @@ public final class RequestHandler {
 
     private RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies,
             JobCgroups cgroups, Reexec reexec) {
+        this(supervisor, resolver, jobsDirectory, replies, cgroups, reexec, new JobSpecJson());
+    }
+
+    private RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies,
+            JobCgroups cgroups, Reexec reexec, JobSpecJson specJson) {
         this.supervisor = supervisor;
         this.resolver = resolver;
         this.jobsDirectory = jobsDirectory;
         this.replies = replies;
         this.usage = new UsageReader(cgroups, Path.of("/proc"));
         this.reexec = reexec;
+        this.specJson = specJson;
+        this.cgroups = cgroups;
     }
 
     /**
@@ -104,6 +113,15 @@ public final class RequestHandler {
 
     void beginReexec() {
         reexec.begin();
+    }
+
+    /**
+     * This handler for one connection: the same everything, but the requester's account (and any
+     * other uid's) looked up once for the connection's life, not at every start.
+     */
+    RequestHandler forConnection() {
+        return new RequestHandler(supervisor, resolver.withAccounts(ConnectionAccounts::new), jobsDirectory, replies,
+                cgroups, reexec, specJson);
     }
 
     /** Answers every op but the streaming ones (events, logs), which are the {@link Connection}'s. */
@@ -163,6 +181,11 @@ public final class RequestHandler {
             throw invalidSpec(all.isEmpty() ? e : new SpecException(all));
         }
         return supervisor.start(spec, resolved, uid, wait);
+    }
+
+    /** What a start of this inline spec would launch, nothing more: for {@link Warmup}'s dry runs. */
+    ResolvedJob resolveOnly(JsonNode specNode, int uid) throws SpecException {
+        return resolver.resolve(specJson.fromTree(specObject(specNode)), uid);
     }
 
     private static JsonNode specObject(JsonNode specNode) {

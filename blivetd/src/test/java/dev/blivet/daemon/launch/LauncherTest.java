@@ -431,6 +431,19 @@ class LauncherTest {
         Await.until(WAIT, () -> Proc.zombieChildren().isEmpty(), "no zombies: " + Proc.zombieChildren());
     }
 
+    /** The boot-time dry run makes the helper's fds and file actions, then undoes them: nothing runs, nothing stays open. */
+    @Test
+    void aDryRunStartsNothingAndLeavesNoFd() throws Exception {
+        LAUNCHER.dryRun(Fixture.resolve("{\"name\": \"dry\", \"command\": " + jsonArray(uniqueSleep()) + "}"));
+        TreeSet<Integer> before = new Proc(Proc.self()).fds();
+        long children = ProcessHandle.current().children().count();
+        for (int i = 0; i < 20; i++) {
+            LAUNCHER.dryRun(Fixture.resolve("{\"name\": \"dry\", \"command\": " + jsonArray(uniqueSleep()) + "}"));
+        }
+        assertEquals(before, new Proc(Proc.self()).fds(), "blivetd's fds after 20 dry runs");
+        assertEquals(children, ProcessHandle.current().children().count(), "no process was spawned");
+    }
+
     /** Every spawn copies blivetd's fd table and the helper closes it: running jobs must not grow it. */
     @Test
     void runningExecJobsKeepNoFdOfBlivetdOpen() throws Exception {
@@ -495,8 +508,9 @@ class LauncherTest {
             stop(quick);
             assertTrue(pending.stream().noneMatch(CompletableFuture::isDone), "the never-ready starts still wait");
             long launchThreads = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().equals("blivet-launch")).count();
-            assertEquals(1, launchThreads, "every pending start waits on the one launch thread");
+                    .filter(t -> t.getName().startsWith("blivet-launch")).count();
+            assertEquals(Math.min(Launcher.MAX_LOOPS, Runtime.getRuntime().availableProcessors()), launchThreads,
+                    "every pending start waits on the launch loops made with the launcher, one per core at most");
         } finally {
             cancels.forEach(LaunchCancel::cancel);
         }

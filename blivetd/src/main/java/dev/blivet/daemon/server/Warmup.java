@@ -1,0 +1,121 @@
+package dev.blivet.daemon.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.blivet.common.ResolvedJob;
+import dev.blivet.common.SpecException;
+import dev.blivet.common.StrictJson;
+import dev.blivet.common.protocol.JobState;
+import dev.blivet.common.protocol.Op;
+import dev.blivet.common.protocol.Protocol;
+import dev.blivet.daemon.launch.PlanEncoder;
+import dev.blivet.daemon.supervisor.JobSnapshot;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * Runs the Java side of a start once per iteration, with no side effect, so that the first real
+ * start after boot finds its code loaded, linked and (after enough iterations) compiled: the
+ * request read by the strict reader, the spec bound to a JobSpec and resolved for root and for
+ * another uid (the validate op: the same parser and resolver a start uses, and nothing stored),
+ * the launch up to the spawn (plan, memfd, pipes, file actions, made and undone), a JobSnapshot
+ * reply written. Measured in docs/benchmarks.md (issue 13): cold,
+ * building Jackson's JobSpec deserializer and JobSnapshot serializer alone took 60 ms of the
+ * first start.
+ *
+ * <p>Nothing here touches the supervisor, a socket, a file or a process: the resolver only
+ * probes (stat, access) what the sample spec names, all of it in /, and the dry launch closes
+ * every fd it made. Thread safe as the
+ * {@link RequestHandler} is, so it may run beside the first clients.
+ */
+public final class Warmup {
+    /** C1 compiles a method after about 200 calls (Tier3InvocationThreshold): a little more. */
+    public static final int ITERATIONS = 250;
+
+    private static final StrictJson REQUESTS = new StrictJson(Protocol.REQUEST_LIMITS);
+    /** A spec as a client sends it: every common key, each path one the resolver may probe harmlessly. */
+    private static final byte[] START = ("{\"id\":1,\"op\":\"start\",\"wait\":true,\"spec\":{\"name\":\"blivet-warmup\","
+            + "\"command\":[\"/bin/sh\",\"-c\",\"exit 0\"],\"env\":{\"WARM\":\"1\"},\"chdir\":\"/\",\"umask\":\"022\","
+            + "\"readiness\":\"exec\",\"ready_timeout\":5,\"restart\":\"no\"}}").getBytes(StandardCharsets.UTF_8);
+    private static final int NOBODY = 65534;
+
+    private final RequestHandler handler;
+    private final Replies replies;
+    private final Consumer<ResolvedJob> dryLaunch;
+
+    /** @param dryLaunch a launch up to the spawn, never the spawn ({@code Launcher::dryRun}) */
+    public Warmup(RequestHandler handler, ObjectMapper mapper, Consumer<ResolvedJob> dryLaunch) {
+        this.handler = handler;
+        this.dryLaunch = dryLaunch;
+        this.replies = new Replies(mapper); // the same mapper, so the same serializer cache
+    }
+
+    /**
+     * Runs the dry starts on a thread of their own, created here at boot (never on a start path),
+     * which ends when they are done. The future completes after the first one, the one that loads
+     * classes and builds Jackson's (de)serializers: the rest only lets C1 compile, which may go on
+     * while blivetd serves. A failure (a system without /bin/sh) ends the warm-up, never blivetd.
+     */
+    public CompletableFuture<Void> inBackground(int iterations, Consumer<String> debug) {
+        CompletableFuture<Void> firstDone = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            long start = System.nanoTime();
+            try {
+                run(1);
+                firstDone.complete(null);
+                debug.accept("warm-up: first dry start " + (System.nanoTime() - start) / 1_000_000 + " ms");
+                run(iterations - 1);
+                debug.accept("warm-up: " + iterations + " dry starts in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+            } catch (RuntimeException | LinkageError | VirtualMachineError e) {
+                debug.accept("warm-up abandoned: " + e);
+            } finally {
+                firstDone.complete(null);
+            }
+        }, "blivet-warmup");
+        thread.setDaemon(true);
+        thread.setPriority(Thread.MIN_PRIORITY);
+        thread.start();
+        return firstDone;
+    }
+
+    /** Runs {@code iterations} dry starts; returns how many bytes of replies it produced (kept live). */
+    public long run(int iterations) {
+        long produced = 0;
+        for (int i = 0; i < iterations; i++) {
+            produced += once();
+        }
+        return produced;
+    }
+
+    private long once() {
+        try {
+            JsonNode parsed = REQUESTS.parse(START, 0, START.length);
+            ObjectNode request = (ObjectNode) parsed;
+            Op op = Op.fromWire(request.get("op").asText()).orElseThrow();
+            long produced = op.ordinal();
+            for (int uid : new int[] {0, NOBODY}) {
+                JsonNode validated = handler.handle(Op.VALIDATE, request, new Peer(0, uid, uid)).get();
+                produced += replies.line(replies.ok(request.get("id"), validated)).length;
+                ResolvedJob resolved = handler.resolveOnly(request.get("spec"), uid);
+                produced += new PlanEncoder().encode(resolved, resolved.env()).length;
+                dryLaunch.accept(resolved);
+            }
+            Instant now = Instant.now();
+            JobSnapshot snapshot = new JobSnapshot("blivet-warmup", JobState.RUNNING, 2, 1, 0, now, now, null, null, null,
+                    null, 0, null, null, "client", true, null);
+            produced += replies.line(replies.ok(request.get("id"), replies.job(snapshot))).length;
+            produced += now.toString().length(); // the log's timestamp
+            return produced;
+        } catch (JsonProcessingException | SpecException | ExecutionException e) {
+            throw new IllegalStateException("the warm-up's own request failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+    }
+}
