@@ -2,6 +2,7 @@ package dev.blivet.daemon.supervisor;
 
 import dev.blivet.common.ExitCode;
 import dev.blivet.common.KillMode;
+import dev.blivet.common.Readiness;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.Signals;
 import dev.blivet.common.Supervision;
@@ -328,8 +329,8 @@ final class ActionRunner {
             job.notifyStatus = held.status();
             started.exit().whenComplete((exit, error) -> loop.post(() -> exited(job, run, exit)));
             log.info("job " + job.name + ": running, pid " + job.pid);
-            if (!Objects.equals(job.startingPid, job.pid)) {
-                ledger.forked(job.name, run, job.pid); // a forking job's daemon, not the process the helper forked
+            if (job.resolved.readiness() == Readiness.FORKING) {
+                ledger.forked(job.name, run, job.pid); // the program's daemon, not the process the helper forked
             }
             ledger.running(job.name);
             act(job, job.lifecycle.ready(now));
