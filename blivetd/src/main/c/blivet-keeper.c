@@ -29,13 +29,14 @@
  * status. REEXEC: it exits without stopping its jobs, start the next JVM now. REPLACE: exec a
  * new keeper (as SIGUSR2). We send EXITS after writing exit records.
  *
- * Exit records, one file per reaped child that is not the JVM, written through the directory fd
+ * Exit records, one file per reaped child that a dead JVM left us (its jobs: take_orphans; a job's
+ * own orphaned children are reaped without one), written through the directory fd
  * (never a path): "<pid>.<starttime>", holding "<pid> <starttime> <waitstatus>\n", starttime
  * being field 22 of /proc/PID/stat read while the child is a zombie (waitid WNOWAIT), so a
  * record names one process and never a later one with the same pid. Written under a temporary
  * name and renamed, so a reader never sees half a record.
  *
- * The JVM's death: every dead child is reaped and recorded, then the next JVM starts after
+ * The JVM's death: its children, now ours, are listed (take_orphans); every dead child is reaped, then the next JVM starts after
  * 0 ms the first time, then 100 ms doubling up to 10 s, back to 0 once a JVM has run 60 s.
  * A JVM that dies before the first registration ever is a start-up failure (a bad option, the
  * socket taken): we exit with its status rather than loop. A clean stop (SIGTERM or SIGINT
@@ -49,6 +50,7 @@
  * with it every child; the signal mask survives execve, so no signal is lost meanwhile.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -95,6 +97,8 @@ struct keeper {
     long long jvm_started;  /* ms, CLOCK_MONOTONIC (system-wide, so it survives our execve) */
     long long restart_at;   /* ms; -1: no restart pending */
     int backoff;            /* ms, the delay after the next crash but one */
+    struct orphan { pid_t pid; unsigned long long start; } *orphans; /* see take_orphans */
+    size_t n_orphans, cap_orphans;
 };
 
 /* ---- small things ---- */
@@ -359,18 +363,86 @@ static void record_exit(struct keeper *k, pid_t pid, unsigned long long start, i
     send_byte(k, MSG_EXITS);
 }
 
+/* Field 4 of /proc/PID/stat: the parent's pid; 0 if unknown. */
+static pid_t parent_of(pid_t pid) {
+    char path[32], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    char *field = strrchr(buf, ')');
+    return field ? (pid_t)strtol(field + 4, NULL, 10) : 0; /* ") S PPID" */
+}
+
+/*
+ * The processes a dead JVM left us: its jobs (and any helper caught mid-start), which the next JVM
+ * re-adopts and whose exits it must learn. Only these get exit records. Whatever else comes to us
+ * later (a job's own children, orphaned when their parent dies, as many as a job cares to fork)
+ * is reaped without a record: a record nobody reads would be a file in /run per fork.
+ * Called when a JVM is found dead, before any other child is reaped (the kernel reparents a dying
+ * process's children before its parent can see it dead), and after we replaced ourselves.
+ */
+static void take_orphans(struct keeper *k) {
+    DIR *proc = opendir("/proc");
+    if (!proc) {
+        say("cannot read /proc (%s): exits of the JVM's jobs may go unrecorded", strerror(errno));
+        return;
+    }
+    pid_t self = getpid();
+    for (struct dirent *entry; (entry = readdir(proc)) != NULL;) {
+        long long v;
+        if (!parse_ll(entry->d_name, INT_MAX, &v) || (pid_t)v == k->jvm || parent_of((pid_t)v) != self) continue;
+        bool known = false;
+        for (size_t i = 0; i < k->n_orphans && !known; i++) known = k->orphans[i].pid == (pid_t)v;
+        if (known) continue;
+        if (k->n_orphans == k->cap_orphans) {
+            size_t cap = k->cap_orphans ? 2 * k->cap_orphans : 64;
+            struct orphan *grown = realloc(k->orphans, cap * sizeof *grown);
+            if (!grown) {
+                say("out of memory: some exits of the JVM's jobs will go unrecorded");
+                break;
+            }
+            k->orphans = grown;
+            k->cap_orphans = cap;
+        }
+        k->orphans[k->n_orphans++] = (struct orphan){ (pid_t)v, start_time((pid_t)v) };
+    }
+    closedir(proc);
+}
+
+/* Whether pid, started at start, is one of the JVM's orphans; it is forgotten as it is reaped. */
+static bool forget_orphan(struct keeper *k, pid_t pid, unsigned long long start) {
+    for (size_t i = 0; i < k->n_orphans; i++) {
+        if (k->orphans[i].pid == pid) {
+            bool same = k->orphans[i].start == start;
+            k->orphans[i] = k->orphans[--k->n_orphans];
+            return same;
+        }
+    }
+    return false;
+}
+
 /* Every dead child: its start time is read while it is still a zombie, then it is reaped. */
 static void reap(struct keeper *k) {
     for (;;) {
         siginfo_t info;
         memset(&info, 0, sizeof info);
-        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 || info.si_pid == 0) return;
+        if (k->jvm > 0 && waitid(P_PID, (id_t)k->jvm, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0
+                && info.si_pid == k->jvm) {
+            take_orphans(k); /* the JVM is dead: its children are ours now, none reaped yet */
+        } else {
+            memset(&info, 0, sizeof info);
+            if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL) != 0 || info.si_pid == 0) return;
+        }
         pid_t pid = info.si_pid;
         unsigned long long start = pid == k->jvm ? 0 : start_time(pid);
         int status;
         if (waitpid(pid, &status, __WALL) != pid) continue;
         if (pid == k->jvm) jvm_exited(k, status);
-        else record_exit(k, pid, start, status);
+        else if (forget_orphan(k, pid, start)) record_exit(k, pid, start, status);
     }
 }
 
@@ -466,6 +538,7 @@ static bool resume(struct keeper *k, const char *given) {
     }
     int kept[] = { k->link, k->listen_fd, k->exits_dir, k->exe };
     for (size_t i = 0; i < 4; i++) if (kept[i] >= 0) set_cloexec(kept[i], true);
+    take_orphans(k); /* our children but the JVM are jobs an earlier JVM left us */
     return true;
 }
 

@@ -72,7 +72,7 @@ public final class JobSpecResolver {
      * the user database, looked up once per connection rather than once per start.
      */
     public JobSpecResolver withAccounts(java.util.function.UnaryOperator<Accounts> wrap) {
-        return new JobSpecResolver(wrap.apply(accounts), files, daemonEnv);
+        return new JobSpecResolver(wrap.apply(accounts), files, daemonEnv, limitSupport);
     }
 
     /** Resolves a spec that blivetd's own user asked for (the jobs directory, {@code blivetctl validate}). */

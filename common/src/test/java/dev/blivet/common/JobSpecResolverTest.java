@@ -1549,4 +1549,14 @@ class JobSpecResolverTest {
         // Without limits, the same support has nothing to refuse.
         assertDoesNotThrow(() -> rootBlivetd().withLimitSupport(none).resolve(parse(spec())));
     }
+
+    @Test
+    void aResolverForOneConnectionRefusesTheSameLimits() {
+        // blivetd resolves each connection's specs with withAccounts: the limits it cannot apply
+        // must stay refused there, or a client's memory_max would pass unenforced.
+        LimitSupport none = (key, controller) -> java.util.Optional.of(key + " needs the cgroup v2 " + controller
+                + " controller: no cgroup");
+        JobSpecResolver perConnection = rootBlivetd().withLimitSupport(none).withAccounts(accounts -> accounts);
+        assertThrows(SpecException.class, () -> perConnection.resolve(parse(spec("memory_max", "1G"))));
+    }
 }

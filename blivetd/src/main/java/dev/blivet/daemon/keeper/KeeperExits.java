@@ -22,8 +22,9 @@ import java.util.regex.Pattern;
  * The directory is root's (0700, {@link ExitsDirectory}) and only the keeper writes records, so
  * what does not parse is damage, not an attack: it is removed with a warning, never trusted.
  *
- * <p>The keeper records every process that was reparented to it, not only jobs: helpers caught
- * mid-start and the jobs' own strays too. The ledger consumes the records it claims; the rest
+ * <p>The keeper records only the processes a dead JVM left it (its jobs, and helpers caught
+ * mid-start), never a job's own orphaned children, however many it forks. The ledger consumes the
+ * records it claims; the rest
  * would pile up over many JVM deaths, so at most {@value #MAX_RECORDS} are kept, the oldest going
  * first (a record that old names a process no re-adoption still waits for).
  */

@@ -185,6 +185,8 @@ final class Replies {
                         case STILL_STOPPING -> ": wait for it to stop first";
                         case NO_PROCESS -> ": there is no process to signal";
                         case STILL_RUNNING -> ": stop it before removing it";
+                        case LEFTOVERS -> " but other processes of it still run (kill_mode \"main\"):"
+                                + " stop it, which stops them, before removing it";
                     });
         } else if (refusal instanceof Refusal.JobLimit r) {
             return new RequestException(ErrorCode.LIMIT_EXCEEDED, "uid " + r.uid() + " has " + r.held() + " jobs, the most"

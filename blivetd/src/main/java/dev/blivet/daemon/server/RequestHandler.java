@@ -155,7 +155,7 @@ public final class RequestHandler {
         if (job.pid() == null) {
             return job;
         }
-        UsageReader.Live live = usage.read(job.name(), job.pid(), job.pgid());
+        UsageReader.Live live = usage.read(job.name(), job.pid());
         return job.withUsage(live.listing().processes(), live.listing().total(), live.usage());
     }
 

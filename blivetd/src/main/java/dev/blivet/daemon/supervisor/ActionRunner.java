@@ -152,6 +152,11 @@ final class ActionRunner {
         if (job.state().hasProcess()) {
             throw new Refused(new Refusal.Conflict(job.name, job.state(), Refusal.Conflict.Kind.STILL_RUNNING));
         }
+        if (processes.populated(processes(job))) {
+            // Leftovers are the owner's to stop: left behind, they would be cleared by (and their
+            // cgroup handed to) whoever next starts a job of this name, with that job's signals.
+            throw new Refused(new Refusal.Conflict(job.name, job.state(), Refusal.Conflict.Kind.LEFTOVERS));
+        }
         act(job, job.lifecycle.stop()); // cancels a pending restart
         JobSnapshot last = table.snapshot(job);
         forget(job);

@@ -32,7 +32,12 @@ public sealed interface Refusal {
             /** A signal with no process to receive it. */
             NO_PROCESS,
             /** A removal while a process runs. */
-            STILL_RUNNING
+            STILL_RUNNING,
+            /**
+             * A removal while processes of an earlier run remain (kill_mode "main"): its cgroup
+             * would outlive the job, and the next job of that name, anyone's, would inherit it.
+             */
+            LEFTOVERS
         }
     }
 

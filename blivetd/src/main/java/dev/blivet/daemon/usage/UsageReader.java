@@ -22,19 +22,16 @@ public final class UsageReader {
         this.lister = new ProcessLister(proc);
     }
 
-    /**
-     * @param pid the job's main process, or null
-     * @param pgid the job's process group (the helper's session, or a forking daemon's group), or null
-     */
-    public Live read(String jobName, Integer pid, Integer pgid) {
+    /** @param pid the job's main process, or null */
+    public Live read(String jobName, Integer pid) {
         Path cgroup = cgroups.dirOf(jobName);
         if (cgroup != null) {
             return new Live(lister.inCgroup(cgroup), CgroupUsage.read(cgroup));
         }
+        // Only the live main process's own session: a session id stays reserved while a member
+        // lives, but the helper's session (pgid) may have emptied (the job called setsid) and its
+        // number gone to another user's process, whose command line is not this user's to read.
         Set<Integer> sessions = new TreeSet<>();
-        if (pgid != null) {
-            sessions.add(pgid);
-        }
         if (pid != null) {
             lister.sessionOf(pid).ifPresent(sessions::add);
         }

@@ -300,11 +300,12 @@ class CustodyTest {
 
     @Test
     void crashBetweenTheLedgerWriteAndTheSpawnNeverStartsItTwice() throws Exception {
-        daemon = BlivetdProcess.start(tmp, Map.of(CrashPoints.ENV, CrashPoints.AFTER_LEDGER_WRITE));
+        // Without cgroups nothing can tell whether the spawn happened: the job waits for its owner.
+        daemon = BlivetdProcess.start(tmp, Map.of(CrashPoints.ENV, CrashPoints.AFTER_LEDGER_WRITE), "--cgroups=off");
         List<String> sleep = marker();
         sendDying("start", "\"spec\":{\"name\":\"half\",\"restart\":\"always\",\"command\":" + argv(sleep) + "}");
         assertEquals(137, daemon.awaitExit(WAIT));
-        daemon = BlivetdProcess.start(tmp);
+        daemon = BlivetdProcess.start(tmp, "--cgroups=off");
 
         JsonNode half = status("half");
         assertEquals("failed", half.get("state").asText(), half.toString());
@@ -313,6 +314,26 @@ class CustodyTest {
         JsonNode started = ok("start", "\"name\":\"half\"");
         assertEquals("running", started.get("state").asText(), "its owner may start it");
         assertOneProcess(sleep, "started once, by hand");
+    }
+
+    @Test
+    void crashBetweenTheLedgerWriteAndTheSpawnWithCgroupsStartsItOnceAgain() throws Exception {
+        // The job's cgroup answers what process groups cannot: it is empty, so nothing of the
+        // crashed start runs, and the next blivetd starts the job (its policy: always) once.
+        daemon = BlivetdProcess.start(tmp, Map.of(CrashPoints.ENV, CrashPoints.AFTER_LEDGER_WRITE));
+        List<String> sleep = marker();
+        sendDying("start", "\"spec\":{\"name\":\"half\",\"restart\":\"always\",\"command\":" + argv(sleep) + "}");
+        assertEquals(137, daemon.awaitExit(WAIT));
+        daemon = BlivetdProcess.start(tmp);
+
+        Await.until(WAIT, () -> {
+            try {
+                return status("half").get("state").asText().equals("running");
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the job to run again");
+        assertOneProcess(sleep, "started once, by the next blivetd");
     }
 
     @Test

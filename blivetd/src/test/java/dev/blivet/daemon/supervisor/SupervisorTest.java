@@ -268,6 +268,23 @@ class SupervisorTest {
     }
 
     @Test
+    void aJobWithLeftoversCannotBeRemovedSoNoOneElseInheritsThem() {
+        supervisor.start(spec("keep", "/bin/keep", RestartPolicy.NO), resolved("keep", "/bin/keep", RestartPolicy.NO,
+                false, KillMode.MAIN), ALICE, false);
+        loop.runPending();
+        ready(starter.last());
+        processes.populated.add("keep");
+        starter.last().exit.complete(OK);
+        loop.runPending();
+        Refusal.Conflict refused = assertInstanceOf(Refusal.Conflict.class, refusal(supervisor.remove("keep", ALICE)));
+        assertEquals(Refusal.Conflict.Kind.LEFTOVERS, refused.kind(), "another user's job of this name would clear them");
+        assertEquals(JobState.EXITED, status("keep", ALICE).state(), "still the owner's");
+        processes.emptied("keep");
+        loop.runPending();
+        done(supervisor.remove("keep", ALICE));
+    }
+
+    @Test
     void aStopWithItsOwnSignalAndTimeout() {
         done(start("web", RestartPolicy.NO, ALICE, false));
         int pid = ready(starter.last());
