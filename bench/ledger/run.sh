@@ -4,8 +4,8 @@
 #
 #     bench/ledger/run.sh
 #
-# Builds this tree and BEFORE (default: the commit the ledger branch started from) side by side,
-# starts one blivetd of each with its state directory on the root file system (ext4 here: the
+# Builds this tree and BEFORE (default: the commit the ledger branch started from; several
+# commits, space-separated, give one daemon each) side by side, starts one blivetd of each with its state directory on the root file system (ext4 here: the
 # spec record's fsync is real) and its socket and runtime directory in RUNTIME (a tmpfs), and
 # measures start-to-ready through each socket, start by start interleaved
 # (start-latency.py), STARTS starts after 200 warm-up rounds, RUNS times, in two modes: a new
@@ -21,11 +21,13 @@ RUNS=${RUNS:-3}
 # (on this VM /run is not one, so /dev/shm stands in).
 RUNTIME=${RUNTIME:-/dev/shm}
 OUT=${OUT:-$(mktemp -d /var/tmp/blivet-ledger-bench.XXXXXX)}
-old=$OUT/before-tree
 if [ -z "${SKIP_BUILD:-}" ]; then
     (cd "$root" && mvn -B -q -o package -DskipTests)
-    rm -rf "$old" && git -C "$root" worktree add -f --detach "$old" "$BEFORE" >/dev/null
-    (cd "$old" && mvn -B -q -o package -DskipTests)
+    for commit in $BEFORE; do
+        old=$OUT/before-$commit-tree
+        rm -rf "$old" && git -C "$root" worktree add -f --detach "$old" "$commit" >/dev/null
+        (cd "$old" && mvn -B -q -o package -DskipTests)
+    done
 fi
 pids=()
 cleanup() {
@@ -42,13 +44,17 @@ start_daemon() { # tree label
     for _ in $(seq 300); do [ -S "$dir/blivetd.sock" ] && return; sleep 0.1; done
     echo "blivetd $2 did not start" >&2; exit 1
 }
-start_daemon "$old" before
+sockets=()
+for commit in $BEFORE; do
+    start_daemon "$OUT/before-$commit-tree" "before-$commit"
+    sockets+=("$RUNTIME/blivet-ledger-bench-before-$commit/blivetd.sock")
+done
 start_daemon "$root" after
-sleep 2 # both serve; the first requests then wait for nothing else
+sockets+=("$RUNTIME/blivet-ledger-bench-after/blivetd.sock")
+sleep 2 # all serve; the first requests then wait for nothing else
 for run in $(seq "$RUNS"); do
     for mode in new again; do
-        python3 "$here/start-latency.py" "$mode" "$STARTS" $RUNTIME/blivet-ledger-bench-before/blivetd.sock \
-            $RUNTIME/blivet-ledger-bench-after/blivetd.sock | tee "$OUT/run-$run-$mode.txt"
+        python3 "$here/start-latency.py" "$mode" "$STARTS" "${sockets[@]}" | tee "$OUT/run-$run-$mode.txt"
     done
 done
 echo "raw output in $OUT"
