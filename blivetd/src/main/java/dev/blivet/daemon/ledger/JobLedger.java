@@ -7,15 +7,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * The job ledger (docs/architecture.md, "Custody: the ledger"): a spec record per job under
  * {@code STATE_DIR/specs/} (durable: fsync'd before the reply that makes the job visible; it
- * survives reboots) and a run record per job with a process under {@code RUNTIME_DIR/ledger/}
+ * survives reboots), beside it an empty marker {@code NAME.down} while its owner wants it stopped,
+ * and a run record per job with a process under {@code RUNTIME_DIR/ledger/}
  * (pid, process group, start time, boot id, attempt; never fsync'd: pids mean nothing after a
  * reboot). Loop thread only, after {@link #load} on blivetd's main thread before anyone is served.
  */
@@ -35,6 +38,8 @@ public final class JobLedger implements Recorder, AutoCloseable {
     /** What each spec record holds now, so an unchanged start costs no write. */
     private final Map<String, byte[]> written = new HashMap<>();
     private final Map<String, RunRecord> runs = new HashMap<>();
+    /** The jobs whose {@code NAME.down} marker exists, so a start of any other costs no unlink. */
+    private final Set<String> down = new HashSet<>();
 
     private JobLedger(LedgerDir state, LedgerDir specs, LedgerDir runtime, CrashPoints crash, Log log) {
         this.state = state;
@@ -76,20 +81,32 @@ public final class JobLedger implements Recorder, AutoCloseable {
         Map<String, String> refused = new TreeMap<>();
         List<String> warnings = new ArrayList<>();
         List<String> strays = new ArrayList<>();
-        for (String name : specs.names(strays)) {
+        List<String> markers = new ArrayList<>();
+        List<String> names = specs.names(strays, markers);
+        for (String name : names) {
             try {
                 byte[] bytes = specs.read(name, RecordCodec.MAX_RECORD_BYTES);
                 if (bytes != null) {
-                    specRecords.add(codec.spec(specs.path().resolve(name + LedgerDir.SUFFIX).toString(), name, bytes));
+                    SpecRecord record = codec.spec(specs.path().resolve(name + LedgerDir.SUFFIX).toString(), name, bytes);
+                    // A marker that fails the checks of a record refuses the job, as its record
+                    // would: only root can write here, so it is tampering, and guessing either
+                    // way could start a job its owner stopped or keep one down it should not.
+                    boolean stopped = specs.marked(name);
+                    specRecords.add(new SpecRecord(name, record.owner(), record.source(), !stopped, record.spec()));
                     written.put(name, bytes);
+                    if (stopped) {
+                        down.add(name);
+                    }
                 }
             } catch (LedgerDir.BadRecord e) {
                 refused.put(name, "ledger record refused: " + e.getMessage());
             }
         }
+        markers.stream().filter(name -> !names.contains(name)).forEach(name -> warnings.add("ignored "
+                + specs.path().resolve(name + LedgerDir.DOWN) + ": the marker of a job the ledger does not hold"));
         strays.forEach(file -> warnings.add("ignored " + specs.path().resolve(file) + ": not a record blivetd writes"));
         strays.clear();
-        for (String name : runtime.names(strays)) {
+        for (String name : runtime.names(strays, null)) {
             try {
                 byte[] bytes = runtime.read(name, RecordCodec.MAX_RECORD_BYTES);
                 if (bytes != null) {
@@ -103,55 +120,46 @@ public final class JobLedger implements Recorder, AutoCloseable {
         return new Contents(specRecords, runRecords, refused, warnings);
     }
 
+    /**
+     * A new job, or a new spec, owner or source, is fsync'd (with its directory) before this
+     * returns; an unchanged one costs no write. A start after a stop only unlinks the job's
+     * {@code NAME.down} marker (see {@link #desired}).
+     */
     @Override
     public void accepted(String name, int owner, String source, JobSpec spec) throws IOException {
-        writeSpec(new SpecRecord(name, owner, source, true, spec));
+        byte[] bytes = codec.spec(new SpecRecord(name, owner, source, true, spec));
+        if (bytes.length > RecordCodec.MAX_RECORD_BYTES) {
+            throw new IOException("the ledger record of job " + name + " would hold " + bytes.length
+                    + " bytes, more than " + RecordCodec.MAX_RECORD_BYTES);
+        }
+        if (!Arrays.equals(bytes, written.get(name))) {
+            specs.write(name, bytes, true);
+            written.put(name, bytes);
+        }
+        desired(name, true);
     }
 
     /**
-     * A new job, or a new spec or owner, is fsync'd (with its directory) before this returns. A
-     * flip of the desired state alone is not: the rename is atomic, so a power cut leaves the old
-     * state or the new one, and it only decides whether autostart applies after the reboot; every
-     * start after a stop would otherwise pay two fsyncs (docs/benchmarks.md, "The ledger").
+     * Creates (down) or unlinks (up) the empty marker {@code NAME.down}, never fsync'd: it holds
+     * no data, so ext4 flushes nothing for it, and a power cut that loses the change only decides
+     * whether {@code autostart} applies after the reboot (docs/architecture.md, "Custody: the
+     * ledger"). Rewriting the spec record for it cost a start after a stop a rename over a file,
+     * which ext4 flushes (docs/benchmarks.md, "The ledger").
      */
-    private void writeSpec(SpecRecord record) throws IOException {
-        byte[] bytes = codec.spec(record);
-        if (bytes.length > RecordCodec.MAX_RECORD_BYTES) {
-            throw new IOException("the ledger record of job " + record.name() + " would hold " + bytes.length
-                    + " bytes, more than " + RecordCodec.MAX_RECORD_BYTES);
-        }
-        byte[] before = written.get(record.name());
-        if (Arrays.equals(bytes, before)) {
-            return;
-        }
-        boolean durable = before == null || !sameButDesired(before, record);
-        specs.write(record.name(), bytes, durable);
-        written.put(record.name(), bytes);
-    }
-
-    private boolean sameButDesired(byte[] before, SpecRecord record) {
-        try {
-            SpecRecord was = codec.spec(record.name(), record.name(), before);
-            return was.owner() == record.owner() && was.source().equals(record.source())
-                    && was.spec().equals(record.spec());
-        } catch (LedgerDir.BadRecord e) {
-            return false;
-        }
-    }
-
     @Override
     public void desired(String name, boolean up) {
-        byte[] bytes = written.get(name);
-        if (bytes == null) {
+        if (!written.containsKey(name)) {
             return;
         }
         try {
-            SpecRecord now = codec.spec(name, name, bytes);
-            if (now.up() != up) {
-                writeSpec(new SpecRecord(name, now.owner(), now.source(), up, now.spec()));
+            if (up && down.remove(name)) {
+                specs.unmark(name);
+            } else if (!up && down.add(name)) {
+                specs.mark(name);
             }
         } catch (IOException e) {
-            log.warn("job " + name + ": cannot record its desired state (" + (up ? "up" : "down") + "): " + e.getMessage());
+            down.remove(name);
+            log.warn("job " + name + ": cannot record its desired state (down): " + e.getMessage());
         }
     }
 
@@ -179,12 +187,13 @@ public final class JobLedger implements Recorder, AutoCloseable {
         runs.put(record.name(), record);
     }
 
+    /**
+     * Writes nothing: re-adoption treats {@code starting} with a pid exactly as {@code running}
+     * (adopt the process if it is still the recorded one), so the record written at
+     * {@link #forked} already says all a crash needs, and a start pays one rename fewer.
+     */
     @Override
     public void running(String name) {
-        RunRecord was = runs.get(name);
-        if (was != null && was.phase() == RunRecord.Phase.STARTING) {
-            writeRun(was.with(RunRecord.Phase.RUNNING));
-        }
     }
 
     @Override
@@ -212,6 +221,8 @@ public final class JobLedger implements Recorder, AutoCloseable {
         ended(name);
         runtime.delete(name); // also a record this JVM never took over (refused, or its job unknown)
         specs.delete(name);
+        specs.unmark(name);
+        down.remove(name);
         written.remove(name);
         try {
             specs.sync();

@@ -23,6 +23,11 @@ import jnr.posix.FileStat;
 final class LedgerDir implements AutoCloseable {
     /** Records are {@code NAME.json}; the name is a job name, never a path. */
     static final String SUFFIX = ".json";
+    /**
+     * {@code NAME.down}: an empty marker, present while the job's owner wants it stopped. Created
+     * and unlinked, never renamed over anything, so ext4 has no data to flush for it.
+     */
+    static final String DOWN = ".down";
     private static final int O_NOFOLLOW = OpenFlags.O_NOFOLLOW.intValue();
     private static final int O_DIRECTORY = OpenFlags.O_DIRECTORY.intValue();
     private static final int O_CLOEXEC = OpenFlags.O_CLOEXEC.intValue();
@@ -110,10 +115,14 @@ final class LedgerDir implements AutoCloseable {
     }
 
     private static String file(String name) {
+        return file(name, SUFFIX);
+    }
+
+    private static String file(String name, String suffix) {
         if (!safeName(name)) {
             throw new IllegalArgumentException("not a job name, refused as a ledger file name: " + name);
         }
-        return name + SUFFIX;
+        return name + suffix;
     }
 
     /**
@@ -172,6 +181,82 @@ final class LedgerDir implements AutoCloseable {
     }
 
     /**
+     * Creates the empty marker {@code NAME.down} (O_EXCL, O_NOFOLLOW: never through anything
+     * planted). Not fsync'd: see {@link JobLedger#desired}.
+     */
+    void mark(String name) throws IOException {
+        String marker = file(name, DOWN);
+        int fd = os.libc().openat(dirFd, marker, LedgerLibC.O_WRONLY | LedgerLibC.O_CREAT | LedgerLibC.O_EXCL
+                | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            if (os.errno() == LedgerLibC.EEXIST) {
+                return; // ours from an earlier stop; whatever it is, the next start unlinks it and a load checks it
+            }
+            throw new IOException("cannot create " + path.resolve(marker) + ": " + os.strerror(os.errno()));
+        }
+        os.libc().close(fd);
+    }
+
+    /** Removes the marker {@code NAME.down}, if any (unlinkat never follows a symlink). */
+    void unmark(String name) {
+        os.libc().unlinkat(dirFd, file(name, DOWN), 0);
+    }
+
+    /**
+     * Whether the marker {@code NAME.down} is there.
+     *
+     * @throws BadRecord naming the file: it passes the checks of a record (regular, blivetd's
+     *     euid, one link, not writable by others) and must be empty
+     */
+    boolean marked(String name) throws IOException {
+        String file = file(name, DOWN);
+        int fd = open(file);
+        if (fd < 0) {
+            return false;
+        }
+        try {
+            check(fd, path.resolve(file), 0);
+            return true;
+        } finally {
+            os.libc().close(fd);
+        }
+    }
+
+    /** An fd on {@code file} for reading, or -1 if there is none; a symlink is refused. */
+    private int open(String file) throws BadRecord {
+        int fd = os.libc().openat(dirFd, file, LedgerLibC.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+        if (fd < 0) {
+            int errno = os.errno();
+            if (errno == LedgerLibC.ENOENT) {
+                return -1;
+            }
+            throw new BadRecord(path.resolve(file) + ": "
+                    + (errno == 40 ? "a symlink (the ledger follows none)" : os.strerror(errno)));
+        }
+        return fd;
+    }
+
+    private void check(int fd, Path full, int maxBytes) throws BadRecord {
+        FileStat stat = os.os().posix().fstat(fd);
+        if (!stat.isFile()) {
+            throw new BadRecord(full + ": not a regular file");
+        }
+        if (stat.uid() != os.euid()) {
+            throw new BadRecord(full + ": belongs to uid " + stat.uid() + ", not to blivetd's uid " + os.euid());
+        }
+        if (stat.nlink() != 1) {
+            throw new BadRecord(full + ": has " + stat.nlink() + " links (a record blivetd wrote has one)");
+        }
+        if ((stat.mode() & 0022) != 0) {
+            throw new BadRecord(full + ": group or others may write it");
+        }
+        if (stat.st_size() > maxBytes) {
+            throw new BadRecord(full + ": " + stat.st_size() + " bytes, more than " + (maxBytes == 0
+                    ? "a marker holds (none)" : "a record may hold (" + maxBytes + ")"));
+        }
+    }
+
+    /**
      * The record {@code name}, or null if there is none.
      *
      * @throws BadRecord naming the file: not a regular file of ours with one link, or bigger than {@code maxBytes}
@@ -179,31 +264,12 @@ final class LedgerDir implements AutoCloseable {
     byte[] read(String name, int maxBytes) throws IOException {
         String file = file(name);
         Path full = path.resolve(file);
-        int fd = os.libc().openat(dirFd, file, LedgerLibC.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+        int fd = open(file);
         if (fd < 0) {
-            int errno = os.errno();
-            if (errno == LedgerLibC.ENOENT) {
-                return null;
-            }
-            throw new BadRecord(full + ": " + (errno == 40 ? "a symlink (the ledger follows none)" : os.strerror(errno)));
+            return null;
         }
         try {
-            FileStat stat = os.os().posix().fstat(fd);
-            if (!stat.isFile()) {
-                throw new BadRecord(full + ": not a regular file");
-            }
-            if (stat.uid() != os.euid()) {
-                throw new BadRecord(full + ": belongs to uid " + stat.uid() + ", not to blivetd's uid " + os.euid());
-            }
-            if (stat.nlink() != 1) {
-                throw new BadRecord(full + ": has " + stat.nlink() + " links (a record blivetd wrote has one)");
-            }
-            if ((stat.mode() & 0022) != 0) {
-                throw new BadRecord(full + ": group or others may write it");
-            }
-            if (stat.st_size() > maxBytes) {
-                throw new BadRecord(full + ": " + stat.st_size() + " bytes, more than a record may hold (" + maxBytes + ")");
-            }
+            check(fd, full, maxBytes);
             byte[] buffer = new byte[maxBytes + 1];
             int total = 0;
             while (total < buffer.length) {
@@ -228,17 +294,21 @@ final class LedgerDir implements AutoCloseable {
     }
 
     /**
-     * The names of the records here; {@code strays} gets every other entry (a leftover temporary
+     * The names of the records here; {@code markers}, unless null, gets the names of the
+     * {@code NAME.down} markers; {@code strays} gets every other entry (a leftover temporary
      * file, anything planted) by file name.
      */
-    List<String> names(List<String> strays) throws IOException {
+    List<String> names(List<String> strays, List<String> markers) throws IOException {
         List<String> names = new ArrayList<>();
         try (DirectoryStream<Path> listing = Files.newDirectoryStream(TrustedPath.viaFd(dirFd))) {
             for (Path entry : listing) {
                 String file = entry.getFileName().toString();
                 String name = file.endsWith(SUFFIX) ? file.substring(0, file.length() - SUFFIX.length()) : null;
+                String marked = markers != null && file.endsWith(DOWN) ? file.substring(0, file.length() - DOWN.length()) : null;
                 if (name != null && safeName(name)) {
                     names.add(name);
+                } else if (marked != null && safeName(marked)) {
+                    markers.add(marked);
                 } else {
                     strays.add(file);
                 }

@@ -27,13 +27,13 @@ final class RecordCodec {
     private final ObjectMapper mapper = new ObjectMapper();
     private final JobSpecJson specs = new JobSpecJson();
 
+    /** The desired state is not written: it is the {@code NAME.down} marker ({@link LedgerDir#mark}). */
     byte[] spec(SpecRecord record) {
         ObjectNode node = mapper.createObjectNode();
         node.put("version", VERSION);
         node.put("name", record.name());
         node.put("owner", record.owner());
         node.put("source", record.source());
-        node.put("desired", record.up() ? "up" : "down");
         try {
             node.set("spec", mapper.readTree(specs.write(record.spec())));
             return mapper.writeValueAsBytes(node);
@@ -61,13 +61,10 @@ final class RecordCodec {
         }
     }
 
+    /** Read as desired up: the caller knows whether its marker says down. */
     SpecRecord spec(String where, String name, byte[] bytes) throws LedgerDir.BadRecord {
         JsonNode tree = parse(where, bytes);
         checkHead(where, name, tree);
-        String desired = text(where, tree, "desired");
-        if (!desired.equals("up") && !desired.equals("down")) {
-            throw new LedgerDir.BadRecord(where + ": 'desired' must be up or down");
-        }
         String source = text(where, tree, "source");
         JsonNode spec = tree.get("spec");
         if (spec == null || !spec.isObject()) {
@@ -75,7 +72,7 @@ final class RecordCodec {
         }
         try {
             SpecRecord record = new SpecRecord(name, (int) number(where, tree, "owner", 0, Integer.MAX_VALUE), source,
-                    desired.equals("up"), specs.fromTree(spec));
+                    true, specs.fromTree(spec));
             if (!name.equals(record.spec().name())) {
                 throw new LedgerDir.BadRecord(where + ": its spec names job " + record.spec().name());
             }

@@ -12,9 +12,12 @@ package dev.blivet.daemon.ledger;
 public record RunRecord(String name, long attempt, Phase phase, Integer pid, Integer pgid, Long startTime,
         String bootId) {
     public enum Phase {
-        /** Recorded before the spawn; with a pid once the helper reported it. */
+        /** Recorded before the spawn; with a pid once the helper reported it, and so it stays while it runs. */
         STARTING,
-        /** Ready: the supervisor saw it start. */
+        /**
+         * No longer written (readiness added nothing re-adoption uses: {@link JobLedger#running});
+         * still read, as {@code starting} with a pid, from a record an earlier blivetd left at a reexec.
+         */
         RUNNING,
         /** A stop was signalled: the next JVM finishes it. */
         STOPPING,

@@ -7,7 +7,8 @@ import dev.blivet.common.JobSpec;
  *
  * @param owner the uid the job runs for and answers to
  * @param source "client" or "jobs-dir" (the directory stays the source of truth for those specs)
- * @param up the desired state: false once its owner stopped it, so a reboot does not start it
+ * @param up the desired state: false once its owner stopped it, so a reboot does not start it (kept
+ *     in the marker {@code NAME.down} beside the record, not in the record)
  * @param spec the spec as accepted (its canonical JSON is what is written)
  */
 public record SpecRecord(String name, int owner, String source, boolean up, JobSpec spec) {

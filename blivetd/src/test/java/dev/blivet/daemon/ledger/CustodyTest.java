@@ -298,6 +298,43 @@ class CustodyTest {
         assertTrue(Proc.findByCmdline(auto).isEmpty(), "its owner stopped it: autostart does not undo that");
     }
 
+    /** The desired state lives in the marker NAME.down: a stop leaves it, a start removes it, a reboot reads it. */
+    @Test
+    void theDownMarkerOfAStopDecidesAutostartAfterAReboot() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> again = marker();
+        List<String> held = marker();
+        startClientJob("again", again, ",\"autostart\":true");
+        startClientJob("held", held, ",\"autostart\":true");
+        ok("stop", "\"name\":\"again\"");
+        ok("stop", "\"name\":\"held\"");
+        Path specs = tmp.resolve("state/specs");
+        assertTrue(Files.exists(specs.resolve("again.down")) && Files.exists(specs.resolve("held.down")), "a stop marks it down");
+        Object inode = Files.getAttribute(specs.resolve("again.json"), "unix:ino");
+        int pid = ok("start", "\"name\":\"again\"").get("pid").asInt();
+        assertTrue(Files.notExists(specs.resolve("again.down")), "a start unlinks the marker");
+        assertEquals(inode, Files.getAttribute(specs.resolve("again.json"), "unix:ino"), "and leaves the record alone");
+        daemon.kill9();
+        // A reboot: the process gone, its run record of another boot.
+        new ProcessBuilder("kill", "-KILL", Integer.toString(pid)).start().waitFor();
+        Await.until(WAIT, () -> Proc.findByCmdline(again).isEmpty(), "the reboot");
+        ObjectNode record = (ObjectNode) JSON.readTree(Files.readString(runRecord("again")));
+        record.put("boot_id", "00000000-0000-0000-0000-000000000000");
+        Files.writeString(runRecord("again"), JSON.writeValueAsString(record));
+        daemon = BlivetdProcess.start(tmp);
+
+        Await.until(WAIT, () -> {
+            try {
+                return status("again").get("state").asText().equals("running");
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the job started again before the reboot to autostart");
+        assertOneProcess(again, "started once");
+        assertEquals("stopped", status("held").get("state").asText(), "its marker keeps it down");
+        assertTrue(Proc.findByCmdline(held).isEmpty());
+    }
+
     @Test
     void crashBetweenTheLedgerWriteAndTheSpawnNeverStartsItTwice() throws Exception {
         // Without cgroups nothing can tell whether the spawn happened: the job waits for its owner.

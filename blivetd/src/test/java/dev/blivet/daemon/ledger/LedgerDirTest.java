@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -147,12 +148,79 @@ class LedgerDirTest {
             Object inode = Files.getAttribute(record, "unix:ino");
             ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
             assertEquals(inode, Files.getAttribute(record, "unix:ino"), "an unchanged spec costs no write");
-            ledger.desired("job", false);
+            ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/false\"]}"));
             assertTrue(!inode.equals(Files.getAttribute(record, "unix:ino")), "a new file renamed over the old one");
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(record)));
             try (var files = Files.list(record.getParent())) {
                 assertEquals(List.of(record), files.toList(), "no temporary file left behind");
             }
+        }
+    }
+
+    /** The desired state is an empty marker beside the record: a stop and a start never rewrite the record. */
+    @Test
+    void aStopMarksTheJobDownAndAStartUnmarksItWithoutRewritingItsRecord() throws Exception {
+        Path record = tmp.resolve("state/specs/job.json");
+        Path marker = tmp.resolve("state/specs/job.down");
+        try (JobLedger ledger = withOneJob()) {
+            Object inode = Files.getAttribute(record, "unix:ino");
+            ledger.desired("job", false);
+            assertTrue(Files.isRegularFile(marker, java.nio.file.LinkOption.NOFOLLOW_LINKS), "a stop leaves the marker");
+            assertEquals(0, Files.size(marker));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(marker)));
+            ledger.desired("job", false);
+            assertTrue(Files.exists(marker), "a second stop keeps it");
+            assertEquals(inode, Files.getAttribute(record, "unix:ino"), "a stop does not rewrite the record");
+        }
+        try (JobLedger ledger = open()) {
+            JobLedger.Contents contents = ledger.load();
+            assertEquals(1, contents.specs().size(), contents.toString());
+            assertTrue(!contents.specs().get(0).up(), "a new blivetd reads the marker: desired down");
+            ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+            assertTrue(Files.notExists(marker), "a start unlinks the marker");
+            assertEquals(1, Files.getAttribute(record, "unix:nlink"));
+            ledger.desired("job", false);
+            ledger.removed("job");
+            assertTrue(Files.notExists(marker) && Files.notExists(record), "remove deletes the marker too");
+        }
+        try (JobLedger ledger = open()) {
+            assertTrue(ledger.load().specs().isEmpty());
+        }
+    }
+
+    /** A marker passes the checks of a record and must be empty, or its job is refused by name. */
+    @Test
+    void aHostileMarkerRefusesItsJobByName() throws Exception {
+        Path specs = tmp.resolve("state/specs");
+        try (JobLedger ledger = withOneJob()) {
+            String record = Files.readString(specs.resolve("job.json"));
+            for (String name : List.of("link", "theirs", "full", "hard", "dir")) {
+                Files.writeString(specs.resolve(name + ".json"), record.replace("\"job\"", "\"" + name + "\""));
+            }
+            Files.writeString(tmp.resolve("target"), "");
+            Files.createSymbolicLink(specs.resolve("link.down"), tmp.resolve("target"));
+            Files.writeString(specs.resolve("theirs.down"), "");
+            Files.setAttribute(specs.resolve("theirs.down"), "unix:uid", NOBODY);
+            Files.writeString(specs.resolve("full.down"), "x");
+            Files.writeString(specs.resolve("hard.down"), "");
+            Files.createLink(tmp.resolve("hard-too"), specs.resolve("hard.down"));
+            Files.createDirectory(specs.resolve("dir.down"));
+            Files.writeString(specs.resolve("ghost.down"), "");
+        }
+        try (JobLedger ledger = open()) {
+            JobLedger.Contents contents = ledger.load();
+            Map<String, String> refused = contents.refused();
+            assertTrue(refused.get("link").contains("a symlink"), refused.toString());
+            assertTrue(refused.get("link").contains(specs.resolve("link.down").toString()), refused.toString());
+            assertTrue(refused.get("theirs").contains("belongs to uid " + NOBODY), refused.toString());
+            assertTrue(refused.get("full").contains("more than a marker holds"), refused.toString());
+            assertTrue(refused.get("hard").contains("2 links"), refused.toString());
+            assertTrue(refused.get("dir").contains("not a regular file"), refused.toString());
+            assertEquals(List.of("job"), contents.specs().stream().map(SpecRecord::name).toList(), contents.toString());
+            assertTrue(contents.specs().get(0).up());
+            assertTrue(contents.warnings().stream().anyMatch(w -> w.contains(specs.resolve("ghost.down").toString())
+                    && w.contains("does not hold")), contents.warnings().toString());
+            assertEquals("", Files.readString(tmp.resolve("target")), "the symlink's target untouched");
         }
     }
 
