@@ -10,7 +10,7 @@ import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 
 @Command(name = "reexec", modelTransformer = ExitCodeList.class,
-        description = {"Replace blivetd's JVM with a new one from the code on disk (root only), every job kept.",
+        description = {"Replace blivetd's JVM with a new one from the code on disk (root, or the user a blivetd of its own runs as), every job kept.",
                 "Jobs keep running with their pids; clients that connect meanwhile wait and are answered by the new"
                         + " JVM. Returns once the new JVM answers, and prints its pid. Needs blivetd's keeper"
                         + " (bin/blivetd and the package start it). After a package upgrade: see blivetd(8)."},

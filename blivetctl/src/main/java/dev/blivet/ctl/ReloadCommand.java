@@ -8,7 +8,7 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 
 @Command(name = "reload", modelTransformer = ExitCodeList.class,
-        description = {"Make blivetd read its jobs directory again (root only).",
+        description = {"Make blivetd read its jobs directory again (root, or the user a blivetd of its own runs as).",
                 "As SIGHUP to blivetd does.",
                 "New files add jobs (started if autostart), changed specs apply at the job's next start, jobs whose"
                         + " file is gone are stopped and removed. Exits with 8 if some file was skipped as invalid."},

@@ -75,6 +75,11 @@ public final class JobSpecResolver {
         return new JobSpecResolver(wrap.apply(accounts), files, daemonEnv, limitSupport);
     }
 
+    /** blivetd's own uid: the user a blivetd of one user answers to, besides root. */
+    public int daemonUid() {
+        return accounts.effectiveUid();
+    }
+
     /** Resolves a spec that blivetd's own user asked for (the jobs directory, {@code blivetctl validate}). */
     public ResolvedJob resolve(JobSpec spec) throws SpecException {
         return resolve(spec, accounts.effectiveUid());

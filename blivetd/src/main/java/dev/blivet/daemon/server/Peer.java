@@ -5,4 +5,12 @@ record Peer(int pid, int uid, int gid) {
     boolean isRoot() {
         return uid == 0;
     }
+
+    /**
+     * Whether this peer may act on blivetd itself (reload, reexec): root, or the user a blivetd
+     * of its own runs as, whose socket no one else can reach.
+     */
+    boolean administers(int daemonUid) {
+        return uid == 0 || uid == daemonUid;
+    }
 }

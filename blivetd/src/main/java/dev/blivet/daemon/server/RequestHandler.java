@@ -100,7 +100,7 @@ public final class RequestHandler {
      * the {@link Connection} writes it, then calls {@link #beginReexec}.
      */
     JsonNode reexec(Peer peer) {
-        if (!peer.isRoot()) {
+        if (!peer.administers(resolver.daemonUid())) {
             throw new RequestException(ErrorCode.PERMISSION_DENIED, "only root may re-exec blivetd; you are uid "
                     + peer.uid());
         }
@@ -236,7 +236,7 @@ public final class RequestHandler {
     }
 
     private CompletableFuture<JsonNode> reload(Peer peer) {
-        if (!peer.isRoot()) {
+        if (!peer.administers(resolver.daemonUid())) {
             throw new RequestException(ErrorCode.PERMISSION_DENIED, "only root may reload the jobs directory; you are uid "
                     + peer.uid());
         }

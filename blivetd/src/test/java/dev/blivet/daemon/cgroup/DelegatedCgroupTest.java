@@ -88,6 +88,10 @@ class DelegatedCgroupTest {
             assertFalse(ContainmentTest.alive(setsid), "the setsid child went with the job");
             client.ok("remove", "\"name\":\"tree\"");
             assertFalse(Files.exists(delegated.resolve("job-tree")));
+            // A blivetd of one user answers to that user for itself too, not only to root.
+            JsonNode reload = dev.blivet.daemon.testing.NobodyClient.send(tmp, daemon.socket(),
+                    "{\"id\":1,\"op\":\"reload\"}").get(0);
+            assertTrue(reload.path("ok").asBoolean(false), "its own user reloads it: " + reload);
         }
     }
 }
