@@ -19,7 +19,13 @@ public record RunRecord(String name, long attempt, Phase phase, Integer pid, Int
         /** A stop was signalled: the next JVM finishes it. */
         STOPPING,
         /** Ended and waiting out its restart delay: the next JVM starts it (the old one was reaped). */
-        BACKOFF;
+        BACKOFF,
+        /**
+         * Ended in this boot with no restart pending (its policy said no, or it failed): the next
+         * JVM leaves it down even with autostart, which is for a boot or a clean start of blivetd
+         * (both come with no run record), not for a crash.
+         */
+        ENDED;
 
         String wire() {
             return name().toLowerCase(java.util.Locale.ROOT);
