@@ -208,8 +208,8 @@ public final class JobLedger implements Recorder, AutoCloseable {
     }
 
     @Override
-    public void over(String name, long attempt) {
-        writeRun(new RunRecord(name, attempt, RunRecord.Phase.ENDED, null, null, null, bootId));
+    public void over(String name, long attempt, dev.blivet.daemon.launch.ExitStatus exit) {
+        writeRun(new RunRecord(name, attempt, RunRecord.Phase.ENDED, null, null, null, bootId, exit));
     }
 
     @Override

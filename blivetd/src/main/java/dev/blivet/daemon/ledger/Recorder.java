@@ -42,7 +42,7 @@ public interface Recorder {
      * The run ended by itself (exited or failed) with no restart pending: kept as {@code ended},
      * so that a JVM after a crash does not start it again (autostart is not a restart policy).
      */
-    void over(String name, long attempt);
+    void over(String name, long attempt, dev.blivet.daemon.launch.ExitStatus exit);
 
     /** The job is forgotten: both records go. */
     void removed(String name);
@@ -89,7 +89,7 @@ public interface Recorder {
             }
 
             @Override
-            public void over(String name, long attempt) {
+            public void over(String name, long attempt, dev.blivet.daemon.launch.ExitStatus exit) {
             }
 
             @Override

@@ -1,5 +1,7 @@
 package dev.blivet.daemon.ledger;
 
+import dev.blivet.daemon.launch.ExitStatus;
+
 /**
  * A job's current process, kept in the runtime directory: meaningless after a reboot, so never
  * fsync'd, and checked against {@link #bootId} anyway.
@@ -8,9 +10,14 @@ package dev.blivet.daemon.ledger;
  * @param phase what blivetd was doing with it
  * @param pid null until the spawn helper reported its fork ("starting, no pid")
  * @param startTime field 22 of /proc/PID/stat when pid was recorded: pid and start time name one process
+ * @param exit how an {@link Phase#ENDED} run ended, so the next JVM still shows it; null when unknown
  */
 public record RunRecord(String name, long attempt, Phase phase, Integer pid, Integer pgid, Long startTime,
-        String bootId) {
+        String bootId, ExitStatus exit) {
+    public RunRecord(String name, long attempt, Phase phase, Integer pid, Integer pgid, Long startTime, String bootId) {
+        this(name, attempt, phase, pid, pgid, startTime, bootId, null);
+    }
+
     public enum Phase {
         /** Recorded before the spawn; with a pid once the helper reported it. */
         STARTING,

@@ -481,7 +481,7 @@ final class ActionRunner {
         if (job.state() == JobState.BACKOFF) {
             ledger.backoff(job.name, job.run);
         } else if (job.state() == JobState.EXITED || job.state() == JobState.FAILED) {
-            ledger.over(job.name, job.run);
+            ledger.over(job.name, job.run, job.lastExit);
         } else {
             ledger.ended(job.name);
         }

@@ -308,6 +308,7 @@ public final class Supervisor implements AutoCloseable {
             runner.act(job, job.lifecycle.unknown(unknown.reason()));
         } else if (verdict instanceof Verdict.Over over) {
             job.run = over.record().attempt();
+            job.lastExit = over.record().exit(); // the exit an earlier JVM saw, still shown
             ledger.adopted(over.record()); // kept: the JVM after this one must not start it either
             runner.act(job, JobLifecycle.NONE);
         } else {

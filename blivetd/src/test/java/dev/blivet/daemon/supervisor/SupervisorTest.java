@@ -929,7 +929,7 @@ class SupervisorTest {
         }
 
         @Override
-        public void over(String name, long attempt) {
+        public void over(String name, long attempt, ExitStatus exit) {
             calls.add("over " + name + " " + attempt);
         }
 
