@@ -243,7 +243,14 @@ class CustodyTest {
                 + "\"command\":" + argv(fromDir) + "}");
         ok("reload", null);
         int clientPid = startClientJob("c", fromClient, ",\"restart\":\"always\",\"autostart\":true");
-        Await.until(WAIT, () -> Proc.findByCmdline(fromDir).size() == 1, "the jobs-directory job to run");
+        // Running by blivetd's word, not only in /proc: its pid shows only once the helper reported it.
+        Await.until(WAIT, () -> {
+            try {
+                return status("d").get("state").asText().equals("running");
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the jobs-directory job to run");
         int dirPid = status("d").get("pid").asInt();
         for (int cycle = 0; cycle < 10; cycle++) {
             restart();
