@@ -92,6 +92,9 @@ final class LedgerRestore {
         if (verdict instanceof Verdict.Unknown unknown) {
             return unknown.reason();
         }
+        if (verdict instanceof Verdict.Over) {
+            return "its last run ended earlier in this boot with no restart pending: it stays down";
+        }
         return "not running";
     }
 }

@@ -9,6 +9,12 @@ import java.util.Map;
  */
 public final class CrashPoints {
     public static final String ENV = "BLIVET_TEST_CRASH_AT";
+    /**
+     * Test-only, with {@link #ENV}: a file the halt creates (exclusively) first, so it happens once.
+     * Under the keeper every JVM inherits {@link #ENV}, and the next JVM passes the same point
+     * (finishing the very stop that was cut) without halting again.
+     */
+    public static final String ONCE_ENV = "BLIVET_TEST_CRASH_ONCE";
     /** After a start's intent is recorded, before its spawn. */
     public static final String AFTER_LEDGER_WRITE = "after-ledger-write";
     /** After the spawned job's pid is recorded, before it is ready. */
@@ -19,23 +25,37 @@ public final class CrashPoints {
     private static final int HALT_STATUS = 137;
 
     private final String armed;
+    private final String once;
 
-    private CrashPoints(String armed) {
+    private CrashPoints(String armed, String once) {
         this.armed = armed;
+        this.once = once;
     }
 
     public static CrashPoints none() {
-        return new CrashPoints(null);
+        return new CrashPoints(null, null);
     }
 
     public static CrashPoints fromEnv(Map<String, String> env) {
-        return new CrashPoints(env.get(ENV));
+        return new CrashPoints(env.get(ENV), env.get(ONCE_ENV));
     }
 
     public void reached(String point) {
-        if (point.equals(armed)) {
+        if (point.equals(armed) && firstTime()) {
             System.err.println("blivetd: test crash point " + point + " reached: halting");
             Runtime.getRuntime().halt(HALT_STATUS);
+        }
+    }
+
+    private boolean firstTime() {
+        if (once == null) {
+            return true;
+        }
+        try {
+            java.nio.file.Files.createFile(java.nio.file.Path.of(once));
+            return true;
+        } catch (java.io.IOException already) {
+            return false;
         }
     }
 }

@@ -217,6 +217,11 @@ public final class JobLedger implements Recorder, AutoCloseable {
     }
 
     @Override
+    public void over(String name, long attempt, dev.blivet.daemon.launch.ExitStatus exit) {
+        writeRun(new RunRecord(name, attempt, RunRecord.Phase.ENDED, null, null, null, bootId, exit));
+    }
+
+    @Override
     public void removed(String name) {
         ended(name);
         runtime.delete(name); // also a record this JVM never took over (refused, or its job unknown)

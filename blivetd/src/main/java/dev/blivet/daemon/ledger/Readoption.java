@@ -27,6 +27,11 @@ public final class Readoption {
         if (run == null || !bootId.equals(run.bootId())) {
             return new Verdict.Down(); // after a reboot no pid of the record means anything
         }
+        if (run.phase() == RunRecord.Phase.ENDED) {
+            return leftovers.check(name) == Leftovers.Verdict.PRESENT
+                    ? new Verdict.Unknown("it had ended, but processes of the job still run: stop them, then start it")
+                    : new Verdict.Over(run);
+        }
         boolean stayDown = !up || run.phase() == RunRecord.Phase.STOPPING;
         if (run.phase() == RunRecord.Phase.BACKOFF) {
             return stayDown ? new Verdict.Down() : restartIfGone(name, run.attempt());

@@ -54,6 +54,11 @@ final class RecordCodec {
             node.put("start_time", record.startTime());
         }
         node.put("boot_id", record.bootId());
+        if (record.exit() != null) {
+            node.put("exit_code", record.exit().code());
+            node.put("exit_signal", record.exit().signal());
+            node.put("core_dumped", record.exit().coreDumped());
+        }
         try {
             return mapper.writeValueAsBytes(node);
         } catch (JsonProcessingException e) {
@@ -97,8 +102,18 @@ final class RecordCodec {
             pgid = (int) number(where, tree, "pgid", 1, Integer.MAX_VALUE);
             startTime = number(where, tree, "start_time", 0, Long.MAX_VALUE);
         }
+        dev.blivet.daemon.launch.ExitStatus exit = null;
+        if (tree.has("exit_code")) {
+            // As ExitStatus holds it: a code (0-255) and no signal, or -1 and a signal (1-64).
+            int code = (int) number(where, tree, "exit_code", -1, 255);
+            int signal = (int) number(where, tree, "exit_signal", 0, 64);
+            if ((code < 0) == (signal == 0)) {
+                throw new LedgerDir.BadRecord(where + ": 'exit_code' and 'exit_signal' contradict each other");
+            }
+            exit = new dev.blivet.daemon.launch.ExitStatus(code, signal, tree.path("core_dumped").asBoolean(false));
+        }
         return new RunRecord(name, number(where, tree, "attempt", 0, Long.MAX_VALUE), phase, pid, pgid, startTime,
-                text(where, tree, "boot_id"));
+                text(where, tree, "boot_id"), exit);
     }
 
     private static JsonNode parse(String where, byte[] bytes) throws LedgerDir.BadRecord {

@@ -38,6 +38,12 @@ public interface Recorder {
     /** The run ended, with no restart pending: no process of it is recorded any more. */
     void ended(String name);
 
+    /**
+     * The run ended by itself (exited or failed) with no restart pending: kept as {@code ended},
+     * so that a JVM after a crash does not start it again (autostart is not a restart policy).
+     */
+    void over(String name, long attempt, dev.blivet.daemon.launch.ExitStatus exit);
+
     /** The job is forgotten: both records go. */
     void removed(String name);
 
@@ -80,6 +86,10 @@ public interface Recorder {
 
             @Override
             public void ended(String name) {
+            }
+
+            @Override
+            public void over(String name, long attempt, dev.blivet.daemon.launch.ExitStatus exit) {
             }
 
             @Override

@@ -24,6 +24,10 @@ public sealed interface Verdict {
     record Unknown(String reason) implements Verdict {
     }
 
+    /** It ended by itself earlier in this boot, with no restart pending: it stays down, whatever autostart says. */
+    record Over(RunRecord record) implements Verdict {
+    }
+
     /** Nothing of it runs (a reboot, a clean stop, no run record): STOPPED, or started if autostart. */
     record Down() implements Verdict {
     }

@@ -62,6 +62,15 @@ public final class Warmup {
      * while blivetd serves. A failure (a system without /bin/sh) ends the warm-up, never blivetd.
      */
     public CompletableFuture<Void> inBackground(int iterations, Consumer<String> debug) {
+        return inBackground(iterations, CompletableFuture.completedFuture(null), debug);
+    }
+
+    /**
+     * As {@link #inBackground(int, Consumer)}, the iterations after the first waiting for
+     * {@code serving}: on 2 cores their compilation would otherwise take CPU from re-adoption,
+     * which no one is served before (1000 jobs: docs/benchmarks.md, "Re-adoption after a kill -9").
+     */
+    public CompletableFuture<Void> inBackground(int iterations, CompletableFuture<?> serving, Consumer<String> debug) {
         CompletableFuture<Void> firstDone = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
             long start = System.nanoTime();
@@ -69,6 +78,7 @@ public final class Warmup {
                 run(1);
                 firstDone.complete(null);
                 debug.accept("warm-up: first dry start " + (System.nanoTime() - start) / 1_000_000 + " ms");
+                serving.join();
                 run(iterations - 1);
                 debug.accept("warm-up: " + iterations + " dry starts in " + (System.nanoTime() - start) / 1_000_000 + " ms");
             } catch (RuntimeException | LinkageError | VirtualMachineError e) {

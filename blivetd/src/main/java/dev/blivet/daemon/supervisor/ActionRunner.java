@@ -486,6 +486,8 @@ final class ActionRunner {
     private void recordDown(Job job) {
         if (job.state() == JobState.BACKOFF) {
             ledger.backoff(job.name, job.run);
+        } else if (job.state() == JobState.EXITED || job.state() == JobState.FAILED) {
+            ledger.over(job.name, job.run, job.lastExit);
         } else {
             ledger.ended(job.name);
         }

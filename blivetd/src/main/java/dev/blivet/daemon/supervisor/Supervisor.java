@@ -306,6 +306,11 @@ public final class Supervisor implements AutoCloseable {
             runner.act(job, job.lifecycle.start());
         } else if (verdict instanceof Verdict.Unknown unknown) {
             runner.act(job, job.lifecycle.unknown(unknown.reason()));
+        } else if (verdict instanceof Verdict.Over over) {
+            job.run = over.record().attempt();
+            job.lastExit = over.record().exit(); // the exit an earlier JVM saw, still shown
+            ledger.adopted(over.record()); // kept: the JVM after this one must not start it either
+            runner.act(job, JobLifecycle.NONE);
         } else {
             ledger.ended(job.name); // a run record of another boot means nothing
             if (restored.up() && restored.resolved().supervision().autostart()) {
@@ -347,6 +352,9 @@ public final class Supervisor implements AutoCloseable {
             List<CompletableFuture<JobSnapshot>> stops = new ArrayList<>();
             for (Job job : table.all()) {
                 boolean up = job.state().hasProcess() || job.state() == JobState.BACKOFF || runner.hasLeftovers(job);
+                if (!up) {
+                    ledger.ended(job.name); // a clean stop: the next start is a fresh one, autostart applies
+                }
                 stops.add(up ? runner.stop(job, null, null) : CompletableFuture.completedFuture(table.snapshot(job)));
             }
             return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))

@@ -243,7 +243,14 @@ class CustodyTest {
                 + "\"command\":" + argv(fromDir) + "}");
         ok("reload", null);
         int clientPid = startClientJob("c", fromClient, ",\"restart\":\"always\",\"autostart\":true");
-        Await.until(WAIT, () -> Proc.findByCmdline(fromDir).size() == 1, "the jobs-directory job to run");
+        // Running by blivetd's word, not only in /proc: its pid shows only once the helper reported it.
+        Await.until(WAIT, () -> {
+            try {
+                return status("d").get("state").asText().equals("running");
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the jobs-directory job to run");
         int dirPid = status("d").get("pid").asInt();
         for (int cycle = 0; cycle < 10; cycle++) {
             restart();
@@ -345,12 +352,19 @@ class CustodyTest {
         daemon = BlivetdProcess.start(tmp, "--cgroups=off");
 
         JsonNode half = status("half");
-        assertEquals("failed", half.get("state").asText(), half.toString());
-        assertTrue(half.path("last_error").asText().contains("before it recorded the pid"), half.toString());
-        assertTrue(Proc.findByCmdline(sleep).isEmpty(), "not started by the next blivetd: it cannot tell");
-        JsonNode started = ok("start", "\"name\":\"half\"");
-        assertEquals("running", started.get("state").asText(), "its owner may start it");
-        assertOneProcess(sleep, "started once, by hand");
+        if (!half.get("contained").asBoolean()) {
+            // Process groups: nothing can tell whether the spawn happened.
+            assertEquals("failed", half.get("state").asText(), half.toString());
+            assertTrue(half.path("last_error").asText().contains("before it recorded the pid"), half.toString());
+            assertTrue(Proc.findByCmdline(sleep).isEmpty(), "not started by the next blivetd: it cannot tell");
+            JsonNode started = ok("start", "\"name\":\"half\"");
+            assertEquals("running", started.get("state").asText(), "its owner may start it");
+            assertOneProcess(sleep, "started once, by hand");
+        } else {
+            // Its own cgroup says nothing of it runs (Leftovers): started again, once.
+            Await.until(WAIT, () -> Proc.findByCmdline(sleep).size() == 1, "the job started again");
+            assertOneProcess(sleep, "started once by the next blivetd");
+        }
     }
 
     @Test

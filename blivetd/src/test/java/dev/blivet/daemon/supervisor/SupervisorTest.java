@@ -946,6 +946,11 @@ class SupervisorTest {
         }
 
         @Override
+        public void over(String name, long attempt, ExitStatus exit) {
+            calls.add("over " + name + " " + attempt);
+        }
+
+        @Override
         public void ended(String name) {
             calls.add("ended " + name);
         }
@@ -982,16 +987,17 @@ class SupervisorTest {
         Launch launch = starter.last();
         ready(launch);
         done(start);
-        assertEquals(List.of("accepted web", "starting web 1", "running web"), ledger.calls);
+        // The fake launch never reports a fork: its pid is recorded at readiness, as a forking job's daemon is.
+        assertEquals(List.of("accepted web", "starting web 1", "forked web 100", "running web"), ledger.calls);
         CompletableFuture<JobSnapshot> stop = supervisor.stop("web", ALICE, null, null);
         loop.runPending();
-        assertEquals(List.of("desired web down", "stopping web"), ledger.calls.subList(3, 5),
+        assertEquals(List.of("desired web down", "stopping web"), ledger.calls.subList(4, 6),
                 "the stop is durable before the signal");
         launch.exit().complete(new ExitStatus(-1, SIGTERM, false));
         loop.runPending();
         done(stop);
         done(supervisor.remove("web", ALICE));
-        assertEquals(List.of("ended web", "removed web"), ledger.calls.subList(5, 7));
+        assertEquals(List.of("ended web", "removed web"), ledger.calls.subList(6, 8));
     }
 
     @Test
@@ -1020,6 +1026,27 @@ class SupervisorTest {
         assertEquals(JobState.STARTING, status("waiting", ALICE).state(), "its restart was due");
         assertEquals(2, starter.launches.size());
         assertTrue(ledger.calls.contains("starting waiting 6"), "the attempt number goes on: " + ledger.calls);
+
+        restore("over", RestartPolicy.NO, true, new dev.blivet.daemon.ledger.Verdict.Over(new dev.blivet.daemon.ledger.RunRecord(
+                "over", 4, dev.blivet.daemon.ledger.RunRecord.Phase.ENDED, null, null, null, "boot")));
+        assertEquals(JobState.STOPPED, status("over", ALICE).state(), "it ended in this boot: autostart is not a restart");
+        assertEquals(2, starter.launches.size());
+    }
+
+    @Test
+    void aRunThatEndsWithNoRestartIsKeptAsEndedUntilACleanStop() {
+        RecordingLedger ledger = withLedger();
+        done(start("once", RestartPolicy.NO, ALICE, false));
+        Launch launch = starter.last();
+        ready(launch);
+        launch.exit().complete(FAIL);
+        loop.runPending();
+        assertEquals(JobState.EXITED, status("once", ALICE).state());
+        assertEquals("over once 1", ledger.calls.get(ledger.calls.size() - 1),
+                "a JVM after a crash must not start it again for its autostart");
+        done(supervisor.stopAll());
+        assertEquals("ended once", ledger.calls.get(ledger.calls.size() - 1),
+                "after a clean stop of blivetd, the next start is a fresh one");
     }
 
     @Test

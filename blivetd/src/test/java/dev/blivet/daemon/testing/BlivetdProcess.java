@@ -57,6 +57,12 @@ public final class BlivetdProcess implements AutoCloseable {
         return start(dir, prefix, classPath, Map.of(), List.of(), extraArgs);
     }
 
+    /** A blivetd under {@code prefix} (e.g. the keeper) with {@code env} added (e.g. a test crash point). */
+    public static BlivetdProcess start(Path dir, List<String> prefix, Map<String, String> env, String... extraArgs)
+            throws IOException {
+        return start(dir, prefix, System.getProperty("java.class.path"), env, List.of(), extraArgs);
+    }
+
     /**
      * A blivetd with {@code env} added to its environment (as systemd adds NOTIFY_SOCKET) and
      * {@code jvmArgs} added to its JVM's flags (test hooks).
