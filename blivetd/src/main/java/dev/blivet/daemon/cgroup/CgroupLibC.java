@@ -9,7 +9,7 @@ import jnr.ffi.annotations.Out;
  * fd, the file system's magic number, inotify, and pidfds (by number: glibc 2.36 wraps them, but
  * the raw calls need no newer glibc).
  */
-interface CgroupLibC {
+public interface CgroupLibC {
     /** statfs(2)'s f_type of a cgroup v2 file system. */
     long CGROUP2_SUPER_MAGIC = 0x63677270L;
     /** struct statfs is 120 bytes on 64-bit Linux; f_type is its first field, a long. */

@@ -8,7 +8,7 @@ import jnr.ffi.annotations.Out;
  * The libc calls the ledger and the adoption watcher need beyond {@code LinuxLibC}: writing a
  * record durably inside a pinned directory fd, and pidfds (Linux 5.3+; their exit info 6.15+).
  */
-interface LedgerLibC {
+public interface LedgerLibC {
     int O_RDONLY = 0;
     int O_WRONLY = 1;
     int O_CREAT = 0100;
