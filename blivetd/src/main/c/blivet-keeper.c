@@ -327,20 +327,25 @@ static void jvm_exited(struct keeper *k, int status) {
 
 /* ---- orphans: reaped and recorded ---- */
 
-/* Field 22 of /proc/PID/stat: the process's start time in clock ticks since boot; 0 if unknown. */
-static unsigned long long start_time(pid_t pid) {
+/* Field n (3 or more) of /proc/PID/stat as a number: 4 is the parent's pid, 22 the start time in
+ * clock ticks since boot; 0 if unknown. */
+static unsigned long long stat_field(pid_t pid, int n) {
     char path[32], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t got = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
+    if (got <= 0) return 0;
+    buf[got] = '\0';
     char *field = strrchr(buf, ')'); /* the command name (field 2) may hold spaces and ')' */
     if (!field) return 0;
-    for (int i = 2; i < 22 && field; i++) field = strchr(field + 1, ' ');
+    for (int i = 2; i < n && field; i++) field = strchr(field + 1, ' ');
     return field ? strtoull(field + 1, NULL, 10) : 0;
+}
+
+static unsigned long long start_time(pid_t pid) {
+    return stat_field(pid, 22);
 }
 
 static void record_exit(struct keeper *k, pid_t pid, unsigned long long start, int status) {
@@ -363,20 +368,6 @@ static void record_exit(struct keeper *k, pid_t pid, unsigned long long start, i
     send_byte(k, MSG_EXITS);
 }
 
-/* Field 4 of /proc/PID/stat: the parent's pid; 0 if unknown. */
-static pid_t parent_of(pid_t pid) {
-    char path[32], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
-    char *field = strrchr(buf, ')');
-    return field ? (pid_t)strtol(field + 4, NULL, 10) : 0; /* ") S PPID" */
-}
-
 /*
  * The processes a dead JVM left us: its jobs (and any helper caught mid-start), which the next JVM
  * re-adopts and whose exits it must learn. Only these get exit records. Whatever else comes to us
@@ -394,7 +385,7 @@ static void take_orphans(struct keeper *k) {
     pid_t self = getpid();
     for (struct dirent *entry; (entry = readdir(proc)) != NULL;) {
         long long v;
-        if (!parse_ll(entry->d_name, INT_MAX, &v) || (pid_t)v == k->jvm || parent_of((pid_t)v) != self) continue;
+        if (!parse_ll(entry->d_name, INT_MAX, &v) || (pid_t)v == k->jvm || (pid_t)stat_field((pid_t)v, 4) != self) continue;
         bool known = false;
         for (size_t i = 0; i < k->n_orphans && !known; i++) known = k->orphans[i].pid == (pid_t)v;
         if (known) continue;

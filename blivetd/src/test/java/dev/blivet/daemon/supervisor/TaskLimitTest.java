@@ -8,16 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.daemon.testing.BlivetdProcess;
 import dev.blivet.daemon.testing.Client;
 import dev.blivet.daemon.testing.Proc;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +42,7 @@ class TaskLimitTest {
             Files.setPosixFilePermissions(made, PosixFilePermissions.fromString(dir.equals("run") ? "rwx------" : "rwxr-xr-x"));
             Files.setAttribute(made, "unix:uid", NOBODY);
         }
-        String classPath = readableCopyOfClassPath(tmp.resolve("cp"));
+        String classPath = dev.blivet.daemon.testing.ReadableClassPath.copyInto(tmp.resolve("cp"));
         try (BlivetdProcess daemon = BlivetdProcess.start(tmp, List.of("setpriv", "--reuid=nobody", "--regid=nogroup",
                 "--clear-groups"), classPath);
                 Client client = daemon.client()) {
@@ -86,37 +83,5 @@ class TaskLimitTest {
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, process.exitValue(), "prlimit: " + output);
-    }
-
-    /** The test class path copied where nobody can read it (~/.m2 is root's alone). */
-    private static String readableCopyOfClassPath(Path into) throws IOException {
-        List<String> entries = new ArrayList<>();
-        int n = 0;
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path source = Path.of(entry);
-            if (!Files.exists(source)) {
-                continue;
-            }
-            Path target = into.resolve(Integer.toString(n++)).resolve(source.getFileName());
-            try (Stream<Path> files = Files.walk(source)) {
-                for (Path file : (Iterable<Path>) files::iterator) {
-                    Path copy = target.resolve(source.relativize(file).toString());
-                    if (Files.isDirectory(file)) {
-                        Files.createDirectories(copy);
-                    } else {
-                        Files.createDirectories(copy.getParent());
-                        Files.copy(file, copy);
-                    }
-                }
-            }
-            entries.add(target.toString());
-        }
-        try (Stream<Path> files = Files.walk(into)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(Files.isDirectory(file) ? "rwxr-xr-x"
-                        : "rw-r--r--"));
-            }
-        }
-        return String.join(File.pathSeparator, entries);
     }
 }
