@@ -31,10 +31,14 @@ class SocketActivationTest {
     @TempDir
     Path dir;
 
-    private static Path blivetd() {
-        // blivetd/target/blivet-keeper -> the repository's bin/blivetd, which runs that keeper.
-        return Path.of(System.getProperty("blivet.keeper")).toAbsolutePath().getParent().getParent().getParent()
-                .resolve("bin/blivetd");
+    /**
+     * The keeper running blivetd's JVM, as bin/blivetd runs them, but from the test class path:
+     * the tests run before the build packages the jar bin/blivetd needs.
+     */
+    private static List<String> blivetd() {
+        return List.of(System.getProperty("blivet.keeper"), "--",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.blivet.daemon.Main");
     }
 
     private static CompletableFuture<Integer> ping(Path socket) {
@@ -54,12 +58,12 @@ class SocketActivationTest {
         Path log = dir.resolve("blivetd.log");
         Files.createDirectories(dir.resolve("jobs"));
         try (NotifyStandIn systemd = new NotifyStandIn(dir.resolve("notify").toString(), socket)) {
-            ProcessBuilder builder = new ProcessBuilder("/usr/bin/systemd-socket-activate", "-l", socket.toString(),
-                    "-E", "NOTIFY_SOCKET=" + systemd.env(),
-                    blivetd().toString(), "--socket", socket.toString(), "--jobs-dir", dir.resolve("jobs").toString(),
-                    "--state-dir", dir.resolve("state").toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile());
-            builder.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            List<String> command = new ArrayList<>(List.of("/usr/bin/systemd-socket-activate", "-l", socket.toString(),
+                    "-E", "NOTIFY_SOCKET=" + systemd.env()));
+            command.addAll(blivetd());
+            command.addAll(List.of("--socket", socket.toString(), "--jobs-dir", dir.resolve("jobs").toString(),
+                    "--state-dir", dir.resolve("state").toString()));
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             Process activator = builder.start();
             try {
                 Await.until(LONG, () -> Files.exists(socket) || !activator.isAlive(), "the stand-in to listen");
