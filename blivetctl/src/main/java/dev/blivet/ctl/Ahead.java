@@ -75,8 +75,8 @@ final class Ahead implements Runnable {
             Json.warmUp();
         }
         synchronized (lock) {
-            if (finished) {
-                return null;
+            if (finished || channelTaken) {
+                return null; // one channel per run: a second connect (reexec's pings) opens its own
             }
             channelTaken = true;
         }

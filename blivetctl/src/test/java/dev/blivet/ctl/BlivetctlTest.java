@@ -118,10 +118,10 @@ class BlivetctlTest {
 
         String table = ok("status").out();
         assertTrue(table.startsWith("NAME"), table);
-        assertTrue(table.lines().anyMatch(line -> line.matches(name + " +running +" + pid + " +\\d+s +0 +- +- +-")), table);
-        // Named, it also shows the job's processes: without a cgroup, no usage is made up.
+        assertTrue(table.lines().anyMatch(line -> line.matches(name + " +running +" + pid + " +\\d+s +0 +(-|\\d+) +(-|\\S+) +-")), table);
+        // Named, it also shows the job's processes, and its usage where its cgroup has the files.
         String named = ok("status", name).out();
-        assertTrue(named.contains("\n" + name + ": 1 process\n"), named);
+        assertTrue(named.contains("\n" + name + ": 1 process"), named);
         assertTrue(named.lines().anyMatch(line -> line.matches(" +" + pid + " +/bin/sleep .*")), named);
         assertEquals(1, status.get("process_count").asInt(), status.toString());
         assertTrue(ok("status", "--json").json().get("jobs").findValuesAsText("name").contains(name));
