@@ -2,7 +2,6 @@ package dev.blivet.daemon.launch;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import dev.blivet.common.Identity;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -131,7 +130,7 @@ final class ForkingPidfile {
             if (fd < 0) {
                 return new NotYet(pidfile + ": " + os.strerror(os.errno()));
             }
-            return parse(pidfile, readSmall(os, fd));
+            return parse(pidfile, Pidfiles.readAtMost(os, fd, MAX_CONTENT));
         } catch (TrustedPath.Refused e) {
             if (e.notFound()) {
                 return new NotYet("pidfile " + pidfile + " does not exist");
@@ -199,25 +198,6 @@ final class ForkingPidfile {
             return new NotYet("pidfile " + pidfile + " does not hold a pid (decimal digits)");
         }
         return new Pid(Integer.parseInt(text));
-    }
-
-    /** At most {@link #MAX_CONTENT} bytes, or null when there is more. */
-    private static String readSmall(NativeOs os, int fd) {
-        byte[] buffer = new byte[MAX_CONTENT + 1];
-        int filled = 0;
-        while (filled < buffer.length) {
-            byte[] chunk = new byte[buffer.length - filled];
-            long n = os.libc().read(fd, chunk, chunk.length);
-            if (n < 0 && os.errno() == LinuxLibC.EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                break;
-            }
-            System.arraycopy(chunk, 0, buffer, filled, (int) n);
-            filled += (int) n;
-        }
-        return filled > MAX_CONTENT ? null : new String(buffer, 0, filled, StandardCharsets.US_ASCII);
     }
 
     private static Stamp stampOf(byte[] stat) {

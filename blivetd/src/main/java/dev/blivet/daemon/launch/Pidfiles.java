@@ -49,7 +49,8 @@ public final class Pidfiles {
             if (!stat.isFile() || stat.dev() != written.dev() || stat.ino() != written.ino()) {
                 return false;
             }
-            String content = readSmall(os, fd).trim();
+            String read = readAtMost(os, fd, MAX_CONTENT);
+            String content = read == null ? "(too long)" : read.trim();
             if (!content.equals(Integer.toString(pid)) && !(content.isEmpty() && emptyIsOurs)) {
                 return false;
             }
@@ -65,9 +66,12 @@ public final class Pidfiles {
         }
     }
 
-    /** At most {@link #MAX_CONTENT} bytes: a pidfile grown large is not the one we wrote. */
-    private static String readSmall(NativeOs os, int fd) {
-        byte[] buffer = new byte[MAX_CONTENT + 1];
+    /**
+     * At most {@code max} bytes of {@code fd} as ASCII, or null when it holds more: a pidfile
+     * grown large is not a pid. Shared with {@link ForkingPidfile}.
+     */
+    static String readAtMost(NativeOs os, int fd, int max) {
+        byte[] buffer = new byte[max + 1];
         int filled = 0;
         while (filled < buffer.length) {
             byte[] chunk = new byte[buffer.length - filled];
@@ -81,6 +85,6 @@ public final class Pidfiles {
             System.arraycopy(chunk, 0, buffer, filled, (int) n);
             filled += (int) n;
         }
-        return filled > MAX_CONTENT ? "(too long)" : new String(buffer, 0, filled, StandardCharsets.US_ASCII);
+        return filled > max ? null : new String(buffer, 0, filled, StandardCharsets.US_ASCII);
     }
 }
