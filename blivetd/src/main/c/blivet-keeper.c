@@ -22,12 +22,16 @@
  *   next subreaper up), a new blivetd re-adopts them by pid, and their exit statuses are known
  *   only where the kernel has PIDFD_INFO_EXIT (Linux 6.15).
  *
- * The link carries one-byte messages (MSG_* below). The JVM sends REGISTER once it serves, with
+ * The link carries messages of one byte (MSG_* below), NOTIFY alone with more after it. The JVM sends REGISTER once it serves, with
  * two fds (SCM_RIGHTS): its listening socket and the exits directory (O_DIRECTORY, root-only,
  * the JVM made it). We keep both for every later JVM and answer ACCEPTED. STOPPING: the JVM is
  * going down on purpose (a SIGTERM however it reached it): when it exits, so do we, with its
  * status. REEXEC: it exits without stopping its jobs, start the next JVM now. REPLACE: exec a
- * new keeper (as SIGUSR2). We send EXITS after writing exit records.
+ * new keeper (as SIGUSR2). NOTIFY: the rest of the message is for systemd ($NOTIFY_SOCKET),
+ * and we send it on as it is. We are the unit's main process and the JVM is not, so the unit can
+ * take notifications from its main process alone (NotifyAccess=main): the jobs, which run in the
+ * unit's cgroup, could otherwise tell systemd STOPPING=1 or WATCHDOG=trigger in blivetd's name.
+ * We send EXITS after writing exit records.
  *
  * Exit records, one file per reaped child that a dead JVM left us (its jobs: take_orphans; a job's
  * own orphaned children are reaped without one), written through the directory fd
@@ -65,17 +69,20 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
 enum { JVM_LISTEN_FD = 3, JVM_LINK_FD = 4 };
 enum {
-    MSG_REGISTER = 'R', MSG_STOPPING = 'S', MSG_REEXEC = 'X', MSG_REPLACE = 'K', /* from the JVM */
+    MSG_REGISTER = 'R', MSG_STOPPING = 'S', MSG_REEXEC = 'X', MSG_REPLACE = 'K', MSG_NOTIFY = 'N', /* from the JVM */
     MSG_ACCEPTED = 'A', MSG_EXITS = 'E',                                        /* to the JVM */
 };
 enum { BACKOFF_FIRST_MS = 100, BACKOFF_MAX_MS = 10000, STABLE_MS = 60000 };
 enum { EXIT_USAGE = 64, EXIT_OSERR = 71 };
+enum { NOTIFY_MAX = 4096 }; /* the longest notification relayed; KeeperLink.NOTIFY_MAX */
 
 static const char *const STRIPPED_ENV[] = {
     "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "BLIVET_KEEPER_FD=", "WATCHDOG_PID=",
@@ -97,6 +104,10 @@ struct keeper {
     long long jvm_started;  /* ms, CLOCK_MONOTONIC (system-wide, so it survives our execve) */
     long long restart_at;   /* ms; -1: no restart pending */
     int backoff;            /* ms, the delay after the next crash but one */
+    int notify;             /* a datagram socket to $NOTIFY_SOCKET; -1: not under systemd */
+    struct sockaddr_un notify_addr;
+    socklen_t notify_len;
+    bool notify_failed;     /* said once, until a notification gets through */
     struct orphan { pid_t pid; unsigned long long start; } *orphans; /* see take_orphans */
     size_t n_orphans, cap_orphans;
 };
@@ -148,6 +159,39 @@ static int exit_code_of(int status) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : EXIT_OSERR;
 }
 
+/* ---- systemd ---- */
+
+/* $NOTIFY_SOCKET: a path, or '@' and a name in the abstract namespace (sd_notify(3)). */
+static void open_notify(struct keeper *k) {
+    const char *name = getenv("NOTIFY_SOCKET");
+    k->notify = -1;
+    if (!name || !*name) return;
+    size_t len = strlen(name);
+    if ((name[0] != '/' && name[0] != '@') || len >= sizeof k->notify_addr.sun_path) {
+        say("NOTIFY_SOCKET=%s is not a socket path or @name that fits: systemd is not told of blivetd's state", name);
+        return;
+    }
+    memset(&k->notify_addr, 0, sizeof k->notify_addr);
+    k->notify_addr.sun_family = AF_UNIX;
+    memcpy(k->notify_addr.sun_path, name, len);
+    if (name[0] == '@') k->notify_addr.sun_path[0] = '\0';
+    k->notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (name[0] == '/'));
+    k->notify = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (k->notify < 0) say("cannot open a socket to systemd: %s", strerror(errno));
+}
+
+/* Nonblocking: a systemd that does not read costs a lost notification, never a stuck keeper. */
+static void tell_systemd(struct keeper *k, const char *message, size_t len) {
+    if (k->notify < 0) return;
+    if (sendto(k->notify, message, len, MSG_NOSIGNAL, (const struct sockaddr *)&k->notify_addr, k->notify_len)
+            == (ssize_t)len) {
+        k->notify_failed = false;
+    } else if (!k->notify_failed) {
+        k->notify_failed = true;
+        say("cannot tell systemd (NOTIFY_SOCKET): %s; said once until a notification gets through", strerror(errno));
+    }
+}
+
 /* ---- the link ---- */
 
 static void send_byte(struct keeper *k, char message) {
@@ -185,8 +229,8 @@ static void registered(struct keeper *k, int listen_fd, int exits_dir) {
 /* Every message waiting on the link; EOF closes our end (the JVM is gone or going). */
 static void read_link(struct keeper *k) {
     while (k->link >= 0) {
-        char message;
-        struct iovec iov = { .iov_base = &message, .iov_len = 1 };
+        char buf[1 + NOTIFY_MAX];
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
         union { char buf[CMSG_SPACE(2 * sizeof(int))]; struct cmsghdr align; } control;
         struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                               .msg_controllen = sizeof control.buf };
@@ -197,6 +241,7 @@ static void read_link(struct keeper *k) {
             close_fd(&k->link);
             return;
         }
+        char message = buf[0];
         int fds[2] = { -1, -1 };
         size_t nfds = 0;
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -214,7 +259,10 @@ static void read_link(struct keeper *k) {
             continue;
         }
         for (size_t i = 0; i < nfds; i++) close(fds[i]);
-        if (message == MSG_STOPPING) k->stopping = true;
+        if (message == MSG_NOTIFY && !(msg.msg_flags & MSG_TRUNC)) tell_systemd(k, buf + 1, (size_t)n - 1);
+        else if (message == MSG_NOTIFY) say("ignored a notification longer than %d bytes", NOTIFY_MAX);
+        else if (n != 1) say("ignored link message 0x%02x of %zd bytes", (unsigned char)message, n);
+        else if (message == MSG_STOPPING) k->stopping = true;
         else if (message == MSG_REEXEC) k->reexec = true;
         else if (message == MSG_REPLACE) replace_self(k);
         else say("ignored link message 0x%02x", (unsigned char)message);
@@ -320,8 +368,14 @@ static void jvm_exited(struct keeper *k, int status) {
     }
     if (now - k->jvm_started >= STABLE_MS) k->backoff = 0;
     k->restart_at = now + k->backoff;
-    say("the JVM died (%s %d): restarting it in %d ms", WIFSIGNALED(status) ? "signal" : "exit",
-        WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), k->backoff);
+    char why[128];
+    snprintf(why, sizeof why, "the JVM died (%s %d): restarting it in %d ms", WIFSIGNALED(status) ? "signal" : "exit",
+             WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), k->backoff);
+    say("%s", why);
+    /* What systemctl status shows until the next JVM serves and says its job counts. */
+    char status_line[160];
+    int len = snprintf(status_line, sizeof status_line, "STATUS=%s; the jobs keep running", why);
+    tell_systemd(k, status_line, (size_t)len);
     k->backoff = k->backoff == 0 ? BACKOFF_FIRST_MS : k->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : k->backoff * 2;
 }
 
@@ -552,7 +606,7 @@ static int systemd_socket(void) {
 }
 
 int main(int argc, char **argv) {
-    struct keeper k = { .jvm = 0, .link = -1, .listen_fd = -1, .exits_dir = -1, .exe = -1, .restart_at = -1 };
+    struct keeper k = { .jvm = 0, .link = -1, .listen_fd = -1, .exits_dir = -1, .exe = -1, .restart_at = -1, .notify = -1 };
     int first = 1;
     char *state = NULL;
     if (argc > 2 && strcmp(argv[1], "--resume") == 0) {
@@ -576,6 +630,7 @@ int main(int argc, char **argv) {
     k.exe_path[len] = '\0';
     if (k.exe < 0) k.exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
     if (!state) k.listen_fd = systemd_socket();
+    open_notify(&k);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         say("cannot become a child subreaper: %s", strerror(errno));
         return EXIT_OSERR;

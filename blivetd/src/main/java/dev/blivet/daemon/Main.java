@@ -311,7 +311,7 @@ public final class Main implements Callable<Integer> {
         }
         // Only now: whoever this JVM answers may rely on its keeper (a reexec right after a reexec).
         server.start();
-        Systemd systemd = Systemd.start(env, log, supervisor);
+        Systemd systemd = Systemd.start(env, keeper, log, supervisor);
         systemd.ready();
         supervisor.observeReloads(systemd); // RELOADING=1, then READY=1
         LoopHangHook.install(supervisor, log);

@@ -19,8 +19,9 @@ import jnr.ffi.Pointer;
 /**
  * The JVM's end of the link to blivet-keeper, its parent (docs/architecture.md, "Custody"): a
  * SOCK_SEQPACKET socketpair whose fd the keeper names in {@value #FD_ENV}. Messages are single
- * bytes, the keeper's MSG_* in blivet-keeper.c. One thread reads it, blocked until the keeper
- * says something: no polling.
+ * bytes, the keeper's MSG_* in blivet-keeper.c, but for {@link #NOTIFY}, which carries a
+ * notification for systemd that the keeper sends on as its own (docs/architecture.md, "Custody").
+ * One thread reads it, blocked until the keeper says something: no polling.
  */
 public final class KeeperLink {
     public static final String FD_ENV = "BLIVET_KEEPER_FD";
@@ -28,6 +29,9 @@ public final class KeeperLink {
     static final byte REGISTER = 'R';
     static final byte STOPPING = 'S';
     static final byte REEXEC = 'X';
+    static final byte NOTIFY = 'N';
+    /** The longest notification the keeper relays (its NOTIFY_MAX). */
+    public static final int NOTIFY_MAX = 4096;
     static final byte ACCEPTED = 'A';
     static final byte EXITS = 'E';
 
@@ -136,6 +140,31 @@ public final class KeeperLink {
     /** Our exit is a re-exec: the keeper starts the next JVM at once; the jobs stay. */
     public void reexec() throws IOException {
         send(REEXEC);
+    }
+
+    /**
+     * Has the keeper send {@code message} to systemd's NOTIFY_SOCKET. Never blocks: a keeper that
+     * does not read (stopped, say) costs the notification, not the supervisor's loop, which sends
+     * the watchdog's.
+     *
+     * @throws IOException if the link refused it (full, closed), or it is longer than {@link #NOTIFY_MAX}
+     */
+    public void notify(byte[] message) throws IOException {
+        if (message.length > NOTIFY_MAX) {
+            throw new IOException("a notification of " + message.length + " bytes, more than " + NOTIFY_MAX);
+        }
+        Pointer buffer = Memory.allocateDirect(os.runtime(), MSGHDR_SIZE + IOVEC_SIZE + 1 + message.length, true);
+        long iov = MSGHDR_SIZE;
+        long data = iov + IOVEC_SIZE;
+        buffer.putByte(data, NOTIFY);
+        buffer.put(data + 1, message, 0, message.length);
+        buffer.putAddress(iov, buffer.address() + data);
+        buffer.putLong(iov + 8, 1 + message.length);
+        buffer.putAddress(16, buffer.address() + iov); // msg_iov
+        buffer.putLong(24, 1); // msg_iovlen
+        if (os.libc().sendmsg(fd, buffer, LinuxLibC.MSG_NOSIGNAL | LinuxLibC.MSG_DONTWAIT) != 1 + message.length) {
+            throw new IOException("the keeper's link refused it: " + os.strerror(os.errno()));
+        }
     }
 
     /** {@code listener} runs on the link's thread whenever the keeper wrote exit records. */

@@ -60,6 +60,7 @@ public interface LinuxLibC {
     int SOCK_STREAM = 1;
     int SOCK_SEQPACKET = 5;
     int SCM_RIGHTS = 1;
+    int MSG_DONTWAIT = 0x40;
     int MSG_NOSIGNAL = 0x4000;
 
     int pipe2(int[] fds, int flags);

@@ -1,10 +1,12 @@
 package dev.blivet.daemon.systemd;
 
 import dev.blivet.daemon.Log;
+import dev.blivet.daemon.keeper.KeeperLink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Optional;
 import jnr.unixsocket.UnixDatagramChannel;
 import jnr.unixsocket.UnixSocketAddress;
 
@@ -17,50 +19,108 @@ import jnr.unixsocket.UnixSocketAddress;
  * costs a lost message, not a stuck supervisor loop (the watchdog ping is sent from it). The first
  * failure is logged; later ones are not, so a gone systemd does not fill the log.
  *
+ * <p>Under the keeper, the keeper sends them: it is the unit's main process and the JVM is not,
+ * so the unit takes notifications from its main process only (NotifyAccess=main) and a job in the
+ * unit's cgroup cannot speak for blivetd (docs/security.md).
+ *
  * <p>Without NOTIFY_SOCKET (not under systemd, or Type= other than notify) every call does nothing.
  */
 public final class SdNotify implements AutoCloseable {
-    private final UnixDatagramChannel channel;
-    private final UnixSocketAddress target;
+    /** One notification on its way: a datagram of our own, or the keeper's. */
+    private interface Sender extends AutoCloseable {
+        void send(byte[] message) throws IOException;
+
+        @Override
+        void close();
+    }
+
+    private final Sender sender;
     private final String shown;
     private final Log log;
     private boolean failed; // guarded by this
 
-    private SdNotify(UnixDatagramChannel channel, UnixSocketAddress target, String shown, Log log) {
-        this.channel = channel;
-        this.target = target;
+    private SdNotify(Sender sender, String shown, Log log) {
+        this.sender = sender;
         this.shown = shown;
         this.log = log;
     }
 
-    /** Talks to $NOTIFY_SOCKET if set (and usable), else to no one. */
-    public static SdNotify fromEnvironment(Map<String, String> env, Log log) {
+    /**
+     * Talks to $NOTIFY_SOCKET if set (and usable), through {@code keeper} when there is one, else
+     * to no one.
+     */
+    public static SdNotify fromEnvironment(Map<String, String> env, Optional<KeeperLink> keeper, Log log) {
         String socket = env.get(ServiceEnvironment.NOTIFY_SOCKET);
         if (socket == null || socket.isEmpty()) {
-            return new SdNotify(null, null, null, log);
+            return new SdNotify(null, null, log);
+        }
+        if (keeper.isPresent()) {
+            // The keeper checks the name itself and says so if it cannot use it.
+            KeeperLink link = keeper.get();
+            return new SdNotify(new Sender() {
+                @Override
+                public void send(byte[] message) throws IOException {
+                    link.notify(message);
+                }
+
+                @Override
+                public void close() {
+                }
+            }, socket + " (through the keeper)", log);
         }
         if (!socket.startsWith("/") && !socket.startsWith("@")) {
             log.warn("NOTIFY_SOCKET=" + socket + " is neither a path nor an abstract socket name (@NAME); systemd is"
                     + " not told of blivetd's state");
-            return new SdNotify(null, null, null, log);
+            return new SdNotify(null, null, log);
         }
-        // jnr gives the kernel 2 + the name's length as the address's length, so a NUL first is
-        // the abstract namespace, as sd_notify(3) maps '@', without a trailing NUL.
-        String name = socket.startsWith("@") ? "\0" + socket.substring(1) : socket;
         try {
-            UnixDatagramChannel channel = UnixDatagramChannel.open();
-            channel.configureBlocking(false);
-            return new SdNotify(channel, new UnixSocketAddress(name), socket, log);
+            return new SdNotify(Datagrams.open(socket), socket, log);
         } catch (IOException e) {
             log.warn("cannot open a socket to tell systemd of blivetd's state (NOTIFY_SOCKET=" + socket + "): "
                     + e.getMessage());
-            return new SdNotify(null, null, null, log);
+            return new SdNotify(null, null, log);
+        }
+    }
+
+    /** Without a keeper: datagrams of our own. */
+    private static final class Datagrams implements Sender {
+        private final UnixDatagramChannel channel;
+        private final UnixSocketAddress target;
+
+        private Datagrams(UnixDatagramChannel channel, UnixSocketAddress target) {
+            this.channel = channel;
+            this.target = target;
+        }
+
+        static Datagrams open(String socket) throws IOException {
+            // jnr gives the kernel 2 + the name's length as the address's length, so a NUL first is
+            // the abstract namespace, as sd_notify(3) maps '@', without a trailing NUL.
+            String name = socket.startsWith("@") ? "\0" + socket.substring(1) : socket;
+            UnixDatagramChannel channel = UnixDatagramChannel.open();
+            channel.configureBlocking(false);
+            return new Datagrams(channel, new UnixSocketAddress(name));
+        }
+
+        @Override
+        public void send(byte[] message) throws IOException {
+            if (channel.send(ByteBuffer.wrap(message), target) == 0) {
+                throw new IOException("its queue is full");
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // nothing was waiting on it
+            }
         }
     }
 
     /** Whether there is anyone to tell. */
     public boolean enabled() {
-        return channel != null;
+        return sender != null;
     }
 
     public void ready() {
@@ -90,13 +150,11 @@ public final class SdNotify implements AutoCloseable {
 
     /** Sends one datagram; any thread. */
     public synchronized void send(String message) {
-        if (channel == null) {
+        if (sender == null) {
             return;
         }
         try {
-            if (channel.send(ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)), target) == 0) {
-                throw new IOException("its queue is full");
-            }
+            sender.send(message.getBytes(StandardCharsets.UTF_8));
             failed = false;
         } catch (IOException | RuntimeException e) {
             if (!failed) {
@@ -109,12 +167,8 @@ public final class SdNotify implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                // nothing was waiting on it
-            }
+        if (sender != null) {
+            sender.close();
         }
     }
 }

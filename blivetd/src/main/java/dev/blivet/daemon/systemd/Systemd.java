@@ -1,8 +1,10 @@
 package dev.blivet.daemon.systemd;
 
 import dev.blivet.daemon.Log;
+import dev.blivet.daemon.keeper.KeeperLink;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /**
@@ -24,9 +26,10 @@ public final class Systemd implements Supervisor.ReloadObserver, AutoCloseable {
      * then start right.
      *
      * @param env blivetd's environment as it started
+     * @param keeper the keeper, which sends the notifications when there is one
      */
-    public static Systemd start(Map<String, String> env, Log log, Supervisor supervisor) {
-        SdNotify notify = SdNotify.fromEnvironment(env, log);
+    public static Systemd start(Map<String, String> env, Optional<KeeperLink> keeper, Log log, Supervisor supervisor) {
+        SdNotify notify = SdNotify.fromEnvironment(env, keeper, log);
         if (!notify.enabled()) {
             return new Systemd(notify, null);
         }

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +30,7 @@ class SdNotifyTest {
     @Test
     void aFailureIsLoggedOnceUntilAMessageGetsThrough() throws Exception {
         Path socket = dir.resolve("notify");
-        try (SdNotify notify = SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", socket.toString()), log)) {
+        try (SdNotify notify = SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", socket.toString()), Optional.empty(), log)) {
             assertTrue(notify.enabled());
             for (int i = 0; i < 5; i++) {
                 notify.watchdog(); // nobody listens yet
@@ -49,12 +50,12 @@ class SdNotifyTest {
 
     @Test
     void withoutNotifySocketOrWithANonsenseOneNothingIsSent() {
-        SdNotify none = SdNotify.fromEnvironment(Map.of(), log);
+        SdNotify none = SdNotify.fromEnvironment(Map.of(), Optional.empty(), log);
         assertFalse(none.enabled());
         none.ready();
         assertEquals(List.of(), warnings());
 
-        SdNotify relative = SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "run/notify"), log);
+        SdNotify relative = SdNotify.fromEnvironment(Map.of("NOTIFY_SOCKET", "run/notify"), Optional.empty(), log);
         assertFalse(relative.enabled());
         relative.ready();
         assertEquals(1, warnings().size(), warnings().toString());
