@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 
-WARMUP = 200
+WARMUP = 200  # rounds before the measured ones: blivetd is long-running, its JIT warm
 
 
 def call(sock_file, sock, request):
@@ -66,7 +66,7 @@ def main():
     for path in paths:
         values = sorted(samples[path])
         n = len(values)
-        print("RESULT %s mode=%s starts=%d p50_us=%.0f p90_us=%.0f mean_us=%.0f" % (
+        print("RESULT socket=%s mode=%s starts=%d p50_us=%.0f p90_us=%.0f mean_us=%.0f" % (
             path, mode, n, values[n // 2], values[int(n * 0.9)], sum(values) / n))
 
 

@@ -32,6 +32,7 @@ import dev.blivet.daemon.ledger.JobLedger;
 import dev.blivet.daemon.ledger.LedgerOs;
 import dev.blivet.daemon.ledger.Leftovers;
 import dev.blivet.daemon.ledger.Readoption;
+import dev.blivet.daemon.ledger.Recorder;
 import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.launch.Reaper;
 import dev.blivet.daemon.usage.CgroupLimits;
@@ -84,6 +85,21 @@ public final class Main implements Callable<Integer> {
      * it or signal it before then.
      */
     final CompletableFuture<Void> serving = new CompletableFuture<>();
+
+    /**
+     * What the supervisor tells each step of a job's custody, given the ledger: the ledger
+     * itself. A seam for bench/ledger/ alone, which measures a start with and without the ledger
+     * in one tree (docs/benchmarks.md, "The ledger"); no option or variable reaches it.
+     */
+    private final java.util.function.Function<JobLedger, Recorder> recorder;
+
+    public Main() {
+        this(ledger -> ledger);
+    }
+
+    Main(java.util.function.Function<JobLedger, Recorder> recorder) {
+        this.recorder = recorder;
+    }
 
     @Option(names = "--socket", paramLabel = "PATH", description = "Unix socket to listen on.")
     String socket;
@@ -229,7 +245,8 @@ public final class Main implements Callable<Integer> {
                         : CgroupLimits.detect(jobCgroups.base(), Path.of("/proc/self/cgroup")));
         JobsDirectory jobsDirectory = new JobsDirectory(jobs, resolver, TrustedPath.of(os));
         ObjectMapper mapper = ProtocolJson.newMapper();
-        Supervisor supervisor = Supervisor.start(launcher, processes, os, log, Clock.systemUTC(), euid, limits, ledger);
+        Supervisor supervisor = Supervisor.start(launcher, processes, os, log, Clock.systemUTC(), euid, limits,
+                recorder.apply(ledger));
         CountDownLatch stop = new CountDownLatch(1);
         AtomicBoolean reexecuting = new AtomicBoolean();
         Reexec reexec = keeper.<Reexec>map(link -> new Reexec() {

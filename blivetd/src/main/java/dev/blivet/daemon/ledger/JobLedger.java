@@ -16,8 +16,8 @@ import java.util.TreeMap;
 
 /**
  * The job ledger (docs/architecture.md, "Custody: the ledger"): a spec record per job under
- * {@code STATE_DIR/specs/} (durable: fsync'd before the reply that makes the job visible; it
- * survives reboots), beside it an empty marker {@code NAME.down} while its owner wants it stopped,
+ * {@code STATE_DIR/specs/} (a client's job's is durable: fsync'd before the reply that makes the
+ * job visible; it survives reboots; a jobs-directory job's is rebuilt from its file), beside it an empty marker {@code NAME.down} while its owner wants it stopped,
  * and a run record per job with a process under {@code RUNTIME_DIR/ledger/}
  * (pid, process group, start time, boot id, attempt; never fsync'd: pids mean nothing after a
  * reboot). Loop thread only, after {@link #load} on blivetd's main thread before anyone is served.
@@ -37,6 +37,12 @@ public final class JobLedger implements Recorder, AutoCloseable {
     private final RecordCodec codec = new RecordCodec();
     /** What each spec record holds now, so an unchanged start costs no write. */
     private final Map<String, byte[]> written = new HashMap<>();
+    /**
+     * What each job was last accepted with, its record written: a start that changes nothing
+     * compares this and encodes nothing (encoding the spec cost a start after a stop 0.25 ms on
+     * the loop: docs/benchmarks.md, "The ledger").
+     */
+    private final Map<String, SpecRecord> accepted = new HashMap<>();
     private final Map<String, RunRecord> runs = new HashMap<>();
     /** The jobs whose {@code NAME.down} marker exists, so a start of any other costs no unlink. */
     private final Set<String> down = new HashSet<>();
@@ -124,17 +130,27 @@ public final class JobLedger implements Recorder, AutoCloseable {
      * A new job, or a new spec, owner or source, is fsync'd (with its directory) before this
      * returns; an unchanged one costs no write. A start after a stop only unlinks the job's
      * {@code NAME.down} marker (see {@link #desired}).
+     *
+     * <p>The record of a job from the jobs directory is written but not fsync'd: its file there
+     * is its durable source, and every start-up applies the directory after the ledger, so a
+     * record a power cut lost, left empty or tore is rebuilt from the file (a torn one is
+     * refused by name, then replaced: {@code JobsReconciler}). Two fsyncs for each of a
+     * thousand such jobs tripled a mass start at boot (docs/benchmarks.md, "The ledger").
      */
     @Override
     public void accepted(String name, int owner, String source, JobSpec spec) throws IOException {
-        byte[] bytes = codec.spec(new SpecRecord(name, owner, source, true, spec));
-        if (bytes.length > RecordCodec.MAX_RECORD_BYTES) {
-            throw new IOException("the ledger record of job " + name + " would hold " + bytes.length
-                    + " bytes, more than " + RecordCodec.MAX_RECORD_BYTES);
-        }
-        if (!Arrays.equals(bytes, written.get(name))) {
-            specs.write(name, bytes, true);
-            written.put(name, bytes);
+        SpecRecord record = new SpecRecord(name, owner, source, true, spec);
+        if (!record.equals(accepted.get(name))) {
+            byte[] bytes = codec.spec(record);
+            if (bytes.length > RecordCodec.MAX_RECORD_BYTES) {
+                throw new IOException("the ledger record of job " + name + " would hold " + bytes.length
+                        + " bytes, more than " + RecordCodec.MAX_RECORD_BYTES);
+            }
+            if (!Arrays.equals(bytes, written.get(name))) {
+                specs.write(name, bytes, !SpecRecord.JOBS_DIR.equals(source));
+                written.put(name, bytes);
+            }
+            accepted.put(name, record);
         }
         desired(name, true);
     }
@@ -229,6 +245,7 @@ public final class JobLedger implements Recorder, AutoCloseable {
         specs.unmark(name);
         down.remove(name);
         written.remove(name);
+        accepted.remove(name);
         try {
             specs.sync();
         } catch (IOException e) {

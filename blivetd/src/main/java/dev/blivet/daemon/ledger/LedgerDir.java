@@ -133,9 +133,13 @@ final class LedgerDir implements AutoCloseable {
     void write(String name, byte[] bytes, boolean durable) throws IOException {
         String target = file(name);
         String temp = "." + name + ".tmp";
-        os.libc().unlinkat(dirFd, temp, 0); // a crash's leftover; ours alone, the directory is 0700
-        int fd = os.libc().openat(dirFd, temp, LedgerLibC.O_WRONLY | LedgerLibC.O_CREAT | LedgerLibC.O_EXCL
-                | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = createTemp(temp);
+        if (fd < 0 && os.errno() == LedgerLibC.EEXIST) {
+            // A crash's leftover; ours alone, the directory is 0700. Unlinked only when there is
+            // one: a start writes two run records, and each paid this call for nothing.
+            os.libc().unlinkat(dirFd, temp, 0);
+            fd = createTemp(temp);
+        }
         if (fd < 0) {
             throw new IOException("cannot write " + path.resolve(temp) + ": " + os.strerror(os.errno()));
         }
@@ -166,6 +170,11 @@ final class LedgerDir implements AutoCloseable {
         if (durable) {
             sync();
         }
+    }
+
+    private int createTemp(String temp) {
+        return os.libc().openat(dirFd, temp, LedgerLibC.O_WRONLY | LedgerLibC.O_CREAT | LedgerLibC.O_EXCL
+                | O_NOFOLLOW | O_CLOEXEC, 0600);
     }
 
     /** Makes renames and removals so far durable. */

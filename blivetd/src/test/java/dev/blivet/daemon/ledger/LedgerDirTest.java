@@ -157,6 +157,86 @@ class LedgerDirTest {
         }
     }
 
+    /**
+     * Durable before the reply that makes it visible: a client's job's record is fsync'd, file
+     * and directory. A jobs-directory job's record is rebuilt from its file after a power cut,
+     * and run records mean nothing after one: neither costs a start an fsync.
+     */
+    @Test
+    void onlyAClientJobsRecordIsFsynced() throws Exception {
+        Files.createDirectories(tmp.resolve("run"));
+        java.util.concurrent.atomic.AtomicInteger fsyncs = new java.util.concurrent.atomic.AtomicInteger();
+        LedgerOs counting = new LedgerOs(new NativeOs(), libc -> (LedgerLibC) java.lang.reflect.Proxy.newProxyInstance(
+                LedgerLibC.class.getClassLoader(), new Class<?>[] {LedgerLibC.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("fsync")) {
+                        fsyncs.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(libc, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                }));
+        try (JobLedger ledger = JobLedger.open(counting, tmp.resolve("state"), tmp.resolve("run"), CrashPoints.none(), LOG)) {
+            ledger.accepted("dir", 0, SpecRecord.JOBS_DIR, new JobSpecJson().parse("{\"name\":\"dir\",\"command\":[\"/bin/true\"]}"));
+            ledger.starting("dir", 1);
+            ledger.forked("dir", 1, (int) ProcessHandle.current().pid());
+            assertEquals(0, fsyncs.get(), "a jobs-directory job's start pays no fsync");
+            assertTrue(Files.readString(tmp.resolve("state/specs/dir.json")).contains(SpecRecord.JOBS_DIR), "yet its record is written");
+            ledger.accepted("client", 0, "client", new JobSpecJson().parse("{\"name\":\"client\",\"command\":[\"/bin/true\"]}"));
+            assertEquals(2, fsyncs.get(), "a client's job's record: the file, then the directory");
+            ledger.starting("client", 1);
+            ledger.forked("client", 1, (int) ProcessHandle.current().pid());
+            assertEquals(2, fsyncs.get(), "run records are never fsync'd");
+        }
+    }
+
+    /**
+     * A crash between creating the temporary file and renaming it leaves {@code .NAME.tmp}: the
+     * next write replaces it (a symlink there is unlinked, never followed), and leaves none.
+     */
+    @Test
+    void aLeftoverTemporaryFileDoesNotBlockTheNextWrite() throws Exception {
+        Files.createDirectories(tmp.resolve("run/ledger"));
+        Path outside = Files.writeString(tmp.resolve("outside"), "untouched");
+        Files.writeString(tmp.resolve("run/ledger/.job.tmp"), "a crash's leftover");
+        Files.createDirectories(tmp.resolve("state/specs"));
+        Files.setPosixFilePermissions(tmp.resolve("state"), PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(tmp.resolve("state/specs"), PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(tmp.resolve("run/ledger"), PosixFilePermissions.fromString("rwx------"));
+        Files.createSymbolicLink(tmp.resolve("state/specs/.job.tmp"), outside);
+        try (JobLedger ledger = open()) {
+            ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+            ledger.starting("job", 1);
+            assertTrue(Files.readString(tmp.resolve("run/ledger/job.json")).contains("starting"));
+            assertTrue(Files.readString(tmp.resolve("state/specs/job.json")).contains("/bin/true"));
+            for (String dir : List.of("run/ledger", "state/specs")) {
+                try (var files = Files.list(tmp.resolve(dir))) {
+                    assertEquals(List.of(tmp.resolve(dir + "/job.json")), files.toList(), "no temporary file left in " + dir);
+                }
+            }
+            assertEquals("untouched", Files.readString(outside), "the planted symlink was not followed");
+        }
+    }
+
+    /** An unchanged start encodes and writes nothing; a change of owner, source or spec writes the record again. */
+    @Test
+    void aStartThatChangesNothingWritesNothing() throws Exception {
+        try (JobLedger ledger = withOneJob()) {
+            Path record = tmp.resolve("state/specs/job.json");
+            Object inode = Files.getAttribute(record, "unix:ino");
+            ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+            assertEquals(inode, Files.getAttribute(record, "unix:ino"), "an equal spec, parsed anew, costs no write");
+            ledger.accepted("job", 0, SpecRecord.JOBS_DIR, new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+            assertTrue(Files.readString(record).contains(SpecRecord.JOBS_DIR), "a new source is written");
+            ledger.accepted("job", 7, SpecRecord.JOBS_DIR, new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+            assertTrue(Files.readString(record).contains("\"owner\":7"), "a new owner is written: " + Files.readString(record));
+            ledger.removed("job");
+            ledger.accepted("job", 7, SpecRecord.JOBS_DIR, new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+            assertTrue(Files.exists(record), "after a removal, the same spec is written again");
+        }
+    }
+
     /** The desired state is an empty marker beside the record: a stop and a start never rewrite the record. */
     @Test
     void aStopMarksTheJobDownAndAStartUnmarksItWithoutRewritingItsRecord() throws Exception {
