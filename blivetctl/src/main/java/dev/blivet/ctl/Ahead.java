@@ -9,11 +9,12 @@ import picocli.CommandLine;
 
 /**
  * Start-up work done on the second core: the model of the subcommand the arguments name (while
- * the first core builds the top command), then a socket channel (the JDK's first Unix socket
- * sets up a SecureRandom), while the first core sets up the JSON reader and writer. A run of
- * {@code blivetctl status} is mostly start-up, and these parts do not depend on each other.
- * Whatever is not ready, or failed, is done again where it is needed, so this only ever saves
- * time.
+ * the first core builds the top command), then the JSON reader and writer's set-up while the
+ * first core connects through {@link NativeSocket}; or, where that library is not there, a JDK
+ * socket channel (its first use sets up a SecureRandom) while the first core sets up the JSON
+ * classes. A run of {@code blivetctl status} is mostly start-up, and these parts do not depend
+ * on each other. Whatever is not ready, or failed, is done again where it is needed, so this
+ * only ever saves time.
  */
 final class Ahead implements Runnable {
     private final String command;
@@ -147,7 +148,12 @@ final class Ahead implements Runnable {
     private final class OpenChannel implements Callable<SocketChannel> {
         @Override
         public SocketChannel call() throws IOException {
-            SocketChannel socketChannel = ControlClient.newChannel();
+            if (NativeSocket.available()) {
+                // The first core connects without a channel and writes the request meanwhile.
+                Json.warmUpReader();
+                return null;
+            }
+            SocketChannel socketChannel = ChannelLink.newChannel();
             opened(socketChannel);
             return socketChannel;
         }
