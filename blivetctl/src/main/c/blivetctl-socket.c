@@ -59,6 +59,9 @@ JNIEXPORT jint JNICALL Java_dev_blivet_ctl_NativeSocket_read0(JNIEnv *env, jclas
         jint offset, jint len) {
     (void) type;
     char bytes[CHUNK];
+    if (len <= 0) {
+        return 0; /* as the JDK's channel does for no room; read(2) would say 0, the end */
+    }
     ssize_t n;
     do {
         n = read(fd, bytes, len < CHUNK ? (size_t) len : CHUNK);

@@ -120,8 +120,8 @@ final class Ahead implements Runnable {
 
     /**
      * A computation run once, by whichever thread gets to it first, whose result the others wait
-     * for: what a FutureTask does, without its VarHandles, whose set-up costs the main thread of a
-     * short run about as much as the work this class saves (measured).
+     * for: what a FutureTask does, without its VarHandles, whose set-up cost the main thread about
+     * 3 ms CPU in a probe, before any work of this class began (docs/benchmarks.md).
      */
     private static final class Once<T> {
         private final Callable<T> work;
