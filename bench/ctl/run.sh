@@ -3,7 +3,7 @@
 # -Xshare:auto` running an empty main), `blivetctl status` and `supervisorctl status`, each
 # client talking to its own daemon that runs the same number of jobs (sleeps), plus references:
 # an empty main with blivetctl's JVM flags, blivetctl without its class-data sharing archive,
-# and, with BEFORE=DIR, the `blivetctl status` of another built tree (e.g. the commit before a
+# without its socket library, and with its archives mapped unrelocated; and, with BEFORE=DIR, the `blivetctl status` of another built tree (e.g. the commit before a
 # change, checked out with git worktree and built with mvn -B package -DskipTests).
 # Writes bench/ctl/RESULTS.md.
 #
@@ -58,6 +58,9 @@ ctl="$here/bin/blivetctl"
 target="$here/blivetctl/target"
 jar=$(ls "$target"/blivetctl-*.jar | head -n 1)
 [ -f "$target/blivetctl.jsa" ] || { echo "run.sh: $target/blivetctl.jsa is missing: build with mvn package" >&2; exit 1; }
+archive="$target/blivetctl.jsa"
+native="$target/libblivetctl-socket.so"   # what bin/blivetctl names with -Dblivetctl.native
+[ -f "$native" ] || { echo "run.sh: $native is missing: build with mvn package" >&2; exit 1; }
 if [ -n "$before" ]; then
     [ -x "$before/bin/blivetctl" ] && [ -f "$before/blivetctl/target/blivetctl.jsa" ] \
         || { echo "run.sh: BEFORE=$before is no built blivet tree (bin/blivetctl, blivetctl/target/blivetctl.jsa)" >&2; exit 1; }
@@ -113,8 +116,12 @@ read -r flags <"$target/jvm-flags"   # bin/blivetctl's, from blivetctl/pom.xml
     printf 'blivetctl status\t%s --socket %s status\n' "$ctl" "$socket"
     printf 'supervisorctl status\tsupervisorctl -c %s status\n' "$work/sup/supervisord.conf"
     printf 'empty main, blivetctl JVM flags\tjava %s -Xshare:auto -cp %s Empty\n' "$flags" "$work/floor"
-    printf 'blivetctl status, no AppCDS archive\tjava %s -Xshare:auto -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
-        "$flags" "$jar" "$target" "$socket"
+    printf 'blivetctl status, no AppCDS archive\tjava %s -Dblivetctl.native=%s -Xshare:auto -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
+        "$flags" "$native" "$jar" "$target" "$socket"
+    printf 'blivetctl status, JDK socket channel (no socket library)\tjava %s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -Xlog:cds+dynamic=off -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
+        "$flags" "$archive" "$jar" "$target" "$socket"
+    printf 'blivetctl status, archives mapped unrelocated (not adopted)\tjava %s -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -Dblivetctl.native=%s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -Xlog:cds+dynamic=off -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
+        "$flags" "$native" "$archive" "$jar" "$target" "$socket"
     if [ -n "$before" ]; then
         printf 'blivetctl status, before (%s)\t%s/bin/blivetctl --socket %s status\n' "$before_commit" "$before" "$socket"
     fi
@@ -203,7 +210,12 @@ jdk=$(java -version 2>&1 | head -n 2 | tail -n 1)
     echo "  \`exec java $flags -Xshare:auto -XX:SharedArchiveFile=blivetctl/target/blivetctl.jsa\`)."
     echo "- \`supervisorctl status\`: supervisor $(supervisord --version 2>/dev/null) with Python $(python3 -c 'import sys; print(sys.version.split()[0])')."
     echo "- empty main, blivetctl JVM flags: the floor with blivetctl's flags (\`$flags\`)."
-    echo "- no AppCDS archive: blivetctl's flags and class path, only the JDK's default CDS archive."
+    echo "- no AppCDS archive: blivetctl's flags, class path and socket library, only the JDK's default CDS archive."
+    echo "- JDK socket channel: blivetctl as the launcher runs it but without its socket library"
+    echo "  (-Dblivetctl.native), as where the library does not load: the JDK's AF_UNIX channel."
+    echo "- archives mapped unrelocated: the launcher's JVM plus -XX:ArchiveRelocationMode=0, which maps"
+    echo "  the class-data sharing archives at their fixed base address instead of a random one. Shown"
+    echo "  for what it would save; not adopted: it gives up address-space randomization of the archives."
     if [ -n "$before" ]; then
         echo "- before: \`bin/blivetctl\` of the tree at $before_commit, built the same way, against the same blivetd."
     fi
@@ -225,11 +237,14 @@ the savings do not add up exactly; docs/benchmarks.md, "blivetctl: start-up", ha
   converters are skipped.
 - No Jackson ObjectMapper: replies are read by common's StrictJson (Jackson's streaming parser)
   into tree nodes, requests and --json output written with Jackson's generator.
-- The JDK's Unix socket is opened on a second thread (its first use sets up a SecureRandom)
-  while the main thread sets up the JSON reader; its SelectorProvider is named, so the JDK does
-  not scan the class path for one.
-- No regex of blivetctl's own, no java.time and no invokedynamic string concatenation on the status path, and
-  the launcher runs no program before `exec java`.
+- The socket is blivetctl's own small JNI library (`NativeSocket`, `blivetctl-socket.c`), named
+  by the launcher: the JDK's AF_UNIX channel sets up a SecureRandom (the security properties, the
+  SUN provider) and its selector provider's lambda in its first use. Where the library does not
+  load, the JDK's channel does the same work (the "JDK socket channel" row).
+- While the main thread connects and sends the request, a second thread sets up the JSON reader
+  and writer, jackson-core's number parser (two regexes, the JVM's first lambda) first.
+- No regex of blivetctl's own, no lambda, no FutureTask, no java.time and no invokedynamic string
+  concatenation on the status path, and the launcher runs no program before `exec java`.
 NOTES
 } >"$out"
 cat "$out"

@@ -3,22 +3,21 @@ package dev.blivet.ctl;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 import picocli.CommandLine;
 
 /**
  * Start-up work done on the second core: the model of the subcommand the arguments name (while
- * the first core builds the top command), then a socket channel (the JDK's first Unix socket
- * sets up a SecureRandom), while the first core sets up the JSON reader and writer. A run of
- * {@code blivetctl status} is mostly start-up, and these parts do not depend on each other.
- * Whatever is not ready, or failed, is done again where it is needed, so this only ever saves
- * time.
+ * the first core builds the top command), then the JSON reader and writer's set-up while the
+ * first core connects through {@link NativeSocket}; or, where that library is not there, a JDK
+ * socket channel (its first use sets up a SecureRandom) while the first core sets up the JSON
+ * classes. A run of {@code blivetctl status} is mostly start-up, and these parts do not depend
+ * on each other. Whatever is not ready, or failed, is done again where it is needed, so this
+ * only ever saves time.
  */
 final class Ahead implements Runnable {
     private final String command;
-    private final FutureTask<CommandLine> subcommand;
-    private final FutureTask<SocketChannel> channel;
+    private final Once<CommandLine> subcommand;
+    private final Once<SocketChannel> channel;
     /** Guards the three fields below: a channel opened after the run ended is closed by its opener. */
     private final Object lock = new Object();
     private SocketChannel opened;
@@ -28,8 +27,8 @@ final class Ahead implements Runnable {
 
     private Ahead(String command) {
         this.command = command;
-        this.subcommand = command != null ? new FutureTask<>(new BuildSubcommand(command)) : null;
-        this.channel = new FutureTask<>(new OpenChannel());
+        this.subcommand = command != null ? new Once<>(new BuildSubcommand(command)) : null;
+        this.channel = new Once<>(new OpenChannel());
     }
 
     /**
@@ -55,7 +54,7 @@ final class Ahead implements Runnable {
     /**
      * The subcommand's command line built ahead (taken once), or null: build it here. While the
      * other thread still builds it, this one opens the channel, unless that has begun already (a
-     * FutureTask runs once, on whichever thread gets to it first).
+     * {@link Once} runs once, on whichever thread gets to it first).
      */
     CommandLine subcommand(String name) {
         if (command == null || !command.equals(name) || subcommandTaken) {
@@ -63,7 +62,7 @@ final class Ahead implements Runnable {
         }
         subcommandTaken = true;
         channel.run();
-        return take(subcommand);
+        return subcommand.take();
     }
 
     /**
@@ -80,7 +79,7 @@ final class Ahead implements Runnable {
             }
             channelTaken = true;
         }
-        return take(channel);
+        return channel.take();
     }
 
     /**
@@ -119,14 +118,58 @@ final class Ahead implements Runnable {
         }
     }
 
-    private static <T> T take(FutureTask<T> task) {
-        try {
-            return task.get();
-        } catch (ExecutionException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
+    /**
+     * A computation run once, by whichever thread gets to it first, whose result the others wait
+     * for: what a FutureTask does, without its VarHandles, whose set-up cost the main thread about
+     * 3 ms CPU in a probe, before any work of this class began (docs/benchmarks.md).
+     */
+    private static final class Once<T> {
+        private final Callable<T> work;
+        /** Guarded by this. */
+        private boolean started;
+        private boolean done;
+        private T value;
+
+        Once(Callable<T> work) {
+            this.work = work;
+        }
+
+        /** Runs the work here unless it has begun elsewhere; a failure leaves the value null. */
+        void run() {
+            synchronized (this) {
+                if (started) {
+                    return;
+                }
+                started = true;
+            }
+            T result = null;
+            try {
+                result = work.call();
+            } catch (Throwable e) {
+                // left undone here: whoever needs it does it again
+            }
+            synchronized (this) {
+                value = result;
+                done = true;
+                notifyAll();
+            }
+        }
+
+        synchronized boolean isDone() {
+            return done;
+        }
+
+        /** The result once it is there, or null: it failed, or this thread was interrupted. */
+        synchronized T take() {
+            try {
+                while (!done) {
+                    wait();
+                }
+                return value;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
         }
     }
 
@@ -147,7 +190,12 @@ final class Ahead implements Runnable {
     private final class OpenChannel implements Callable<SocketChannel> {
         @Override
         public SocketChannel call() throws IOException {
-            SocketChannel socketChannel = ControlClient.newChannel();
+            if (NativeSocket.available()) {
+                // The first core connects without a channel and writes the request meanwhile.
+                Json.warmUpReader();
+                return null;
+            }
+            SocketChannel socketChannel = ChannelLink.newChannel();
             opened(socketChannel);
             return socketChannel;
         }

@@ -6,55 +6,49 @@ import dev.blivet.common.CliExit;
 import dev.blivet.common.SocketPaths;
 import dev.blivet.common.protocol.ErrorCode;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One connection to blivetd over its Unix socket (the JDK's own AF_UNIX channels: nothing
- * native to load): requests out as JSON lines, responses and stream events in. Every failure
- * is a {@link CliException} that says what to do next.
+ * One connection to blivetd over its Unix socket ({@link Link}): requests out as JSON lines,
+ * responses and stream events in. Every failure is a {@link CliException} that says what to do
+ * next.
  */
 final class ControlClient implements AutoCloseable {
     /** A reply line longer than this is not blivetd talking. */
     private static final int MAX_LINE = 64 << 20;
-    private static final String SELECTOR_PROVIDER = "java.nio.channels.spi.SelectorProvider";
-    /** The provider the JDK picks on Linux when nothing names one (DefaultSelectorProvider's). */
-    private static final String LINUX_SELECTOR_PROVIDER = "sun.nio.ch.EPollSelectorProvider";
 
     private final Path socket;
-    private final SocketChannel channel;
+    private final Link link;
     private byte[] buffer = new byte[16 * 1024];
     /** Unread bytes are buffer[start, end). */
     private int start;
     private int end;
     private int nextId = 1;
 
-    private ControlClient(Path socket, SocketChannel channel) {
+    private ControlClient(Path socket, Link link) {
         this.socket = socket;
-        this.channel = channel;
-    }
-
-    private static SocketChannel open(Ahead ahead) throws IOException {
-        SocketChannel opened = ahead != null ? ahead.channel() : null;
-        return opened != null ? opened : newChannel();
+        this.link = link;
     }
 
     /**
-     * A new AF_UNIX channel. Unless a system property names it, the JDK looks for its selector
-     * provider with a ServiceLoader scan of the modules and of every jar on the class path (a
-     * fifth of a {@code blivetctl status} run, measured) before it settles on its own; on Linux
-     * this names that same provider, so the scan is skipped. A provider named with -D still wins.
+     * A link to the socket: {@link NativeSocket} where its library loaded, else the JDK's
+     * channel, opened ahead if this run's {@link Ahead} did.
      */
-    static SocketChannel newChannel() throws IOException {
-        if (System.getProperty(SELECTOR_PROVIDER) == null && "Linux".equals(System.getProperty("os.name"))) {
-            System.setProperty(SELECTOR_PROVIDER, LINUX_SELECTOR_PROVIDER);
+    private static Link open(Path socket, Ahead ahead) throws CliException, IOException {
+        if (NativeSocket.available()) {
+            return NativeSocket.connect(socket);
         }
-        return SocketChannel.open(StandardProtocolFamily.UNIX);
+        SocketChannel channel;
+        try {
+            SocketChannel opened = ahead != null ? ahead.channel() : null;
+            channel = opened != null ? opened : ChannelLink.newChannel();
+        } catch (IOException e) {
+            throw new CliException(CliExit.ERROR, "cannot create a Unix socket: " + e.getMessage(), e);
+        }
+        return ChannelLink.connect(channel, socket);
     }
 
     /**
@@ -63,23 +57,11 @@ final class ControlClient implements AutoCloseable {
      * @param ahead this run's work ahead, which may have opened the channel, or null
      */
     static ControlClient connect(Path socket, String origin, Ahead ahead) throws CliException {
-        SocketChannel channel;
         try {
-            channel = open(ahead);
-        } catch (IOException e) {
-            throw new CliException(CliExit.ERROR, "cannot create a Unix socket: " + e.getMessage(), e);
-        }
-        try {
-            channel.connect(UnixDomainSocketAddress.of(socket));
+            return new ControlClient(socket, open(socket, ahead));
         } catch (IOException | RuntimeException e) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // nothing was open on it
-            }
             throw cannotConnect(socket, origin, e);
         }
-        return new ControlClient(socket, channel);
     }
 
     private static CliException cannotConnect(Path socket, String origin, Exception e) {
@@ -154,10 +136,7 @@ final class ControlClient implements AutoCloseable {
 
     void send(ObjectNode request) throws CliException {
         try {
-            ByteBuffer bytes = ByteBuffer.wrap((Json.write(request) + "\n").getBytes(StandardCharsets.UTF_8));
-            while (bytes.hasRemaining()) {
-                channel.write(bytes);
-            }
+            link.write((Json.write(request) + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new CliException(CliExit.UNREACHABLE, "blivetd at " + socket + " closed the connection: "
                     + e.getMessage(), e);
@@ -183,7 +162,7 @@ final class ControlClient implements AutoCloseable {
                     end -= start;
                     start = 0;
                 }
-                int n = channel.read(ByteBuffer.wrap(buffer, end, buffer.length - end));
+                int n = link.read(buffer, end, buffer.length - end);
                 if (n < 0) {
                     return null;
                 }
@@ -211,7 +190,7 @@ final class ControlClient implements AutoCloseable {
     @Override
     public void close() {
         try {
-            channel.close();
+            link.close();
         } catch (IOException e) {
             // closing anyway
         }

@@ -3,6 +3,7 @@ package dev.blivet.ctl;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.NumberInput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -52,6 +53,16 @@ final class Json {
 
     static JsonNode parse(String text) throws JsonProcessingException {
         return REPLIES.parse(text);
+    }
+
+    /**
+     * Sets up the reader ahead of the first reply, costliest first: jackson-core's number parser,
+     * whose class compiles two regexes (and so sets up the JVM's lambdas, the first time), then
+     * the rest of the reader and the writer.
+     */
+    static void warmUpReader() {
+        NumberInput.parseInt("0");
+        warmUp();
     }
 
     /** Sets up the reader and the writer (their classes and tables) ahead of the first reply. */

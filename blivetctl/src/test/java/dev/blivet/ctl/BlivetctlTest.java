@@ -367,6 +367,38 @@ class BlivetctlTest {
         }
     }
 
+    /**
+     * Where NativeSocket's library is not there (another architecture, a JVM started without the
+     * launcher), blivetctl talks through the JDK's channel and prints the same, errors included.
+     */
+    @Test
+    void theJdkChannelPrintsWhatTheNativeSocketPrints() throws Exception {
+        String name = name("channel");
+        ok("start", sleeper(name, "").toString());
+        try {
+            Path file = Files.writeString(tmp.resolve(name("file")), "not a socket");
+            for (String path : List.of(socket, tmp.resolve("nothing.sock").toString(), file.toString())) {
+                for (String[] args : List.of(new String[] {"--socket", path, "list"},
+                        new String[] {"--socket", path, "ping", "--json"}, new String[] {"--socket", path, "status", "--json", "no-such-job"},
+                        new String[] {"--socket", path, "status", "no-such-job"}, new String[] {"--socket", path, "stop"})) {
+                    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                            .toString(), "-cp", System.getProperty("java.class.path"), "dev.blivet.ctl.Main"));
+                    command.addAll(List.of(args));
+                    Path out = Files.createTempFile(tmp, "channel", ".out");
+                    Path err = Files.createTempFile(tmp, "channel", ".err");
+                    Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
+                            .start();
+                    assertTrue(process.waitFor(60, TimeUnit.SECONDS), () -> List.of(args) + " finished");
+                    Cli.Result ours = Cli.run(args);
+                    assertEquals(ours.toString(), new Cli.Result(process.exitValue(), Files.readString(out),
+                            Files.readString(err)).toString(), () -> List.of(args).toString());
+                }
+            }
+        } finally {
+            cleanUp(name, true);
+        }
+    }
+
     @Test
     void pingAndVersionNameTheDaemon() {
         JsonNode ping = ok("ping", "--json").json();
