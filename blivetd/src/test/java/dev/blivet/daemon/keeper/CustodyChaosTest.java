@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.blivet.daemon.testing.Await;
 import dev.blivet.daemon.testing.BlivetdProcess;
 import dev.blivet.daemon.testing.Client;
+import dev.blivet.daemon.testing.InstanceCgroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +47,15 @@ class CustodyChaosTest {
     private static final int CYCLES = Integer.getInteger("blivet.chaos.cycles", 30);
     private static final int JOBS = 50;
     private static final Duration LONG = Duration.ofSeconds(90);
+    /**
+     * The keeper's cap on its restart backoff. Every kill here is of a JVM that lived seconds, so
+     * under the default cap (10 s) most of a cycle waited out the backoff. A short cap changes none
+     * of the checks, which wait for the next JVM to answer whenever it starts: the restarts still
+     * come after 0 ms, then 100 ms doubling (held here at 250 ms), and a job told to end right
+     * after a kill still ends while the keeper holds it (a new JVM takes far longer to start than
+     * the job takes to exit, even after the first kill's 0 ms).
+     */
+    private static final String BACKOFF_MAX = "--backoff-max=250";
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Where a job's own end is chosen, and how it dies with it. */
     private static final String ENDER = "read how < \"$1\"; echo \"$how\" > \"$2.tmp\"; mv \"$2.tmp\" \"$2\"; "
@@ -59,16 +69,31 @@ class CustodyChaosTest {
     private BlivetdProcess daemon;
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
+    /**
+     * Whatever the test left, passed or failed: a failed check leaves the jobs (and, mid-cycle, no
+     * JVM to stop them) running. A clean stop first; then every process of blivetd's cgroup tree
+     * (jobs, their children, keeper, JVM) and the tree itself; without cgroups, every process with
+     * a job's marker and its descendants (a FOREVER job's sleep has no marker).
+     */
     @AfterEach
     void cleanUp() throws Exception {
         pool.shutdownNow();
-        if (daemon != null) {
-            daemon.close(); // SIGTERM to the keeper: the JVM stops every job
-        }
-        for (JobUnderTest job : jobs.values()) {
-            for (int pid : markerPids(job.marker)) {
-                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        try {
+            if (daemon != null) {
+                daemon.close(); // SIGTERM to the keeper: the JVM stops every job
             }
+        } finally {
+            InstanceCgroup.killAllAndRemove(dir.resolve("run/blivetd.sock")); // where BlivetdProcess puts it
+            List<ProcessHandle> left = new ArrayList<>();
+            for (JobUnderTest job : jobs.values()) {
+                for (int pid : markerPids(job.marker)) {
+                    ProcessHandle.of(pid).ifPresent(p -> {
+                        left.add(p);
+                        p.descendants().forEach(left::add);
+                    });
+                }
+            }
+            left.forEach(ProcessHandle::destroyForcibly);
         }
     }
 
@@ -218,7 +243,7 @@ class CustodyChaosTest {
         }
         assertEquals(0, new ProcessBuilder(mkfifo).inheritIO().start().waitFor());
 
-        daemon = BlivetdProcess.start(dir, List.of(keeper(), "--"), System.getProperty("java.class.path"));
+        daemon = BlivetdProcess.start(dir, List.of(keeper(), BACKOFF_MAX, "--"), System.getProperty("java.class.path"));
         int keeper = daemon.pid();
         for (JobUnderTest job : jobs.values()) {
             if (!job.fromDir) {
