@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.daemon.testing.Await;
 import dev.blivet.daemon.testing.BlivetdProcess;
 import dev.blivet.daemon.testing.Client;
+import dev.blivet.daemon.testing.InstanceCgroup;
 import dev.blivet.daemon.testing.NobodyClient;
 import dev.blivet.daemon.testing.Proc;
 import java.io.IOException;
@@ -38,13 +39,28 @@ class KeeperTest {
     /** Job processes the test started: the JVM that knew them may be gone, so the test ends them. */
     private final List<Integer> jobs = new ArrayList<>();
 
+    /** Sockets of the blivetds the test started: their cgroup trees go with the test. */
+    private final List<Path> sockets = new ArrayList<>();
+
     @AfterEach
-    void endJobs() {
+    void endJobs() throws IOException {
         jobs.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        for (Path socket : sockets) {
+            InstanceCgroup.killAllAndRemove(socket); // a test that killed its keeper left its jobs in it
+        }
     }
 
-    private static BlivetdProcess underKeeper(Path dir, String... args) throws IOException {
-        return BlivetdProcess.start(dir, List.of(keeper(), "--"), System.getProperty("java.class.path"), args);
+    private BlivetdProcess underKeeper(Path dir, String... args) throws IOException {
+        return underKeeper(dir, List.of(), args);
+    }
+
+    private BlivetdProcess underKeeper(Path dir, List<String> keeperOptions, String... args) throws IOException {
+        List<String> prefix = new ArrayList<>(List.of(keeper()));
+        prefix.addAll(keeperOptions);
+        prefix.add("--");
+        BlivetdProcess daemon = BlivetdProcess.start(dir, prefix, System.getProperty("java.class.path"), args);
+        sockets.add(daemon.socket());
+        return daemon;
     }
 
     private static String keeper() {
@@ -252,8 +268,7 @@ class KeeperTest {
      */
     @Test
     void theKeeperReplacesItselfKeepingItsPidItsJvmAndItsDuties(@TempDir Path dir) throws Exception {
-        try (BlivetdProcess daemon = BlivetdProcess.start(dir, List.of(keeper(), "--backoff-max=150", "--"),
-                System.getProperty("java.class.path"))) {
+        try (BlivetdProcess daemon = underKeeper(dir, List.of("--backoff-max=150"))) {
             int keeper = daemon.pid();
             killJvm(daemon);
             killJvm(daemon);
