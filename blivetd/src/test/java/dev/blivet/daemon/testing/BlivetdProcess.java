@@ -176,7 +176,7 @@ public final class BlivetdProcess implements AutoCloseable {
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
             }
-            InstanceCgroup.removeEmpty(socket);
+            InstanceCgroup.removeAfterExit(socket);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException e) {

@@ -63,6 +63,26 @@ public final class InstanceCgroup {
         }
     }
 
+    /**
+     * After blivetd's main process ended: once its supervisor leaf is empty too (a keeper's JVM,
+     * killed with its keeper, may still be exiting), every empty cgroup of the tree goes.
+     */
+    public static void removeAfterExit(Path socket) throws IOException {
+        Path base = of(socket);
+        Path events = base == null ? null : base.resolve(CgroupNames.SUPERVISOR).resolve("cgroup.events");
+        if (events == null || !Files.exists(events)) {
+            return;
+        }
+        Await.until(LONG, () -> {
+            try {
+                return Files.readString(events).contains("populated 0");
+            } catch (IOException removed) {
+                return true;
+            }
+        }, "blivetd's keeper and JVM to leave " + events.getParent());
+        removeEmpty(socket);
+    }
+
     /** SIGKILLs every process of the tree (jobs, keeper, JVM, whatever they forked), then removes it. */
     public static void killAllAndRemove(Path socket) throws IOException {
         Path base = of(socket);
