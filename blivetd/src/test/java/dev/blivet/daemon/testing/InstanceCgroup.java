@@ -73,13 +73,17 @@ public final class InstanceCgroup {
         if (events == null || !Files.exists(events)) {
             return;
         }
-        Await.until(LONG, () -> {
-            try {
-                return Files.readString(events).contains("populated 0");
-            } catch (IOException removed) {
-                return true;
-            }
-        }, "blivetd's keeper and JVM to leave " + events.getParent());
+        try {
+            Await.until(LONG, () -> {
+                try {
+                    return Files.readString(events).contains("populated 0");
+                } catch (IOException removed) {
+                    return true;
+                }
+            }, "blivetd's keeper and JVM to leave " + events.getParent());
+        } catch (AssertionError stillThere) {
+            return; // clean-up, not a check: a test that wants it empty says so itself
+        }
         removeEmpty(socket);
     }
 
