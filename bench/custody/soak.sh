@@ -11,8 +11,11 @@
 #     bench/custody/soak.sh                 # CYCLES=100, a fresh seed (printed)
 #     CYCLES=100 SEED=1234 bench/custody/soak.sh   # replays a run
 #
-# The keeper restarts a JVM that keeps dying with a backoff (0 ms, then 100 ms doubling to 10 s),
-# so most cycles wait 10 s for the next JVM: 100 cycles take about 20 minutes.
+# The keeper restarts a JVM that keeps dying with a backoff (0 ms, then 100 ms doubling to a cap);
+# the test runs it with a cap of 250 ms (--backoff-max, CustodyChaosTest.BACKOFF_MAX) rather than
+# the default 10 s, so a cycle is mostly the next JVM's start-up and re-adoption and the checks:
+# about 6 s on 2 cores at load 10-15, 100 cycles in about 11 minutes plus the build
+# (docs/benchmarks.md, "the soak").
 # Prints the seed, the cycles run, how many jobs ended while no JVM ran, and the exact exit
 # statuses compared; exit status 0 when every check of every cycle held.
 set -euo pipefail

@@ -1,7 +1,7 @@
 /*
  * blivet-keeper: the parent of blivetd's JVM (docs/architecture.md, "Custody").
  *
- *   blivet-keeper -- java [JVM options] dev.blivet.daemon.Main [blivetd options]
+ *   blivet-keeper [--backoff-max=MS] -- java [JVM options] dev.blivet.daemon.Main [blivetd options]
  *
  * A JVM can die (kill -9, out of memory, a crash, an upgrade); its jobs must not lose their
  * parent with it, because only a parent learns a process's exit status on every kernel. So this
@@ -41,7 +41,12 @@
  * name and renamed, so a reader never sees half a record.
  *
  * The JVM's death: its children, now ours, are listed (take_orphans); every dead child is reaped, then the next JVM starts after
- * 0 ms the first time, then 100 ms doubling up to 10 s, back to 0 once a JVM has run 60 s.
+ * 0 ms the first time, then 100 ms doubling up to the cap (--backoff-max, BACKOFF_MAX_MS unless
+ * given), back to 0 once a JVM has run 60 s. The cap is an option because what it trades (how
+ * long jobs go unsupervised after the next crash against the CPU a crash loop burns) is the
+ * operator's call, and a test that kills JVMs on purpose needs no wait between them; the reset
+ * rule is not: a JVM that served a few seconds then died says nothing about the next one, so
+ * only a minute of uptime earns an immediate restart again.
  * A JVM that dies before the first registration ever is a start-up failure (a bad option, the
  * socket taken): we exit with its status rather than loop. A clean stop (SIGTERM or SIGINT
  * forwarded, or STOPPING) ends us with the JVM's status: its code, or 128 + its signal. The
@@ -80,7 +85,7 @@ enum {
     MSG_REGISTER = 'R', MSG_STOPPING = 'S', MSG_REEXEC = 'X', MSG_REPLACE = 'K', MSG_NOTIFY = 'N', /* from the JVM */
     MSG_ACCEPTED = 'A', MSG_EXITS = 'E',                                        /* to the JVM */
 };
-enum { BACKOFF_FIRST_MS = 100, BACKOFF_MAX_MS = 10000, STABLE_MS = 60000 };
+enum { BACKOFF_FIRST_MS = 100, BACKOFF_MAX_MS = 10000, BACKOFF_LIMIT_MS = 3600000, STABLE_MS = 60000 };
 enum { EXIT_USAGE = 64, EXIT_OSERR = 71 };
 enum { NOTIFY_MAX = 4096 }; /* the longest notification relayed; KeeperLink.NOTIFY_MAX */
 
@@ -104,6 +109,7 @@ struct keeper {
     long long jvm_started;  /* ms, CLOCK_MONOTONIC (system-wide, so it survives our execve) */
     long long restart_at;   /* ms; -1: no restart pending */
     int backoff;            /* ms, the delay after the next crash but one */
+    int backoff_max;        /* ms, the cap (--backoff-max) */
     int notify;             /* a datagram socket to $NOTIFY_SOCKET; -1: not under systemd */
     struct sockaddr_un notify_addr;
     socklen_t notify_len;
@@ -375,8 +381,9 @@ static void jvm_exited(struct keeper *k, int status) {
     /* What systemctl status shows until the next JVM serves and says its job counts. */
     char status_line[160];
     int len = snprintf(status_line, sizeof status_line, "STATUS=%s; the jobs keep running", why);
-    tell_systemd(k, status_line, (size_t)len);
-    k->backoff = k->backoff == 0 ? BACKOFF_FIRST_MS : k->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : k->backoff * 2;
+    if (len > 0) tell_systemd(k, status_line, len < (int)sizeof status_line ? (size_t)len : sizeof status_line - 1);
+    int next = k->backoff == 0 ? BACKOFF_FIRST_MS : k->backoff * 2; /* at most 2 x BACKOFF_LIMIT_MS: no overflow */
+    k->backoff = next > k->backoff_max ? k->backoff_max : next;
 }
 
 /* ---- orphans: reaped and recorded ---- */
@@ -538,9 +545,10 @@ static void replace_self(struct keeper *k) {
         return;
     }
     snprintf(state, sizeof state,
-             "jvm=%d,link=%d,listen=%d,exits=%d,exe=%d,registered=%d,serving=%d,stopping=%d,stopsig=%d,started=%lld,backoff=%d",
+             "jvm=%d,link=%d,listen=%d,exits=%d,exe=%d,registered=%d,serving=%d,stopping=%d,stopsig=%d,started=%lld,backoff=%d,"
+             "backoffmax=%d",
              (int)k->jvm, k->link, k->listen_fd, k->exits_dir, k->exe, k->registered, k->serving, k->stopping, k->stop_signal,
-             k->jvm_started, k->backoff);
+             k->jvm_started, k->backoff, k->backoff_max);
     argv[0] = "blivet-keeper";
     argv[1] = "--resume";
     argv[2] = state;
@@ -579,6 +587,7 @@ static bool resume(struct keeper *k, const char *given) {
         else if (strcmp(item, "stopsig") == 0) k->stop_signal = (int)v;
         else if (strcmp(item, "started") == 0) k->jvm_started = v;
         else if (strcmp(item, "backoff") == 0) k->backoff = (int)v;
+        else if (strcmp(item, "backoffmax") == 0 && v <= BACKOFF_LIMIT_MS) k->backoff_max = (int)v;
         else say("--resume: unknown key %s, ignored", item);
     }
     int kept[] = { k->link, k->listen_fd, k->exits_dir, k->exe };
@@ -606,15 +615,27 @@ static int systemd_socket(void) {
 }
 
 int main(int argc, char **argv) {
-    struct keeper k = { .jvm = 0, .link = -1, .listen_fd = -1, .exits_dir = -1, .exe = -1, .restart_at = -1, .notify = -1 };
+    struct keeper k = { .jvm = 0, .link = -1, .listen_fd = -1, .exits_dir = -1, .exe = -1, .restart_at = -1,
+                        .backoff_max = BACKOFF_MAX_MS, .notify = -1 };
     int first = 1;
     char *state = NULL;
     if (argc > 2 && strcmp(argv[1], "--resume") == 0) {
         state = argv[2];
         first = 3;
     }
+    const char *cap = "--backoff-max=";
+    if (first < argc && strncmp(argv[first], cap, strlen(cap)) == 0) {
+        long long v;
+        if (!parse_ll(argv[first] + strlen(cap), BACKOFF_LIMIT_MS, &v)) {
+            say("%s: not a number of milliseconds from 0 to %d", argv[first], BACKOFF_LIMIT_MS);
+            return EXIT_USAGE;
+        }
+        k.backoff_max = (int)v;
+        first++;
+    }
     if (first >= argc || strcmp(argv[first], "--") != 0 || first + 1 >= argc) {
-        say("usage: blivet-keeper -- java [options] dev.blivet.daemon.Main [blivetd options]");
+        if (first < argc && strcmp(argv[first], "--") != 0) say("%s: not an option of blivet-keeper", argv[first]);
+        say("usage: blivet-keeper [--backoff-max=MS] -- java [options] dev.blivet.daemon.Main [blivetd options]");
         return EXIT_USAGE;
     }
     k.jvm_argv = argv + first + 1;

@@ -214,7 +214,7 @@ public final class Main implements Callable<Integer> {
             return EXIT_USAGE;
         }
         // Once, before any job: every job of this blivetd is contained the same way.
-        CgroupSetup.Result containment = CgroupSetup.detect(os.posix(), log, cgroupChoice, socketPath, euid, env);
+        CgroupSetup.Result containment = CgroupSetup.detect(os.posix(), log, cgroupChoice, socketPath, euid, keeper.isPresent());
         Reaper.becomeSubreaper(os);
         AtomicReference<ProcessGroups> reaped = new AtomicReference<>();
         Reaper reaper = new Reaper(os, (pid, exit) -> {

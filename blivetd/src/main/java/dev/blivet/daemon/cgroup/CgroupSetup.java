@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.Map;
 import jnr.posix.POSIX;
 
 /**
@@ -58,8 +57,6 @@ public final class CgroupSetup {
         AUTO, OFF
     }
 
-    private static final String KEEPER_FD_ENV = dev.blivet.daemon.keeper.KeeperLink.FD_ENV;
-
     private final CgroupDir.Native lib;
     private final Log log;
 
@@ -68,19 +65,23 @@ public final class CgroupSetup {
         this.log = log;
     }
 
-    /** Detects the mode, moves blivetd (and its keeper) where it belongs, and logs the outcome once. */
-    public static Result detect(POSIX posix, Log log, Choice choice, Path socket, int euid, Map<String, String> env) {
+    /**
+     * Detects the mode, moves blivetd (and its keeper) where it belongs, and logs the outcome once.
+     * {@code keeper}: blivetd's parent is its keeper, as the link it accepted proves; never the bare
+     * variable, which would move whatever process started blivetd into its cgroup.
+     */
+    public static Result detect(POSIX posix, Log log, Choice choice, Path socket, int euid, boolean keeper) {
         Result result;
         if (choice == Choice.OFF) {
             result = new Result(Mode.PROCESS_GROUPS, null, "--cgroups=off", null, null);
         } else {
-            result = new CgroupSetup(posix, log).detect(socket, euid, env);
+            result = new CgroupSetup(posix, log).detect(socket, euid, keeper);
         }
         log.info("containment: " + result.mode().text() + " (" + result.detail() + ")");
         return result;
     }
 
-    private Result detect(Path socket, int euid, Map<String, String> env) {
+    private Result detect(Path socket, int euid, boolean keeper) {
         String own;
         Mount mount;
         try {
@@ -100,7 +101,6 @@ public final class CgroupSetup {
         try {
             root = CgroupDir.openMount(lib, mount.point(), mount.root());
             ownDir = walk(root, mount.root(), own);
-            boolean keeper = env.containsKey(KEEPER_FD_ENV);
             if (!own.equals(mount.root()) && delegated(ownDir, euid)) {
                 CgroupDir supervisor = enter(ownDir, ownDir, own, keeper);
                 root.close();
@@ -136,7 +136,7 @@ public final class CgroupSetup {
 
     /**
      * Makes {@code base/supervisor} and moves blivetd into it, and its keeper (our parent, when
-     * BLIVET_KEEPER_FD says there is one) if the keeper is in the cgroup we came from: a keeper
+     * its link says there is one) if the keeper is in the cgroup we came from: a keeper
      * elsewhere was put there by someone who meant it.
      */
     private CgroupDir enter(CgroupDir base, CgroupDir from, String fromPath, boolean keeper) throws IOException {

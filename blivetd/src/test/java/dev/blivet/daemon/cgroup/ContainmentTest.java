@@ -17,10 +17,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -119,10 +123,17 @@ class ContainmentTest {
         }
     }
 
+    /**
+     * One blivetd per mode serves its tests (a start per test was most of the class's time); each
+     * test names its own jobs and gets its own directory for the pids its jobs write (tmp), so none
+     * reads another's. The test that stops blivetd starts its own.
+     */
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
     abstract static class Cases {
-        @TempDir
+        Path shared;
         Path tmp;
         BlivetdProcess daemon;
+        BlivetdProcess sharedDaemon;
         Client client;
         final List<Integer> strays = new ArrayList<>();
 
@@ -132,21 +143,44 @@ class ContainmentTest {
             return new String[0];
         }
 
-        @BeforeEach
-        void startDaemon() throws IOException {
-            daemon = BlivetdProcess.start(tmp, options());
-            client = daemon.client();
+        @BeforeAll
+        void startDaemon(@TempDir Path shared) throws IOException {
+            this.shared = shared;
+            Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            sharedDaemon = started(Files.createDirectories(shared.resolve("blivetd")));
+        }
+
+        @AfterAll
+        void stopDaemon() {
+            if (sharedDaemon != null) {
+                sharedDaemon.close();
+            }
+        }
+
+        BlivetdProcess started(Path dir) throws IOException {
+            BlivetdProcess started = BlivetdProcess.start(dir, options());
             String mode = contained() ? "containment: cgroup v2, made by root" : "containment: process groups";
-            Await.until(WAIT, () -> daemon.log().contains(mode), "blivetd to log \"" + mode + "\":\n" + daemon.log());
+            Await.until(WAIT, () -> started.log().contains(mode), "blivetd to log \"" + mode + "\":\n" + started.log());
+            return started;
+        }
+
+        @BeforeEach
+        void connect(TestInfo test) throws IOException {
+            tmp = Files.createDirectories(shared.resolve(test.getTestMethod().orElseThrow().getName()));
+            daemon = sharedDaemon;
+            client = daemon.client();
         }
 
         @AfterEach
-        void stopDaemon() throws IOException {
+        void disconnect() throws IOException {
             client.close();
-            daemon.close();
+            if (daemon != sharedDaemon) {
+                daemon.close(); // a test's own, if it failed before it stopped it
+            }
             for (int pid : strays) { // what the fallback cannot reach, by design: not left to the next test
                 new ProcessBuilder("kill", "-9", Integer.toString(pid)).start();
             }
+            strays.clear();
         }
 
         /** A child that ignores SIGTERM is killed after stop_timeout, and the stop answers once it is gone. */
@@ -220,6 +254,9 @@ class ContainmentTest {
         /** SIGTERM to blivetd stops every process of every job, a kill_mode "main" job's leftovers included. */
         @Test
         void blivetdsShutdownLeavesNoProcessOfAnyJob() throws IOException {
+            client.close();
+            daemon = started(Files.createDirectories(tmp.resolve("own"))); // this test stops it
+            client = daemon.client();
             start("{\"name\":\"deep\",\"stop_timeout\":1,\"command\":" + sh(
                     "sh -c 'sleep 100004 & echo $! > " + file("grandchild") + "' & "
                     + "sh -c 'trap \"\" TERM; echo $$ > " + file("stubborn") + "; while :; do sleep 1; done' & "

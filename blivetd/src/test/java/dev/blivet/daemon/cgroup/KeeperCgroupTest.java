@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * blivetd's keeper (its parent, named by BLIVET_KEEPER_FD) moves with it into the leaf
- * "supervisor", so that no process of blivetd's sits beside the jobs' cgroups. A shell stands in
- * for the keeper: it stays blivetd's parent and passes SIGTERM on.
+ * blivetd's keeper (its parent, proven by the link BLIVET_KEEPER_FD names) moves with it into the
+ * leaf "supervisor", so that no process of blivetd's sits beside the jobs' cgroups; a parent the
+ * variable merely names (no link) stays where it is.
  */
 class KeeperCgroupTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -23,10 +23,20 @@ class KeeperCgroupTest {
     @TempDir
     Path tmp;
 
+    /** The test runner is blivetd's parent here: a variable naming no link must not move it. */
+    @Test
+    void aParentTheVariableNamesWithoutALinkStaysWhereItIs() throws IOException {
+        String before = ContainmentTest.cgroupOf((int) ProcessHandle.current().pid());
+        try (BlivetdProcess daemon = BlivetdProcess.start(tmp, java.util.Map.of("BLIVET_KEEPER_FD", "9"))) {
+            Await.until(WAIT, () -> daemon.log().contains("containment: cgroup v2, made by root"), daemon.log());
+            assertEquals(true, ContainmentTest.cgroupOf(daemon.pid()).endsWith("/supervisor"), daemon.log());
+            assertEquals(before, ContainmentTest.cgroupOf((int) ProcessHandle.current().pid()), "the test runner was not moved");
+        }
+    }
+
     @Test
     void theKeeperMovesIntoSupervisorWithBlivetd() throws IOException {
-        List<String> keeper = List.of("/usr/bin/env", "BLIVET_KEEPER_FD=9", "/bin/sh", "-c",
-                "trap 'kill $child; wait $child' TERM; \"$@\" & child=$!; wait $child", "keeper");
+        List<String> keeper = List.of(System.getProperty("blivet.keeper"), "--");
         Path base = null;
         try (BlivetdProcess daemon = BlivetdProcess.start(tmp, keeper, System.getProperty("java.class.path"))) {
             Await.until(WAIT, () -> daemon.log().contains("containment: cgroup v2, made by root"), daemon.log());

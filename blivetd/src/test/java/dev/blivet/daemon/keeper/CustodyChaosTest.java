@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.blivet.daemon.testing.Await;
 import dev.blivet.daemon.testing.BlivetdProcess;
 import dev.blivet.daemon.testing.Client;
+import dev.blivet.daemon.testing.InstanceCgroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +47,15 @@ class CustodyChaosTest {
     private static final int CYCLES = Integer.getInteger("blivet.chaos.cycles", 30);
     private static final int JOBS = 50;
     private static final Duration LONG = Duration.ofSeconds(90);
+    /**
+     * The keeper's cap on its restart backoff. Every kill here is of a JVM that lived seconds, so
+     * under the default cap (10 s) most of a cycle waited out the backoff. A short cap changes none
+     * of the checks, which wait for the next JVM to answer whenever it starts: the restarts still
+     * come after 0 ms, then 100 ms doubling (held here at 250 ms), and a job told to end right
+     * after a kill still ends while the keeper holds it (a new JVM takes far longer to start than
+     * the job takes to exit, even after the first kill's 0 ms).
+     */
+    private static final String BACKOFF_MAX = "--backoff-max=250";
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Where a job's own end is chosen, and how it dies with it. */
     private static final String ENDER = "read how < \"$1\"; echo \"$how\" > \"$2.tmp\"; mv \"$2.tmp\" \"$2\"; "
@@ -59,16 +69,31 @@ class CustodyChaosTest {
     private BlivetdProcess daemon;
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
+    /**
+     * Whatever the test left, passed or failed: a failed check leaves the jobs (and, mid-cycle, no
+     * JVM to stop them) running. A clean stop first; then every process of blivetd's cgroup tree
+     * (jobs, their children, keeper, JVM) and the tree itself; without cgroups, every process with
+     * a job's marker and its descendants (a FOREVER job's sleep has no marker).
+     */
     @AfterEach
     void cleanUp() throws Exception {
         pool.shutdownNow();
-        if (daemon != null) {
-            daemon.close(); // SIGTERM to the keeper: the JVM stops every job
-        }
-        for (JobUnderTest job : jobs.values()) {
-            for (int pid : markerPids(job.marker)) {
-                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        try {
+            if (daemon != null) {
+                daemon.close(); // SIGTERM to the keeper: the JVM stops every job
             }
+        } finally {
+            InstanceCgroup.killAllAndRemove(dir.resolve("run/blivetd.sock")); // where BlivetdProcess puts it
+            List<ProcessHandle> left = new ArrayList<>();
+            for (JobUnderTest job : jobs.values()) {
+                for (int pid : markerPids(job.marker)) {
+                    ProcessHandle.of(pid).ifPresent(p -> {
+                        left.add(p);
+                        p.descendants().forEach(left::add);
+                    });
+                }
+            }
+            left.forEach(ProcessHandle::destroyForcibly);
         }
     }
 
@@ -129,8 +154,13 @@ class CustodyChaosTest {
 
     /** Processes whose argv holds this word, over all of /proc (zombies have no argv: not counted). */
     private static List<Integer> markerPids(String marker) throws IOException {
-        List<Integer> found = new ArrayList<>();
-        byte[] word = marker.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return markerPids(List.of(marker)).get(marker);
+    }
+
+    /** For each marker, the processes whose argv holds it: one pass over /proc for all of them. */
+    private static Map<String, List<Integer>> markerPids(java.util.Collection<String> markers) throws IOException {
+        Map<String, List<Integer>> found = new HashMap<>();
+        markers.forEach(marker -> found.put(marker, new ArrayList<>()));
         try (var entries = Files.list(Path.of("/proc"))) {
             for (Path entry : (Iterable<Path>) entries::iterator) {
                 String pid = entry.getFileName().toString();
@@ -140,8 +170,10 @@ class CustodyChaosTest {
                 try {
                     String cmdline = new String(Files.readAllBytes(entry.resolve("cmdline")),
                             java.nio.charset.StandardCharsets.ISO_8859_1);
-                    if (cmdline.contains(new String(word, java.nio.charset.StandardCharsets.ISO_8859_1))) {
-                        found.add(Integer.parseInt(pid));
+                    for (String marker : markers) {
+                        if (cmdline.contains(marker)) {
+                            found.get(marker).add(Integer.parseInt(pid));
+                        }
                     }
                 } catch (IOException gone) {
                     // exited while listed
@@ -218,7 +250,7 @@ class CustodyChaosTest {
         }
         assertEquals(0, new ProcessBuilder(mkfifo).inheritIO().start().waitFor());
 
-        daemon = BlivetdProcess.start(dir, List.of(keeper(), "--"), System.getProperty("java.class.path"));
+        daemon = BlivetdProcess.start(dir, List.of(keeper(), BACKOFF_MAX, "--"), System.getProperty("java.class.path"));
         int keeper = daemon.pid();
         for (JobUnderTest job : jobs.values()) {
             if (!job.fromDir) {
@@ -276,7 +308,23 @@ class CustodyChaosTest {
             int next = jvm();
             request.get(LONG.toSeconds(), TimeUnit.SECONDS);
             for (JobUnderTest job : jobs.values()) {
-                exact += check(job, when) ? 1 : 0;
+                if (job.ending) {
+                    Await.until(LONG, () -> Files.exists(job.truth), job.name + " to write its truth");
+                }
+            }
+            // Every job's status, then one pass over /proc for all of them: most jobs agree at
+            // once, and a pass per job (50 of them, every cycle) was a third of a cycle.
+            Map<String, JsonNode> said = new HashMap<>();
+            for (JobUnderTest job : jobs.values()) {
+                try {
+                    said.put(job.name, status(job.name));
+                } catch (IOException | RuntimeException notYet) {
+                    said.put(job.name, null); // read again while it settles
+                }
+            }
+            Map<String, List<Integer>> seen = markerPids(jobs.values().stream().map(j -> j.marker).toList());
+            for (JobUnderTest job : jobs.values()) {
+                exact += check(job, when, said.get(job.name), seen.get(job.marker)) ? 1 : 0;
             }
             Set<Integer> parents = Set.of(keeper, next);
             Await.until(LONG, () -> quietly(() -> zombiesOf(parents).isEmpty()), "no zombie among the keeper's and the JVM's children, "
@@ -314,19 +362,29 @@ class CustodyChaosTest {
         write.get(LONG.toSeconds(), TimeUnit.SECONDS);
     }
 
-    /** Waits until blivetd's word and /proc agree about a job; returns its state's node. */
     private JsonNode awaitSettled(JobUnderTest job, String when) {
+        return awaitSettled(job, when, null, null);
+    }
+
+    /**
+     * Waits until blivetd's word and /proc agree about a job; returns its state's node. The first
+     * look may be given (a status, then /proc read after it); null: read now.
+     */
+    private JsonNode awaitSettled(JobUnderTest job, String when, JsonNode firstStatus, List<Integer> firstPids) {
         AtomicReference<JsonNode> last = new AtomicReference<>();
         AtomicReference<List<Integer>> procs = new AtomicReference<>();
+        AtomicReference<JsonNode> given = new AtomicReference<>(firstStatus);
         try {
             Await.until(LONG, () -> quietly(() -> {
-                JsonNode now = status(job.name);
-                List<Integer> pids = markerPids(job.marker);
+                JsonNode first = given.getAndSet(null);
+                JsonNode now = first != null && firstPids != null ? first : status(job.name);
+                List<Integer> pids = first != null && firstPids != null ? firstPids : markerPids(job.marker);
                 last.set(now);
                 procs.set(pids);
                 String state = now.get("state").asText();
                 if (state.equals("running")) {
-                    return pids.equals(List.of(now.get("pid").asInt()));
+                    // A job told to end has written its truth, and exits right after: not settled yet.
+                    return !job.ending && pids.equals(List.of(now.get("pid").asInt()));
                 }
                 if (job.inFlight && leftBehind(now)) {
                     return pids.size() == 1; // never two: the start that was cut, running unsupervised
@@ -350,12 +408,13 @@ class CustodyChaosTest {
                 && status.path("last_error").asText().contains("processes of the job still run");
     }
 
-    /** After a cycle: what blivetd says of one job is the truth. Returns whether an exit status was compared. */
-    private boolean check(JobUnderTest job, String when) throws Exception {
-        if (job.ending) {
-            Await.until(LONG, () -> Files.exists(job.truth), job.name + " to write its truth");
-        }
-        JsonNode now = awaitSettled(job, when);
+    /**
+     * After a cycle (every ending job has written its truth): what blivetd says of one job is the
+     * truth, from a first look at its status and its processes. Returns whether an exit status was
+     * compared.
+     */
+    private boolean check(JobUnderTest job, String when, JsonNode status, List<Integer> pids) throws Exception {
+        JsonNode now = awaitSettled(job, when, status, pids);
         String state = now.get("state").asText();
         String what = job.name + " " + when + ": " + now;
         if (job.inFlight) {

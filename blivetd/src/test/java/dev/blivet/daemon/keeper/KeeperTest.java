@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.daemon.testing.Await;
 import dev.blivet.daemon.testing.BlivetdProcess;
 import dev.blivet.daemon.testing.Client;
+import dev.blivet.daemon.testing.InstanceCgroup;
 import dev.blivet.daemon.testing.NobodyClient;
 import dev.blivet.daemon.testing.Proc;
 import java.io.IOException;
@@ -33,17 +34,33 @@ import org.junit.jupiter.api.io.TempDir;
 class KeeperTest {
     private static final Duration LONG = Duration.ofSeconds(90);
     private static final int SIGTERM = 15;
+    private static final int REEXECS = 3;
 
     /** Job processes the test started: the JVM that knew them may be gone, so the test ends them. */
     private final List<Integer> jobs = new ArrayList<>();
 
+    /** Sockets of the blivetds the test started: their cgroup trees go with the test. */
+    private final List<Path> sockets = new ArrayList<>();
+
     @AfterEach
-    void endJobs() {
+    void endJobs() throws IOException {
         jobs.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        for (Path socket : sockets) {
+            InstanceCgroup.killAllAndRemove(socket); // a test that killed its keeper left its jobs in it
+        }
     }
 
-    private static BlivetdProcess underKeeper(Path dir, String... args) throws IOException {
-        return BlivetdProcess.start(dir, List.of(keeper(), "--"), System.getProperty("java.class.path"), args);
+    private BlivetdProcess underKeeper(Path dir, String... args) throws IOException {
+        return underKeeper(dir, List.of(), args);
+    }
+
+    private BlivetdProcess underKeeper(Path dir, List<String> keeperOptions, String... args) throws IOException {
+        List<String> prefix = new ArrayList<>(List.of(keeper()));
+        prefix.addAll(keeperOptions);
+        prefix.add("--");
+        BlivetdProcess daemon = BlivetdProcess.start(dir, prefix, System.getProperty("java.class.path"), args);
+        sockets.add(daemon.socket());
+        return daemon;
     }
 
     private static String keeper() {
@@ -185,8 +202,13 @@ class KeeperTest {
         }
     }
 
+    /**
+     * The keeper's side of a reexec, over a few in a row (the first makes the keeper the jobs'
+     * parent, the later ones keep it so). Twenty in a row with 50 jobs is ReexecTest's: repeating
+     * them here checked nothing more, for 30 s of the suite.
+     */
     @Test
-    void twentyReexecsKeepEveryJobProcess(@TempDir Path dir) throws Exception {
+    void reexecsKeepEveryJobProcess(@TempDir Path dir) throws Exception {
         try (BlivetdProcess daemon = underKeeper(dir)) {
             int keeper = daemon.pid();
             List<Integer> mine = List.of(start(daemon, "a", "/bin/sleep", "1000"), start(daemon, "b", "/bin/sleep", "1000"),
@@ -196,7 +218,7 @@ class KeeperTest {
                 starts.add(startTime(pid));
             }
             int jvm = jvm(daemon);
-            for (int i = 0; i < 20; i++) {
+            for (int i = 0; i < REEXECS; i++) {
                 try (Client client = daemon.client()) {
                     assertEquals(jvm, client.ok("reexec", null).get("pid").asInt());
                 }
@@ -217,7 +239,7 @@ class KeeperTest {
                     assertEquals(starts.get(j), startTime(pid), "pid " + pid + " is the same process");
                 }
             }
-            assertEquals(20, daemon.log().split("exited for a re-exec", -1).length - 1, daemon.log());
+            assertEquals(REEXECS, daemon.log().split("exited for a re-exec", -1).length - 1, daemon.log());
             assertFalse(daemon.log().contains("restarting it in"), "no reexec looked like a crash");
             // The orphans' exits are the keeper's to record, after any number of JVMs.
             signal(mine.get(0), "KILL");
@@ -240,10 +262,16 @@ class KeeperTest {
         }
     }
 
+    /**
+     * Also the restart backoff, across the replacement: 0 ms, then 100 ms doubling, held at the cap
+     * the operator gave (150 ms here; the default cap would let the third delay be 200 ms).
+     */
     @Test
     void theKeeperReplacesItselfKeepingItsPidItsJvmAndItsDuties(@TempDir Path dir) throws Exception {
-        try (BlivetdProcess daemon = underKeeper(dir)) {
+        try (BlivetdProcess daemon = underKeeper(dir, List.of("--backoff-max=150"))) {
             int keeper = daemon.pid();
+            killJvm(daemon);
+            killJvm(daemon);
             int jvm = jvm(daemon);
             int job = start(daemon, "job", "/bin/sleep", "1000");
             signal(keeper, "USR2");
@@ -259,6 +287,7 @@ class KeeperTest {
             assertNotEquals(jvm, jvm(daemon));
             signal(job, "KILL");
             assertEquals(9, ended(daemon, "job").path("exit_signal").asInt(-1), "SIGKILL, as the resumed keeper reaped it");
+            assertEquals(List.of(0, 100, 150), restartDelays(daemon.log()), "the backoff, its cap kept: " + daemon.log());
         }
     }
 
@@ -278,6 +307,35 @@ class KeeperTest {
             assertNotEquals(jvm, jvm(daemon));
             assertEquals(inode, Files.getAttribute(socket, "unix:ino"), "the same socket, never bound again");
             assertFalse(daemon.log().contains("ignored"), daemon.log());
+        }
+    }
+
+    /** The delays the keeper announced, in order ("restarting it in N ms"). */
+    private static List<Integer> restartDelays(String log) {
+        List<Integer> delays = new ArrayList<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("restarting it in (\\d+) ms").matcher(log);
+        while (m.find()) {
+            delays.add(Integer.parseInt(m.group(1)));
+        }
+        return delays;
+    }
+
+    private static void killJvm(BlivetdProcess daemon) throws Exception {
+        int jvm = jvm(daemon);
+        ProcessHandle.of(jvm).orElseThrow().destroyForcibly();
+        awaitGone(jvm, "the killed JVM to be gone");
+        assertNotEquals(jvm, jvm(daemon), "a new JVM answers");
+    }
+
+    @Test
+    void aBadBackoffCapIsRefusedByNameAndNoJvmStarts() throws Exception {
+        for (String bad : List.of("--backoff-max=10s", "--backoff-max=", "--backoff-max=3600001", "--backof-max=5")) {
+            Process keeper = new ProcessBuilder(keeper(), bad, "--", "/bin/true").redirectErrorStream(true).start();
+            String output = new String(keeper.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(keeper.waitFor(LONG.toSeconds(), TimeUnit.SECONDS));
+            assertEquals(64, keeper.exitValue(), output); // EX_USAGE
+            assertTrue(output.contains(bad + ":"), "names the culprit: " + output);
+            assertFalse(output.contains("started the JVM"), output);
         }
     }
 

@@ -165,7 +165,10 @@ public final class BlivetdProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** SIGTERM, as systemd would stop it; it stops its jobs and exits. */
+    /**
+     * SIGTERM, as systemd would stop it; it stops its jobs and exits. Then its cgroup tree goes, if
+     * empty: a keeper's stays behind otherwise (InstanceCgroup), one per test run.
+     */
     @Override
     public void close() {
         process.destroy();
@@ -173,8 +176,11 @@ public final class BlivetdProcess implements AutoCloseable {
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
             }
+            InstanceCgroup.removeAfterExit(socket);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }
