@@ -36,7 +36,16 @@ final class LedgerRestore {
         this.euid = euid;
     }
 
+    /** A job of the ledger with its run record, to be decided. */
+    private record Pending(SpecRecord record, RunRecord run) {
+    }
+
+    /** What was decided for one job, and its log line (null for a plain re-adoption). */
+    private record Decided(Supervisor.Restored job, String warning, String info) {
+    }
+
     List<Supervisor.Restored> read(Readoption readoption) {
+        long began = System.nanoTime();
         JobLedger.Contents contents;
         try {
             contents = ledger.load();
@@ -44,30 +53,35 @@ final class LedgerRestore {
             log.error("cannot read the ledger: " + e.getMessage() + "; no job of an earlier blivetd is taken over");
             return List.of();
         }
+        long read = System.nanoTime();
         contents.warnings().forEach(log::warn);
-        List<Supervisor.Restored> jobs = new ArrayList<>();
         Map<String, RunRecord> runs = new HashMap<>(contents.runs());
+        List<Pending> pending = new ArrayList<>();
         for (SpecRecord record : contents.specs()) {
-            if (contents.refused().containsKey(record.name())) {
-                continue; // its run record was refused: listed below
+            if (!contents.refused().containsKey(record.name())) { // else its run record was refused: listed below
+                pending.add(new Pending(record, runs.remove(record.name())));
             }
-            RunRecord run = runs.remove(record.name());
-            Verdict verdict = readoption.decide(record.name(), run, record.up());
-            ResolvedJob resolved;
-            try {
-                resolved = resolver.resolve(record.spec(), record.owner());
-            } catch (SpecException e) {
-                String pid = verdict instanceof Verdict.Adopt adopt ? "; its process " + adopt.process().pid()
-                        + " runs on, unsupervised" : "";
-                String why = "its spec no longer resolves: " + e.getMessage() + pid;
-                log.warn("job " + record.name() + ": " + why);
-                jobs.add(new Supervisor.Restored(record.name(), record.owner(), record.source(), record.spec(), null,
-                        record.up(), verdict, why));
-                continue;
+        }
+        // Each decision is its own job's (its record, its pid's /proc entry, its cgroup): decided
+        // on every core, logged and handed over in the ledger's order (docs/architecture.md, "Custody").
+        List<Decided> decided;
+        try {
+            decided = pending.parallelStream().map(job -> decide(readoption, job)).toList();
+        } finally {
+            readoption.decided();
+        }
+        long done = System.nanoTime();
+        List<Supervisor.Restored> jobs = new ArrayList<>(decided.size() + contents.refused().size());
+        int adopted = 0;
+        for (Decided one : decided) {
+            jobs.add(one.job());
+            if (one.warning() != null) {
+                log.warn(one.warning());
+            } else if (one.info() != null) {
+                log.info(one.info());
+            } else {
+                adopted++;
             }
-            log.info("job " + record.name() + " from the ledger: " + describe(verdict));
-            jobs.add(new Supervisor.Restored(record.name(), record.owner(), record.source(), record.spec(), resolved,
-                    record.up(), verdict, null));
         }
         contents.refused().forEach((name, why) -> {
             log.warn("job " + name + ": " + why);
@@ -75,7 +89,31 @@ final class LedgerRestore {
         });
         runs.keySet().stream().filter(name -> !contents.refused().containsKey(name)).forEach(name -> log.warn(
                 "job " + name + ": a run record without a spec record is ignored (" + runs.get(name) + ")"));
+        // The plain re-adoptions are not logged one by one here: the supervisor logs each with its
+        // pid as it takes the job over. Every other outcome has its line above.
+        log.info("ledger: " + jobs.size() + " jobs, " + adopted + " re-adopted as they ran, " + (jobs.size() - adopted)
+                + " otherwise (each logged); read in " + (read - began) / 1_000_000 + " ms, decided in "
+                + (done - read) / 1_000_000 + " ms");
         return jobs;
+    }
+
+    private Decided decide(Readoption readoption, Pending pending) {
+        SpecRecord record = pending.record();
+        Verdict verdict = readoption.decide(record.name(), pending.run(), record.up());
+        ResolvedJob resolved;
+        try {
+            resolved = resolver.resolve(record.spec(), record.owner());
+        } catch (SpecException e) {
+            String pid = verdict instanceof Verdict.Adopt adopt ? "; its process " + adopt.process().pid()
+                    + " runs on, unsupervised" : "";
+            String why = "its spec no longer resolves: " + e.getMessage() + pid;
+            return new Decided(new Supervisor.Restored(record.name(), record.owner(), record.source(), record.spec(), null,
+                    record.up(), verdict, why), "job " + record.name() + ": " + why, null);
+        }
+        boolean plain = verdict instanceof Verdict.Adopt adopt && !adopt.stop();
+        return new Decided(new Supervisor.Restored(record.name(), record.owner(), record.source(), record.spec(), resolved,
+                record.up(), verdict, null), null, plain ? null : "job " + record.name() + " from the ledger: "
+                + describe(verdict));
     }
 
     private static String describe(Verdict verdict) {

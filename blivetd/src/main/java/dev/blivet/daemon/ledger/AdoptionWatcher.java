@@ -52,7 +52,9 @@ public final class AdoptionWatcher implements AutoCloseable {
     /**
      * Takes custody of {@code pid} if it is still the process the ledger recorded: the pidfd is
      * opened first and the start time checked after, so the pidfd cannot name a process that
-     * merely reused the pid.
+     * merely reused the pid. Its end is watched from the next {@link #watch}: a pidfd stays
+     * readable once its process ended, so none is missed, and a thousand adoptions cost the
+     * watcher thread one pass instead of a thousand (docs/benchmarks.md, "Custody"). Thread safe.
      *
      * @return the adopted process (already ended, perhaps: then its end is being resolved), or
      *     null when pid names no process or another one (never signalled)
@@ -75,14 +77,20 @@ public final class AdoptionWatcher implements AutoCloseable {
         AdoptedProcess process = new AdoptedProcess(os, pid, pgid, startTime, pidfd);
         synchronized (lock) {
             watched.add(process);
-            if (thread == null) {
+        }
+        return process;
+    }
+
+    /** Watches every process adopted so far: called once after a batch of {@link #adopt}s. */
+    public void watch() {
+        synchronized (lock) {
+            if (thread == null && !watched.isEmpty()) {
                 thread = new Thread(this::run, "blivet-adoption");
                 thread.setDaemon(true);
                 thread.start();
             }
         }
         wakeUp();
-        return process;
     }
 
     /**

@@ -80,7 +80,16 @@ public final class JobLedger implements Recorder, AutoCloseable {
         return bootId;
     }
 
-    /** Every record; refused ones by job name with the reason, which names the file. */
+    /** One record as read on some thread: the record (null if it vanished), or why not. */
+    private record Read<T>(String name, byte[] bytes, T record, IOException error) {
+    }
+
+    /**
+     * Every record; refused ones by job name with the reason, which names the file. The records
+     * are read and parsed on every core (a new JVM answers no one before re-adoption, which waits
+     * for this: docs/benchmarks.md, "Custody"), and the result is assembled in name order, so it
+     * is the same whatever the threads did.
+     */
     public Contents load() throws IOException {
         List<SpecRecord> specRecords = new ArrayList<>();
         Map<String, RunRecord> runRecords = new LinkedHashMap<>();
@@ -89,41 +98,75 @@ public final class JobLedger implements Recorder, AutoCloseable {
         List<String> strays = new ArrayList<>();
         List<String> markers = new ArrayList<>();
         List<String> names = specs.names(strays, markers);
-        for (String name : names) {
-            try {
-                byte[] bytes = specs.read(name, RecordCodec.MAX_RECORD_BYTES);
-                if (bytes != null) {
-                    SpecRecord record = codec.spec(specs.path().resolve(name + LedgerDir.SUFFIX).toString(), name, bytes);
-                    // A marker that fails the checks of a record refuses the job, as its record
-                    // would: only root can write here, so it is tampering, and guessing either
-                    // way could start a job its owner stopped or keep one down it should not.
-                    boolean stopped = specs.marked(name);
-                    specRecords.add(new SpecRecord(name, record.owner(), record.source(), !stopped, record.spec()));
-                    written.put(name, bytes);
-                    if (stopped) {
-                        down.add(name);
-                    }
-                }
-            } catch (LedgerDir.BadRecord e) {
-                refused.put(name, "ledger record refused: " + e.getMessage());
+        Set<String> marked = new HashSet<>(markers);
+        for (Read<SpecRecord> read : names.parallelStream().map(name -> readSpec(name, marked.contains(name))).toList()) {
+            if (refusedOrGone(read, refused)) {
+                continue;
+            }
+            specRecords.add(read.record());
+            written.put(read.name(), read.bytes());
+            if (!read.record().up()) {
+                down.add(read.name());
             }
         }
-        markers.stream().filter(name -> !names.contains(name)).forEach(name -> warnings.add("ignored "
+        Set<String> held = new HashSet<>(names);
+        markers.stream().filter(name -> !held.contains(name)).forEach(name -> warnings.add("ignored "
                 + specs.path().resolve(name + LedgerDir.DOWN) + ": the marker of a job the ledger does not hold"));
         strays.forEach(file -> warnings.add("ignored " + specs.path().resolve(file) + ": not a record blivetd writes"));
         strays.clear();
-        for (String name : runtime.names(strays, null)) {
-            try {
-                byte[] bytes = runtime.read(name, RecordCodec.MAX_RECORD_BYTES);
-                if (bytes != null) {
-                    runRecords.put(name, codec.run(runtime.path().resolve(name + LedgerDir.SUFFIX).toString(), name, bytes));
-                }
-            } catch (LedgerDir.BadRecord e) {
-                refused.putIfAbsent(name, "ledger record refused: " + e.getMessage());
+        for (Read<RunRecord> read : runtime.names(strays, null).parallelStream().map(this::readRun).toList()) {
+            if (!refusedOrGone(read, refused)) {
+                runRecords.put(read.name(), read.record());
             }
         }
         strays.forEach(file -> warnings.add("ignored " + runtime.path().resolve(file) + ": not a record blivetd writes"));
         return new Contents(specRecords, runRecords, refused, warnings);
+    }
+
+    /**
+     * A spec record with its desired state. Only a job whose {@code NAME.down} the listing showed
+     * has its marker opened and checked: a marker that fails the checks of a record refuses the
+     * job, as its record would. Only root can write here, so it is tampering, and guessing either
+     * way could start a job its owner stopped or keep one down it should not.
+     */
+    private Read<SpecRecord> readSpec(String name, boolean listedDown) {
+        try {
+            byte[] bytes = specs.read(name, RecordCodec.MAX_RECORD_BYTES);
+            if (bytes == null) {
+                return new Read<>(name, null, null, null);
+            }
+            SpecRecord record = codec.spec(specs.where(name), name, bytes);
+            boolean stopped = listedDown && specs.marked(name);
+            return new Read<>(name, bytes, new SpecRecord(name, record.owner(), record.source(), !stopped, record.spec()),
+                    null);
+        } catch (IOException e) {
+            return new Read<>(name, null, null, e);
+        }
+    }
+
+    private Read<RunRecord> readRun(String name) {
+        try {
+            byte[] bytes = runtime.read(name, RecordCodec.MAX_RECORD_BYTES);
+            return new Read<>(name, bytes, bytes == null ? null : codec.run(runtime.where(name), name, bytes), null);
+        } catch (IOException e) {
+            return new Read<>(name, null, null, e);
+        }
+    }
+
+    /**
+     * Whether {@code read} holds no record: refused (a spec record's refusal comes first) or gone.
+     *
+     * @throws IOException a failure that is not about the record, as a sequential read threw it
+     */
+    private static boolean refusedOrGone(Read<?> read, Map<String, String> refused) throws IOException {
+        if (read.error() instanceof LedgerDir.BadRecord bad) {
+            refused.putIfAbsent(read.name(), "ledger record refused: " + bad.getMessage());
+            return true;
+        }
+        if (read.error() != null) {
+            throw read.error();
+        }
+        return read.record() == null;
     }
 
     /**

@@ -42,6 +42,8 @@ final class LedgerDir implements AutoCloseable {
 
     private final LedgerOs os;
     private final Path path;
+    /** {@code path} and a slash: a record's name for messages costs one concatenation. */
+    private final String prefix;
     /** O_PATH: reaches the files. */
     private final int dirFd;
     /** O_RDONLY on the same directory: fsync(2) of an O_PATH fd fails with EBADF. */
@@ -50,6 +52,7 @@ final class LedgerDir implements AutoCloseable {
     private LedgerDir(LedgerOs os, Path path, int dirFd, int syncFd) {
         this.os = os;
         this.path = path;
+        this.prefix = path.toString().endsWith("/") ? path.toString() : path + "/";
         this.dirFd = dirFd;
         this.syncFd = syncFd;
     }
@@ -105,6 +108,11 @@ final class LedgerDir implements AutoCloseable {
 
     Path path() {
         return path;
+    }
+
+    /** The full path of the record {@code name}, for messages. */
+    String where(String name) {
+        return prefix + name + SUFFIX;
     }
 
     /** Whether {@code name} may name a record here. */
@@ -224,7 +232,7 @@ final class LedgerDir implements AutoCloseable {
             return false;
         }
         try {
-            check(fd, path.resolve(file), 0);
+            check(fd, file, 0);
             return true;
         } finally {
             os.libc().close(fd);
@@ -245,24 +253,29 @@ final class LedgerDir implements AutoCloseable {
         return fd;
     }
 
-    private void check(int fd, Path full, int maxBytes) throws BadRecord {
+    /**
+     * The size of the file open at {@code fd}, once it passed the checks of a record. The file's
+     * full path is built only for a refusal: re-adoption reads a thousand records and no refusal.
+     */
+    private long check(int fd, String file, int maxBytes) throws BadRecord {
         FileStat stat = os.os().posix().fstat(fd);
         if (!stat.isFile()) {
-            throw new BadRecord(full + ": not a regular file");
+            throw new BadRecord(path.resolve(file) + ": not a regular file");
         }
         if (stat.uid() != os.euid()) {
-            throw new BadRecord(full + ": belongs to uid " + stat.uid() + ", not to blivetd's uid " + os.euid());
+            throw new BadRecord(path.resolve(file) + ": belongs to uid " + stat.uid() + ", not to blivetd's uid " + os.euid());
         }
         if (stat.nlink() != 1) {
-            throw new BadRecord(full + ": has " + stat.nlink() + " links (a record blivetd wrote has one)");
+            throw new BadRecord(path.resolve(file) + ": has " + stat.nlink() + " links (a record blivetd wrote has one)");
         }
         if ((stat.mode() & 0022) != 0) {
-            throw new BadRecord(full + ": group or others may write it");
+            throw new BadRecord(path.resolve(file) + ": group or others may write it");
         }
         if (stat.st_size() > maxBytes) {
-            throw new BadRecord(full + ": " + stat.st_size() + " bytes, more than " + (maxBytes == 0
+            throw new BadRecord(path.resolve(file) + ": " + stat.st_size() + " bytes, more than " + (maxBytes == 0
                     ? "a marker holds (none)" : "a record may hold (" + maxBytes + ")"));
         }
+        return stat.st_size();
     }
 
     /**
@@ -272,29 +285,38 @@ final class LedgerDir implements AutoCloseable {
      */
     byte[] read(String name, int maxBytes) throws IOException {
         String file = file(name);
-        Path full = path.resolve(file);
         int fd = open(file);
         if (fd < 0) {
             return null;
         }
         try {
-            check(fd, full, maxBytes);
-            byte[] buffer = new byte[maxBytes + 1];
+            // Sized by fstat, one byte more to see the end: a buffer of maxBytes for each of a
+            // thousand records cost re-adoption more than their parsing (docs/benchmarks.md,
+            // "Custody"). A file that grew since fstat is read on, up to one byte past the bound.
+            byte[] buffer = new byte[(int) check(fd, file, maxBytes) + 1];
             int total = 0;
-            while (total < buffer.length) {
-                byte[] chunk = new byte[buffer.length - total];
-                long n = os.libc().read(fd, chunk, chunk.length);
+            while (true) {
+                if (total == buffer.length) {
+                    if (total > maxBytes) {
+                        break;
+                    }
+                    buffer = java.util.Arrays.copyOf(buffer, maxBytes + 1);
+                }
+                byte[] into = total == 0 ? buffer : new byte[buffer.length - total];
+                long n = os.libc().read(fd, into, into.length);
                 if (n < 0) {
-                    throw new BadRecord(full + ": " + os.strerror(os.errno()));
+                    throw new BadRecord(path.resolve(file) + ": " + os.strerror(os.errno()));
                 }
                 if (n == 0) {
                     break;
                 }
-                System.arraycopy(chunk, 0, buffer, total, (int) n);
+                if (into != buffer) {
+                    System.arraycopy(into, 0, buffer, total, (int) n);
+                }
                 total += (int) n;
             }
             if (total > maxBytes) {
-                throw new BadRecord(full + ": more than a record may hold (" + maxBytes + " bytes)");
+                throw new BadRecord(path.resolve(file) + ": more than a record may hold (" + maxBytes + " bytes)");
             }
             return java.util.Arrays.copyOf(buffer, total);
         } finally {

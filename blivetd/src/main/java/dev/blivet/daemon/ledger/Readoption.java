@@ -20,6 +20,9 @@ public final class Readoption {
     }
 
     /**
+     * Pure but for the facts it looks up (/proc, the job's cgroup, the keeper's records), so the
+     * jobs may be decided on several threads at once. Call {@link #decided} once all are.
+     *
      * @param run the job's run record, or null
      * @param up whether the job's owner wants it running
      */
@@ -59,6 +62,11 @@ public final class Readoption {
                     + " of the job still run: stop them, then start it");
         }
         return new Verdict.Ended(run.pid(), exit, run.attempt(), stayDown);
+    }
+
+    /** Every job is decided: from now on the ends of the adopted processes are watched. */
+    public void decided() {
+        watcher.watch();
     }
 
     private Verdict restartIfGone(String name, long attempt) {

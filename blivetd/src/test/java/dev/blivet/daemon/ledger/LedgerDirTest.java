@@ -304,6 +304,66 @@ class LedgerDirTest {
         }
     }
 
+    /**
+     * Records are read on several threads: with many of them, the good ones, the refused ones
+     * (each with its own file's reason), the markers and the strays come out exactly as a
+     * one-by-one read gave them, in name order, the same at every load.
+     */
+    @Test
+    void manyRecordsReadInParallelComeOutInOrderWithEachRefusalNamed() throws Exception {
+        Path specs = tmp.resolve("state/specs");
+        Path runs = tmp.resolve("run/ledger");
+        List<String> good = new java.util.ArrayList<>();
+        java.util.Map<String, String> bad = new java.util.TreeMap<>();
+        try (JobLedger ledger = withOneJob()) {
+            good.add("job");
+            for (int i = 0; i < 300; i++) {
+                String name = "j" + i;
+                ledger.accepted(name, 0, "client", new JobSpecJson().parse("{\"name\":\"" + name
+                        + "\",\"command\":[\"/bin/true\"]}"));
+                ledger.starting(name, i);
+                if (i % 7 == 3) {
+                    Files.writeString(specs.resolve(name + ".json"), "{\"version\":1,");
+                    bad.put(name, specs.resolve(name + ".json") + ": malformed");
+                } else {
+                    good.add(name); // its spec record is read even when its run record is refused
+                    if (i % 11 == 5) {
+                        Files.writeString(runs.resolve(name + ".json"), "[]");
+                        bad.put(name, runs.resolve(name + ".json") + ": not a JSON object");
+                    }
+                }
+                if (i % 13 == 0) {
+                    ledger.desired(name, false);
+                }
+            }
+            Files.writeString(specs.resolve("stray.txt"), "");
+            Files.writeString(specs.resolve("nobody.down"), "");
+        }
+        good.sort(null);
+        try (JobLedger ledger = open()) {
+            JobLedger.Contents first = ledger.load();
+            assertEquals(good, first.specs().stream().map(SpecRecord::name).toList());
+            assertEquals(bad.keySet(), first.refused().keySet());
+            bad.forEach((name, why) -> assertTrue(first.refused().get(name).startsWith("ledger record refused: " + why),
+                    first.refused().get(name)));
+            for (SpecRecord record : first.specs()) {
+                boolean stopped = record.name().matches("j[0-9]+") && Integer.parseInt(record.name().substring(1)) % 13 == 0;
+                assertEquals(!stopped, record.up(), record.name());
+            }
+            long badRuns = bad.values().stream().filter(why -> why.startsWith(runs.toString())).count();
+            assertEquals(300 - badRuns, first.runs().size(), "every run record that is not refused itself");
+            assertEquals(0L, first.runs().values().stream().filter(run -> run.phase() != RunRecord.Phase.STARTING).count());
+            assertEquals(2, first.warnings().size(), first.warnings().toString());
+            assertTrue(first.warnings().toString().contains(specs.resolve("stray.txt").toString()));
+            assertTrue(first.warnings().toString().contains(specs.resolve("nobody.down").toString()));
+            JobLedger.Contents again = ledger.load();
+            assertEquals(first.specs(), again.specs());
+            assertEquals(first.runs(), again.runs());
+            assertEquals(first.refused(), again.refused());
+            assertEquals(first.warnings(), again.warnings());
+        }
+    }
+
     /** blivetd itself: a refused directory stops it with a clear error; a refused record does not. */
     @Test
     void blivetdRefusesAHostileStateDirectoryAndListsARefusedRecordAsFailed() throws Exception {
