@@ -11,7 +11,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,6 +31,11 @@ import java.util.regex.Pattern;
  * records it claims; the rest
  * would pile up over many JVM deaths, so at most {@value #MAX_RECORDS} are kept, the oldest going
  * first (a record that old names a process no re-adoption still waits for).
+ *
+ * <p>A record never changes once it is renamed into place (its name is its process), so each is
+ * read once and remembered until it is consumed or gone: re-adoption asks once per job that ended
+ * while no JVM ran, and reading every record for each of them made a restart after a mass exit
+ * quadratic in the number of jobs.
  */
 public final class KeeperExits implements ExitSource {
     /** Records kept; far above the exits of one JVM death with the most jobs a blivetd runs. */
@@ -44,6 +53,8 @@ public final class KeeperExits implements ExitSource {
     private final Path dir;
     private final Consumer<Runnable> wakeups;
     private final Log log;
+    /** The records read so far, by file name. */
+    private final Map<String, Found> known = new HashMap<>(); // guarded by this
 
     /**
      * @param wakeups where {@link #onNew} listeners go: the link's ({@link KeeperLink#onExits})
@@ -58,8 +69,9 @@ public final class KeeperExits implements ExitSource {
     }
 
     @Override
-    public List<ExitRecord> pending() {
+    public synchronized List<ExitRecord> pending() {
         List<Found> found = new ArrayList<>();
+        Set<String> present = new HashSet<>();
         int seen = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path file : entries) {
@@ -71,28 +83,37 @@ public final class KeeperExits implements ExitSource {
                 if (TEMPORARY.matcher(name).matches()) {
                     continue;
                 }
-                Found record = read(file, name);
+                present.add(name);
+                Found record = known.get(name);
                 if (record == null) {
-                    remove(file, "not an exit record");
-                } else {
-                    found.add(record);
+                    record = read(file, name);
+                    if (record == null) {
+                        remove(file, "not an exit record");
+                        continue;
+                    }
+                    known.put(name, record);
                 }
+                found.add(record);
             }
         } catch (IOException e) {
             log.error("cannot read the keeper's exit records in " + dir + ": " + e.getMessage());
         }
+        known.keySet().retainAll(present);
         found.sort(Comparator.comparing(Found::written).thenComparing(f -> f.file().getFileName().toString()));
         int excess = found.size() - MAX_RECORDS;
         for (int i = 0; i < excess; i++) {
+            known.remove(found.get(i).file().getFileName().toString());
             remove(found.get(i).file(), "more than " + MAX_RECORDS + " exit records are kept, and this is the oldest");
         }
         return found.subList(Math.max(0, excess), found.size()).stream().map(Found::record).toList();
     }
 
     @Override
-    public void consumed(ExitRecord record) {
+    public synchronized void consumed(ExitRecord record) {
+        String name = record.pid() + "." + record.startTime();
+        known.remove(name);
         try {
-            Files.deleteIfExists(dir.resolve(record.pid() + "." + record.startTime()));
+            Files.deleteIfExists(dir.resolve(name));
         } catch (IOException e) {
             log.warn("cannot remove the exit record of pid " + record.pid() + ": " + e.getMessage());
         }

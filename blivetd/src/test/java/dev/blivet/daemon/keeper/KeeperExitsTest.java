@@ -38,6 +38,20 @@ class KeeperExitsTest {
     }
 
     @Test
+    void eachRecordIsReadOnceThenForgottenWhenGone(@TempDir Path dir) throws IOException {
+        write(dir, "12.5", "12 5 9\n", 1);
+        KeeperExits exits = exits(dir);
+        assertEquals(List.of(new ExitRecord(12, 5, 9)), exits.pending());
+        // The keeper never rewrites a record in place, so a second look does not read it again.
+        Files.writeString(dir.resolve("12.5"), "rewritten\n");
+        assertEquals(List.of(new ExitRecord(12, 5, 9)), exits.pending());
+        Files.delete(dir.resolve("12.5"));
+        assertEquals(List.of(), exits.pending());
+        write(dir, "12.5", "12 5 11\n", 2); // the name again once it was gone: read anew
+        assertEquals(List.of(new ExitRecord(12, 5, 11)), exits.pending());
+    }
+
+    @Test
     void junkIsRemovedAndNeverBelieved(@TempDir Path dir) throws IOException {
         List<String> junk = List.of(
                 "notarecord",             // a name the keeper never writes
