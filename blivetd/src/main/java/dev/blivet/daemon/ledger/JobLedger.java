@@ -16,8 +16,8 @@ import java.util.TreeMap;
 
 /**
  * The job ledger (docs/architecture.md, "Custody: the ledger"): a spec record per job under
- * {@code STATE_DIR/specs/} (durable: fsync'd before the reply that makes the job visible; it
- * survives reboots), beside it an empty marker {@code NAME.down} while its owner wants it stopped,
+ * {@code STATE_DIR/specs/} (a client's job's is durable: fsync'd before the reply that makes the
+ * job visible; it survives reboots; a jobs-directory job's is rebuilt from its file), beside it an empty marker {@code NAME.down} while its owner wants it stopped,
  * and a run record per job with a process under {@code RUNTIME_DIR/ledger/}
  * (pid, process group, start time, boot id, attempt; never fsync'd: pids mean nothing after a
  * reboot). Loop thread only, after {@link #load} on blivetd's main thread before anyone is served.
@@ -124,6 +124,12 @@ public final class JobLedger implements Recorder, AutoCloseable {
      * A new job, or a new spec, owner or source, is fsync'd (with its directory) before this
      * returns; an unchanged one costs no write. A start after a stop only unlinks the job's
      * {@code NAME.down} marker (see {@link #desired}).
+     *
+     * <p>The record of a job from the jobs directory is written but not fsync'd: its file there
+     * is its durable source, and every start-up applies the directory after the ledger, so a
+     * record a power cut lost, left empty or tore is rebuilt from the file (a torn one is
+     * refused by name, then replaced: {@code JobsReconciler}). Two fsyncs for each of a
+     * thousand such jobs tripled a mass start at boot (docs/benchmarks.md, "The ledger").
      */
     @Override
     public void accepted(String name, int owner, String source, JobSpec spec) throws IOException {
@@ -133,7 +139,7 @@ public final class JobLedger implements Recorder, AutoCloseable {
                     + " bytes, more than " + RecordCodec.MAX_RECORD_BYTES);
         }
         if (!Arrays.equals(bytes, written.get(name))) {
-            specs.write(name, bytes, true);
+            specs.write(name, bytes, !SpecRecord.JOBS_DIR.equals(source));
             written.put(name, bytes);
         }
         desired(name, true);

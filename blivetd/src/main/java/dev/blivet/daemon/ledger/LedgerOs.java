@@ -15,9 +15,15 @@ public final class LedgerOs {
     private final TrustedPath paths;
 
     public LedgerOs(NativeOs os) {
+        this(os, java.util.function.UnaryOperator.identity());
+    }
+
+    /** With {@code observe} around the native calls: tests count the ledger's fsyncs through it. */
+    LedgerOs(NativeOs os, java.util.function.UnaryOperator<LedgerLibC> observe) {
         this.os = os;
-        this.libc = LibraryLoader.create(LedgerLibC.class).load(Platform.getNativePlatform().getStandardCLibraryName());
-        this.runtime = Runtime.getRuntime(libc);
+        LedgerLibC loaded = LibraryLoader.create(LedgerLibC.class).load(Platform.getNativePlatform().getStandardCLibraryName());
+        this.runtime = Runtime.getRuntime(loaded);
+        this.libc = observe.apply(loaded);
         this.paths = TrustedPath.of(os);
     }
 

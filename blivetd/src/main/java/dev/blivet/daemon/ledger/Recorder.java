@@ -9,8 +9,9 @@ import java.io.IOException;
  */
 public interface Recorder {
     /**
-     * A job is about to start with {@code spec}: its spec record (desired up) is durable when this
-     * returns. Writes nothing when the record already says so.
+     * A job is about to start with {@code spec}: its spec record (desired up) is written, and
+     * durable unless the job comes from the jobs directory, when this returns. Writes nothing
+     * when the record already says so.
      */
     void accepted(String name, int owner, String source, JobSpec spec) throws IOException;
 

@@ -12,4 +12,9 @@ import dev.blivet.common.JobSpec;
  * @param spec the spec as accepted (its canonical JSON is what is written)
  */
 public record SpecRecord(String name, int owner, String source, boolean up, JobSpec spec) {
+    /**
+     * The source of a job read from the jobs directory. Its file there is its durable source, so
+     * its record is written without fsync (docs/architecture.md, "Custody: the ledger").
+     */
+    public static final String JOBS_DIR = "jobs-dir";
 }

@@ -41,7 +41,7 @@ import jnr.posix.FileStat;
  */
 public final class JobsDirectory {
     /** The source recorded for jobs that come from the jobs directory. */
-    public static final String SOURCE = "jobs-dir";
+    public static final String SOURCE = dev.blivet.daemon.ledger.SpecRecord.JOBS_DIR;
     /** The same bound as any spec file blivetctl sends, so that a file loads here if and only if it would there. */
     static final int MAX_FILE_BYTES = dev.blivet.common.protocol.Protocol.MAX_SPEC_BYTES;
     private static final int READ_FLAGS = OpenFlags.O_RDONLY.intValue() | OpenFlags.O_NONBLOCK.intValue();

@@ -293,6 +293,59 @@ class CustodyTest {
         assertTrue(Files.notExists(tmp.resolve("state/specs/plain.json")), "remove deletes the records");
     }
 
+    /**
+     * A jobs-directory job's record is not fsync'd (its file is its durable source): after a
+     * power cut it may be torn, empty or missing. None of these may block or hide the job: it
+     * comes from the jobs directory, with a warning naming the record blivetd refused.
+     */
+    @Test
+    void aJobsDirectoryJobsRecordTornByAPowerCutIsRebuiltFromItsFile() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        Map<String, List<String>> jobs = Map.of("torn", marker(), "empty", marker(), "missing", marker());
+        for (Map.Entry<String, List<String>> job : jobs.entrySet()) {
+            Files.writeString(daemon.jobsDir().resolve(job.getKey() + ".json"), "{\"name\":\"" + job.getKey()
+                    + "\",\"autostart\":true,\"command\":" + argv(job.getValue()) + "}");
+        }
+        ok("reload", null);
+        jobs.values().forEach(argv -> assertOneProcess(argv, "the jobs-directory job runs"));
+        List<Integer> pids = List.of(status("torn").get("pid").asInt(), status("empty").get("pid").asInt(),
+                status("missing").get("pid").asInt());
+        daemon.kill9();
+        // The power cut: every process gone, the runtime directory (a tmpfs) empty, and the
+        // records that were never fsync'd torn, emptied or lost.
+        for (int pid : pids) {
+            new ProcessBuilder("kill", "-KILL", Integer.toString(pid)).start().waitFor();
+        }
+        Await.until(WAIT, () -> jobs.values().stream().allMatch(argv -> Proc.findByCmdline(argv).isEmpty()), "the power cut");
+        for (String name : jobs.keySet()) {
+            Files.delete(runRecord(name));
+        }
+        Path specs = tmp.resolve("state/specs");
+        String whole = Files.readString(specs.resolve("torn.json"));
+        Files.writeString(specs.resolve("torn.json"), whole.substring(0, whole.length() / 2));
+        Files.writeString(specs.resolve("empty.json"), "");
+        Files.delete(specs.resolve("missing.json"));
+        daemon = BlivetdProcess.start(tmp);
+
+        for (Map.Entry<String, List<String>> job : jobs.entrySet()) {
+            Await.until(WAIT, () -> {
+                try {
+                    return status(job.getKey()).get("state").asText().equals("running");
+                } catch (IOException e) {
+                    return false;
+                }
+            }, "job " + job.getKey() + " to run again from the jobs directory");
+            assertOneProcess(job.getValue(), job.getKey() + " started once");
+            assertEquals("jobs-dir", status(job.getKey()).get("source").asText(), job.getKey());
+        }
+        for (String name : List.of("torn", "empty")) {
+            assertTrue(daemon.log().contains(specs.resolve(name + ".json").toString()),
+                    "a warning names the refused record " + name + ".json:\n" + daemon.log());
+        }
+        assertTrue(Files.readString(specs.resolve("torn.json")).contains("jobs-dir"),
+                "the record is written again from the file");
+    }
+
     @Test
     void aStoppedJobStaysStoppedAcrossAReboot() throws Exception {
         daemon = BlivetdProcess.start(tmp);

@@ -157,6 +157,40 @@ class LedgerDirTest {
         }
     }
 
+    /**
+     * Durable before the reply that makes it visible: a client's job's record is fsync'd, file
+     * and directory. A jobs-directory job's record is rebuilt from its file after a power cut,
+     * and run records mean nothing after one: neither costs a start an fsync.
+     */
+    @Test
+    void onlyAClientJobsRecordIsFsynced() throws Exception {
+        Files.createDirectories(tmp.resolve("run"));
+        java.util.concurrent.atomic.AtomicInteger fsyncs = new java.util.concurrent.atomic.AtomicInteger();
+        LedgerOs counting = new LedgerOs(new NativeOs(), libc -> (LedgerLibC) java.lang.reflect.Proxy.newProxyInstance(
+                LedgerLibC.class.getClassLoader(), new Class<?>[] {LedgerLibC.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("fsync")) {
+                        fsyncs.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(libc, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                }));
+        try (JobLedger ledger = JobLedger.open(counting, tmp.resolve("state"), tmp.resolve("run"), CrashPoints.none(), LOG)) {
+            ledger.accepted("dir", 0, SpecRecord.JOBS_DIR, new JobSpecJson().parse("{\"name\":\"dir\",\"command\":[\"/bin/true\"]}"));
+            ledger.starting("dir", 1);
+            ledger.forked("dir", 1, (int) ProcessHandle.current().pid());
+            assertEquals(0, fsyncs.get(), "a jobs-directory job's start pays no fsync");
+            assertTrue(Files.readString(tmp.resolve("state/specs/dir.json")).contains(SpecRecord.JOBS_DIR), "yet its record is written");
+            ledger.accepted("client", 0, "client", new JobSpecJson().parse("{\"name\":\"client\",\"command\":[\"/bin/true\"]}"));
+            assertEquals(2, fsyncs.get(), "a client's job's record: the file, then the directory");
+            ledger.starting("client", 1);
+            ledger.forked("client", 1, (int) ProcessHandle.current().pid());
+            assertEquals(2, fsyncs.get(), "run records are never fsync'd");
+        }
+    }
+
     /** The desired state is an empty marker beside the record: a stop and a start never rewrite the record. */
     @Test
     void aStopMarksTheJobDownAndAStartUnmarksItWithoutRewritingItsRecord() throws Exception {
