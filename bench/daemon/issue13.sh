@@ -6,25 +6,30 @@
 #
 # Every blivet figure is taken beside its peer in the same run, interleaved, and printed with
 # the ratio blivet / peer:
-# 1. First start after boot: a fresh blivetd (empty jobs directory) answers ping; then one start
-#    of an inline /bin/sleep job with wait (a new connection, as blivetctl makes), timed by the
-#    client from connect to the reply. Peer: one `daemonize -p PIDFILE /bin/sleep` from a cold
-#    harness (bench/src/main/c/daemonize-bench.c, -n 1: until the kernel reports the exec).
-#    Then FRESH more starts of each, alternating (the fresh-daemon start: the interpreted stretch).
+# 1. First start after boot: a fresh blivetd (its jobs directory: one job, "known", autostart
+#    false) answers ping; then one start with wait on a new connection (as blivetctl makes), timed
+#    by the client from connect to the reply, of one of two kinds: "new", a client's new job (an
+#    inline /bin/sleep spec; the ledger writes its spec record durably, two fsyncs, before the
+#    reply) or "known", the jobs directory's job started by name (no fsync); one boot per kind.
+#    Peer: one `daemonize -p PIDFILE /bin/sleep` from a cold harness
+#    (bench/src/main/c/daemonize-bench.c, -n 1: until the kernel reports the exec). Then FRESH
+#    more starts of each kind on a fresh blivetd, alternating with daemonize (the interpreted stretch).
 # 2. Sporadic start: the same blivetd left idle IDLE s, then one start on a new connection; the
-#    peer: one daemonize start after the same idle. SPORADIC samples.
+#    peer: one daemonize start after the same idle. SPORADIC samples of each kind.
 # 3. Mass start: JOBS /bin/sleep jobs from a jobs directory, from the daemon's exec until all are
 #    running, blivetd (its `list`), supervisord (getAllProcessInfo, as bench/daemon/run.sh) and s6
 #    (s6-svscan on JOBS service directories; s6 has no readiness here, so: until JOBS sleeps
-#    exist, counted in /proc), then PSS (smaps_rollup) SETTLE s later: blivetd's one process,
-#    supervisord's, and s6-svscan plus its JOBS s6-supervise processes. RUNS rounds, the order
-#    rotating.
+#    exist, counted in /proc), then PSS (smaps_rollup) SETTLE s later: blivetd's keeper plus its
+#    JVM (threads: both), supervisord's, and s6-svscan plus its JOBS s6-supervise processes. RUNS
+#    rounds, the order rotating.
 #
 # Needs java 17, cc, and Debian's daemonize, supervisor and s6 (installed with apt-get if
 # missing). Knobs (environment): RUNS=3 JOBS=1000 FRESH=50 IDLE=30 SPORADIC=5 SETTLE=5
 # STEPS="starts mass" (either or both) BLIVET_HOME=DIR (the built tree whose bin/blivetd runs;
 # default this repo) BEFORE_HOME=DIR (optional: an older built tree, e.g. a clone at the commit
-# before a change, measured beside it in steps 1 and 3 as "blivetd-before") OUT=DIR (raw output;
+# before a change, measured beside it in steps 1 and 3 as "blivetd-before") MASS_TOOLS="blivetd
+# blivetd-before" (step 3's tools, in this order; default all) RUNTIME_PARENT=/dev/shm (a tmpfs
+# for blivetd's sockets and runtime records, as /run is under systemd) OUT=DIR (raw output;
 # default a new /tmp/blivet-issue13.XXXXXX). Prints a markdown summary, also in OUT/summary.md.
 # Kills whatever it started on exit; the exit status is 0 only if every start succeeded.
 set -euo pipefail
@@ -41,6 +46,8 @@ SPORADIC=${SPORADIC:-5}
 SETTLE=${SETTLE:-5}
 STEPS=${STEPS:-starts mass}
 BEFORE_HOME=${BEFORE_HOME:-}
+MASS_TOOLS=${MASS_TOOLS:-}
+RUNTIME_PARENT=${RUNTIME_PARENT:-/dev/shm}
 SLEEP_ARG=8640043   # our sleeps, and nobody else's
 PY=/usr/bin/python3
 
@@ -65,6 +72,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 OUT=${OUT:-$(mktemp -d /tmp/blivet-issue13.XXXXXX)}
 mkdir -p "$OUT"
+# blivetd's runtime directory (its socket's, where the ledger's run records go) on a tmpfs, as
+# /run is under systemd; the state directory stays in OUT (a real disk, real fsyncs).
+RUNTIME=$(mktemp -d "$RUNTIME_PARENT/blivet-issue13.XXXXXX")
+runtime_dir() { local r; r=$RUNTIME/$(basename "$1"); mkdir -p "$r"; echo "$r"; }
 say "== raw output in $OUT"
 CLIENT=$OUT/blivet-client
 HARNESS=$OUT/daemonize-bench
@@ -86,7 +97,7 @@ cleanup() {
     for p in "${started[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     for p in $(our_sleeps); do kill -KILL "$p" 2>/dev/null || true; done
 }
-trap cleanup EXIT
+trap 'cleanup; rm -rf "$RUNTIME"' EXIT
 status=0
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -112,37 +123,72 @@ wait_exit() { local i; for i in $(seq 600); do kill -0 "$1" 2>/dev/null || { wai
     kill -KILL "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # ---- 1 and 2: first start after boot, fresh-daemon starts, sporadic starts ----
-# boot_blivetd HOME DIR: a fresh blivetd with an empty jobs directory, answering; sets bp.
+# Two kinds of start: "new", a client's new job (inline spec: its spec record is written durably,
+# two fsyncs, before the reply, by the ledger's rule), and "known", a job blivetd already has (the
+# jobs directory's "known", autostart false, started by name: no fsync). Each boot measures one
+# kind first.
+# boot_blivetd HOME DIR: a fresh blivetd whose jobs directory holds only "known"; sets bp and sock.
 boot_blivetd() {
     mkdir -p "$2/jobs" "$2/state"; chmod 755 "$2/jobs"
-    "$1/bin/blivetd" --socket "$2/b.sock" --jobs-dir "$2/jobs" --state-dir "$2/state" 2>"$2/blivetd.log" &
+    printf '{"name":"known","command":["/bin/sleep","%s"],"autostart":false}\n' "$SLEEP_ARG" >"$2/jobs/known.json"
+    sock=$(runtime_dir "$2")/b.sock
+    "$1/bin/blivetd" --socket "$sock" --jobs-dir "$2/jobs" --state-dir "$2/state" 2>"$2/blivetd.log" &
     bp=$!; started+=("$bp")
-    until "$CLIENT" request "$2/b.sock" '{"id":0,"op":"ping"}' >/dev/null 2>&1; do sleep 0.005; done
+    until "$CLIENT" request "$sock" '{"id":0,"op":"ping"}' >/dev/null 2>&1; do sleep 0.005; done
 }
+# start_kind SOCKET KIND NAME: one start of that kind, stopped again; prints microseconds.
+start_kind() {
+    local us
+    if [ "$2" = new ]; then us=$(blivet_start "$1" "$3"); blivet_stop "$1" "$3"
+    else us=$(blivet_start_known "$1"); "$CLIENT" request "$1" '{"id":2,"op":"stop","name":"known"}' >/dev/null || true; fi
+    echo "$us"
+}
+blivet_start_known() {
+    local r
+    r=$("$CLIENT" request "$1" '{"id":1,"op":"start","name":"known"}') \
+        || { echo "start known failed: $r" >>"$OUT/problems.log"; status=1; echo nan; return; }
+    r=${r#us=}; echo "${r%% *}"
+}
+# first_start HOME DIR KIND LABEL: boots a blivetd, times its first start, stops it.
+first_start() {
+    boot_blivetd "$1" "$2"
+    local b; b=$(start_kind "$sock" "$3" first)
+    kill -TERM "$bp"; wait_exit "$bp"
+    echo "$b"
+}
+homes=(after); [ -z "$BEFORE_HOME" ] || homes=(after before)
+home_of() { if [ "$1" = after ]; then echo "$BLIVET_HOME"; else echo "$BEFORE_HOME"; fi; }
 for run in $(seq 1 "$RUNS"); do
     case " $STEPS " in *" starts "*) ;; *) break ;; esac
-    if [ -n "$BEFORE_HOME" ]; then
-        d=$OUT/start-$run-before; boot_blivetd "$BEFORE_HOME" "$d"
-        b=$(blivet_start "$d/b.sock" first); blivet_stop "$d/b.sock" first
-        kill -TERM "$bp"; wait_exit "$bp"
-        echo "first-before blivet_us=$b" | tee -a "$OUT/first.txt" >&2
-    fi
-    d=$OUT/start-$run; boot_blivetd "$BLIVET_HOME" "$d"
-    b=$(blivet_start "$d/b.sock" first); blivet_stop "$d/b.sock" first
-    dz=$(daemonize_once); kill_daemonized
-    echo "first blivet_us=$b daemonize_us=$dz" | tee -a "$OUT/first.txt" >&2
+    for kind in new known; do
+        line="first kind=$kind"
+        for h in "${homes[@]}"; do line="$line ${h}_us=$(first_start "$(home_of "$h")" "$OUT/start-$run-$kind-$h" "$kind")"; done
+        line="$line daemonize_us=$(daemonize_once)"; kill_daemonized
+        echo "$line" | tee -a "$OUT/first.txt" >&2
+    done
+    # The fresh-daemon starts: a new blivetd of each tree side by side, starts alternating with daemonize.
+    declare -A fsock=() fpid=()
+    for h in "${homes[@]}"; do boot_blivetd "$(home_of "$h")" "$OUT/start-$run-fresh-$h"; fsock[$h]=$sock; fpid[$h]=$bp; done
     for i in $(seq 1 "$FRESH"); do
-        echo "fresh blivet_us=$(blivet_start "$d/b.sock" f$i)" >>"$OUT/fresh.txt"; blivet_stop "$d/b.sock" f$i
-        echo "fresh daemonize_us=$(daemonize_once)" >>"$OUT/fresh.txt"; kill_daemonized
+        for kind in new known; do
+            line="fresh kind=$kind"
+            for h in "${homes[@]}"; do line="$line ${h}_us=$(start_kind "${fsock[$h]}" "$kind" "f$i")"; done
+            line="$line daemonize_us=$(daemonize_once)"; kill_daemonized
+            echo "$line" >>"$OUT/fresh.txt"
+        done
     done
     if [ "$run" -eq 1 ]; then
+        # Sporadic: before each start, IDLE seconds in which nothing is asked of anyone.
         for i in $(seq 1 "$SPORADIC"); do
-            sleep "$IDLE"; b=$(blivet_start "$d/b.sock" s$i); blivet_stop "$d/b.sock" s$i
-            sleep "$IDLE"; dz=$(daemonize_once); kill_daemonized
-            echo "sporadic blivet_us=$b daemonize_us=$dz" | tee -a "$OUT/sporadic.txt" >&2
+            for kind in new known; do
+                line="sporadic kind=$kind"
+                for h in "${homes[@]}"; do sleep "$IDLE"; line="$line ${h}_us=$(start_kind "${fsock[$h]}" "$kind" "s$i")"; done
+                sleep "$IDLE"; line="$line daemonize_us=$(daemonize_once)"; kill_daemonized
+                echo "$line" | tee -a "$OUT/sporadic.txt" >&2
+            done
         done
     fi
-    kill -TERM "$bp"; wait_exit "$bp"
+    for h in "${homes[@]}"; do kill -TERM "${fpid[$h]}"; wait_exit "${fpid[$h]}"; done
 done
 
 # ---- 3: mass start ----
@@ -189,11 +235,16 @@ mass_blivetd_of() { # HOME LABEL RUN
     shift 2
     mkdir -p "$d/state"
     t0=$EPOCHREALTIME
-    "$home/bin/blivetd" --socket "$d/b.sock" --jobs-dir "$jobs" --state-dir "$d/state" 2>"$d/blivetd.log" &
+    sock=$(runtime_dir "$d")/b.sock
+    "$home/bin/blivetd" --socket "$sock" --jobs-dir "$jobs" --state-dir "$d/state" 2>"$d/blivetd.log" &
     p=$!; started+=("$p")
-    r=$(timeout 300 "$CLIENT" wait-running "$d/b.sock" "$JOBS" "$t0" 290 20) || { status=1; r="all_running_ms=nan"; }
+    r=$(timeout 300 "$CLIENT" wait-running "$sock" "$JOBS" "$t0" 290 20) || { status=1; r="all_running_ms=nan"; }
     sleep "$SETTLE"
-    echo "tool=$label run=$1 $r pss_kb=$(pss_kb "$p") threads=$(awk '/^Threads:/ {print $2}' "/proc/$p/status")"
+    # bin/blivetd execs the keeper, the JVM's parent: blivetd is both (docs/architecture.md, "Custody").
+    local procs="$p $(pgrep -P "$p" -x java | tr '\n' ' ')" q threads=0
+    for q in $procs; do threads=$((threads + $(awk '/^Threads:/ {print $2}' "/proc/$q/status" 2>/dev/null || echo 0))); done
+    # shellcheck disable=SC2086
+    echo "tool=$label run=$1 $r pss_kb=$(pss_kb $procs) keeper_pss_kb=$(pss_kb "$p") threads=$threads processes=$(wc -w <<<"$procs")"
     kill -TERM "$p"; wait_exit "$p"
 }
 mass_supervisord() {
@@ -225,6 +276,7 @@ for run in $(seq 1 "$RUNS"); do
     case " $STEPS " in *" mass "*) ;; *) break ;; esac
     order=(blivetd supervisord s6)
     [ -z "$BEFORE_HOME" ] || order=(blivetd supervisord blivetd-before s6)
+    [ -z "$MASS_TOOLS" ] || read -r -a order <<<"$MASS_TOOLS"
     for k in $(seq 1 $(( (run - 1) % ${#order[@]} ))); do order=("${order[@]:1}" "${order[0]}"); done
     for tool in "${order[@]}"; do
         say "== mass start, run $run: $tool ($JOBS jobs; load average $(cut -d' ' -f1 /proc/loadavg))"
@@ -238,18 +290,20 @@ kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 {
     echo "Machine:"; echo; sed 's/^/    /' "$OUT/machine.txt"; echo "    load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"; echo
     touch "$OUT/first.txt" "$OUT/fresh.txt" "$OUT/sporadic.txt" "$OUT/mass.txt"
-    fb=$(grep '^first ' "$OUT/first.txt" | kv blivet_us | median); fd=$(kv daemonize_us <"$OUT/first.txt" | median)
-    echo "| start (median, ms) | blivet | daemonize | blivet / daemonize |"
-    echo "|---|---:|---:|---:|"
-    echo "| first start after boot ($RUNS runs) | $(awk -v x="$fb" 'BEGIN {printf "%.2f", x/1000}') | $(awk -v x="$fd" 'BEGIN {printf "%.2f", x/1000}') | $(ratio "$fb" "$fd") |"
-    if [ -n "$BEFORE_HOME" ]; then
-        fe=$(grep '^first-before ' "$OUT/first.txt" | kv blivet_us | median)
-        echo "| first start after boot, before ($BEFORE_HOME) | $(awk -v x="$fe" 'BEGIN {printf "%.2f", x/1000}') | | $(ratio "$fe" "$fd") |"
-    fi
-    rb=$(kv blivet_us <"$OUT/fresh.txt" | median); rd=$(kv daemonize_us <"$OUT/fresh.txt" | median)
-    echo "| fresh daemon, next $FRESH starts x $RUNS | $(awk -v x="$rb" 'BEGIN {printf "%.2f", x/1000}') | $(awk -v x="$rd" 'BEGIN {printf "%.2f", x/1000}') | $(ratio "$rb" "$rd") |"
-    sb=$(kv blivet_us <"$OUT/sporadic.txt" | median); sd=$(kv daemonize_us <"$OUT/sporadic.txt" | median)
-    echo "| sporadic: idle ${IDLE} s, new connection ($SPORADIC) | $(awk -v x="$sb" 'BEGIN {printf "%.2f", x/1000}') | $(awk -v x="$sd" 'BEGIN {printf "%.2f", x/1000}') | $(ratio "$sb" "$sd") |"
+    ms_of() { awk -v x="$1" 'BEGIN {if (x == "nan") print "nan"; else printf "%.2f", x/1000}'; }
+    echo "| start (median, ms; blivet: new connection, start with wait, until the reply) | kind | blivet | daemonize | blivet / daemonize |$( [ -z "$BEFORE_HOME" ] || echo ' before | before / daemonize |')"
+    echo "|---|---|---:|---:|---:|$( [ -z "$BEFORE_HOME" ] || echo '---:|---:|')"
+    for step in first fresh sporadic; do
+        case $step in first) what="first start after boot ($RUNS boots)" ;; fresh) what="fresh daemon, next $FRESH starts x $RUNS" ;;
+            sporadic) what="sporadic: idle ${IDLE} s, new connection ($SPORADIC)" ;; esac
+        for kind in new known; do
+            rows=$(grep "^$step kind=$kind " "$OUT/$step.txt" || true)
+            a=$(kv after_us <<<"$rows" | median); z=$(kv daemonize_us <<<"$rows" | median)
+            extra=""
+            if [ -n "$BEFORE_HOME" ]; then e=$(kv before_us <<<"$rows" | median); extra=" $(ms_of "$e") | $(ratio "$e" "$z") |"; fi
+            echo "| $what | $kind | $(ms_of "$a") | $(ms_of "$z") | $(ratio "$a" "$z") |$extra"
+        done
+    done
     echo
     mb=$(grep '^tool=blivetd ' "$OUT/mass.txt" | kv all_running_ms | median)
     ms=$(grep '^tool=supervisord ' "$OUT/mass.txt" | kv all_running_ms | median)

@@ -11,8 +11,8 @@
  *   3        the plan: a memfd holding "BLVT1\0" then "key=value\0" records (no secrets in argv)
  *   4        the report pipe, write end (made close-on-exec here)
  *   5        optional: the readiness pipe for notify-fd jobs, write end
- *   6        optional ("cgroup=1" in the plan): the job's cgroup v2 directory, which the helper
- *            joins before it forks the daemon, so the job runs nothing of its own outside it
+ *   6        optional ("cgroup=1" in the plan): the job's cgroup v2 directory, into which the
+ *            helper forks the daemon, so the job runs nothing of its own outside it
  *
  * Report records, one line each, written with single write(2) calls (< PIPE_BUF, so atomic):
  *   F<pid>\n            the intermediate forked the daemon, whose pid this is
@@ -73,6 +73,10 @@ enum { REPORT_MAX = 1024 }; /* well under PIPE_BUF: one write is one atomic line
 /* openat2(2)'s argument and flags: the kernel's ABI, which neither musl nor glibc declares. */
 struct open_how_ { uint64_t flags, mode, resolve; };
 enum { RESOLVE_NO_MAGICLINKS_ = 0x02, RESOLVE_NO_SYMLINKS_ = 0x04 };
+/* clone3(2)'s argument up to its cgroup field (CLONE_ARGS_SIZE_VER2), the same on both architectures. */
+struct clone_args_ { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+                     set_tid_size, cgroup; };
+#define CLONE_INTO_CGROUP_ 0x200000000ULL
 
 #define AS_ENUM(name, text) name,
 #define AS_TEXT(name, text) text,
@@ -598,6 +602,28 @@ static void join_cgroup(void) {
     close(CGROUP_FD);
 }
 
+/* Forks the daemon straight into the job's cgroup (clone3 with CLONE_INTO_CGROUP, Linux 5.7):
+   it is born there, as after join_cgroup, but no process migrates. A migration (a write to
+   cgroup.procs) takes the kernel's cgroup_threadgroup_rwsem for writing, which waits for an RCU
+   grace period whenever none passed recently: 5-11 ms for a start after a quiet second on the
+   machines of docs/benchmarks.md ("Issue 13"), against 0.1-0.3 ms for the clone. Where the
+   kernel refuses it (older than 5.7, or any other error), the join and a plain fork do the same
+   job and report the same steps and errnos as they always did. Like fork() in a single-threaded
+   program, except that the C library's cached thread id stays the parent's: nothing this program
+   calls afterwards reads it as anything but an owner mark (musl's locks; glibc asks the kernel). */
+static pid_t fork_into_cgroup(bool cgroup) {
+    if (cgroup) {
+        struct clone_args_ args = { .flags = CLONE_INTO_CGROUP_, .exit_signal = SIGCHLD, .cgroup = CGROUP_FD };
+        long pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid >= 0) {
+            close(CGROUP_FD); /* in both: the daemon never sees it */
+            return (pid_t)pid;
+        }
+        join_cgroup();
+    }
+    return fork();
+}
+
 /* The daemon: runs as the grandchild of blivetd, reparented to it (blivetd is a subreaper). */
 __attribute__((noreturn))
 static void become_daemon(const struct plan *p) {
@@ -681,11 +707,10 @@ int main(void) {
     struct plan plan;
     memset(&plan, 0, sizeof plan);
     parse_plan(buf, len, &plan);
-    if (plan.cgroup) join_cgroup();
-    else close(CGROUP_FD); /* not ours to keep: only blivetd hands it over, with "cgroup=1" */
+    if (!plan.cgroup) close(CGROUP_FD); /* not ours to keep: only blivetd hands it over, with "cgroup=1" */
 
     if (setsid() < 0) FAIL(STEP_SETSID, "");
-    pid_t daemon_pid = fork();
+    pid_t daemon_pid = fork_into_cgroup(plan.cgroup);
     if (daemon_pid < 0) FAIL(STEP_FORK, "");
     if (daemon_pid > 0) {
         /* The intermediate exits: the daemon is not a session leader, so it can never acquire a

@@ -108,6 +108,18 @@ public final class CgroupDir implements AutoCloseable {
 
     /** The child directory {@code name} (one component, no '/'), made 0755 first if {@code create}. */
     CgroupDir child(String name, boolean create) throws IOException {
+        return child(name, create, false);
+    }
+
+    /**
+     * The child directory {@code name} if it exists, else null: without an exception, because every
+     * start of a job asks it (leftovers of an earlier run) and most find none.
+     */
+    CgroupDir childIfExists(String name) throws IOException {
+        return child(name, false, true);
+    }
+
+    private CgroupDir child(String name, boolean create, boolean mayBeMissing) throws IOException {
         if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
             throw new IllegalArgumentException("not one path component: " + name);
         }
@@ -117,6 +129,9 @@ public final class CgroupDir implements AutoCloseable {
         }
         int childFd = lib.libc().openat(fd, name, DIR_FLAGS, 0);
         if (childFd < 0) {
+            if (mayBeMissing && lib.errno() == CgroupLibC.ENOENT) {
+                return null;
+            }
             throw error(lib, "open", childPath);
         }
         return verified(lib, childFd, childPath, cgroupPath.equals("/") ? "/" + name : cgroupPath + "/" + name);

@@ -91,7 +91,10 @@ public final class JobCgroups {
             return Optional.of(new JobCgroup(name, dir));
         }
         try {
-            CgroupDir found = base.child(CgroupNames.job(name), false);
+            CgroupDir found = base.childIfExists(CgroupNames.job(name));
+            if (found == null) {
+                return Optional.empty();
+            }
             CgroupDir raced = open.putIfAbsent(name, found);
             if (raced != null) {
                 found.close();

@@ -137,7 +137,14 @@ final class Connection implements Runnable {
                     handler.beginReexec(); // after the reply: this JVM is about to exit
                     return false;
                 }
-                default -> write(replies.ok(id, handler.handle(known, request, peer).get()));
+                default -> {
+                    handler.answering().begin();
+                    try {
+                        write(replies.ok(id, handler.handle(known, request, peer).get()));
+                    } finally {
+                        handler.answering().end();
+                    }
+                }
             }
         } catch (ExecutionException | CompletionException e) {
             Throwable cause = e.getCause();

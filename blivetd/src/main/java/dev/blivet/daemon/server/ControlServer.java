@@ -43,8 +43,14 @@ import jnr.unixsocket.UnixSocketOptions;
  * socket down, which would end it for every holder (docs/architecture.md, "Custody").
  */
 public final class ControlServer implements AutoCloseable {
-    /** An idle daemon keeps no client threads for long: a burst of clients leaves nothing behind. */
+    /** An idle daemon keeps no client threads for long, but one: a burst of clients leaves nothing behind. */
     private static final int CLIENT_THREAD_KEEPALIVE_SECONDS = 5;
+    /**
+     * Client threads kept however long blivetd is idle: the next connection (an operator's
+     * blivetctl after a quiet minute) is handed to a waiting thread instead of paying a thread's
+     * creation (docs/benchmarks.md, "Issue 13"). It waits in the queue without a timeout: no wake-up.
+     */
+    private static final int CLIENT_THREADS_KEPT = 1;
     private static final int F_SETFD = 2;
     private static final int FD_CLOEXEC = 1;
     private static final int ECONNABORTED = 103;
@@ -96,7 +102,7 @@ public final class ControlServer implements AutoCloseable {
         if (os.libc().pipe2(wake, LinuxLibC.O_CLOEXEC) != 0) {
             throw new IOException("pipe2: " + os.strerror(os.errno()));
         }
-        this.clients = new ThreadPoolExecutor(0, Protocol.MAX_CONNECTIONS, CLIENT_THREAD_KEEPALIVE_SECONDS, TimeUnit.SECONDS,
+        this.clients = new ThreadPoolExecutor(CLIENT_THREADS_KEPT, Protocol.MAX_CONNECTIONS, CLIENT_THREAD_KEEPALIVE_SECONDS, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), task -> {
             Thread t = new Thread(task, "blivet-client");
             t.setDaemon(true);
@@ -111,6 +117,7 @@ public final class ControlServer implements AutoCloseable {
      * daemon can finish loading its jobs first and never answer with half a picture.
      */
     public void start() {
+        clients.prestartCoreThread(); // made now, so that not even the first client after boot waits for one
         acceptor.start();
         log.info("listening on " + path);
     }

@@ -44,6 +44,8 @@ public final class RequestHandler {
     private final JobCgroups cgroups;
     private final UsageReader usage;
     private final Reexec reexec;
+    /** Shared by every connection's handler: the requests being answered, which the warm-up waits for. */
+    private final Answering answering;
 
     public RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, ObjectMapper mapper) {
         this(supervisor, resolver, jobsDirectory, new Replies(mapper), JobCgroups.NONE, Reexec.WITHOUT_KEEPER);
@@ -80,11 +82,12 @@ public final class RequestHandler {
 
     private RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies,
             JobCgroups cgroups, Reexec reexec) {
-        this(supervisor, resolver, jobsDirectory, replies, cgroups, reexec, new JobSpecJson());
+        this(supervisor, resolver, jobsDirectory, replies, cgroups, reexec, new JobSpecJson(), new Answering());
     }
 
     private RequestHandler(Supervisor supervisor, JobSpecResolver resolver, JobsDirectory jobsDirectory, Replies replies,
-            JobCgroups cgroups, Reexec reexec, JobSpecJson specJson) {
+            JobCgroups cgroups, Reexec reexec, JobSpecJson specJson, Answering answering) {
+        this.answering = answering;
         this.supervisor = supervisor;
         this.resolver = resolver;
         this.jobsDirectory = jobsDirectory;
@@ -121,7 +124,12 @@ public final class RequestHandler {
      */
     RequestHandler forConnection() {
         return new RequestHandler(supervisor, resolver.withAccounts(ConnectionAccounts::new), jobsDirectory, replies,
-                cgroups, reexec, specJson);
+                cgroups, reexec, specJson, answering);
+    }
+
+    /** The requests of every connection being answered now. */
+    Answering answering() {
+        return answering;
     }
 
     /** Answers every op but the streaming ones (events, logs), which are the {@link Connection}'s. */

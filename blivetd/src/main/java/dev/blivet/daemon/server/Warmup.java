@@ -59,7 +59,9 @@ public final class Warmup {
      * Runs the dry starts on a thread of their own, created here at boot (never on a start path),
      * which ends when they are done. The future completes after the first one, the one that loads
      * classes and builds Jackson's (de)serializers: the rest only lets C1 compile, which may go on
-     * while blivetd serves. A failure (a system without /bin/sh) ends the warm-up, never blivetd.
+     * while blivetd serves, each pass only while no client's request is being answered (on 2
+     * cores a pass beside the first start after boot made it slower, not faster). A failure (a
+     * system without /bin/sh) ends the warm-up, never blivetd.
      */
     public CompletableFuture<Void> inBackground(int iterations, Consumer<String> debug) {
         return inBackground(iterations, CompletableFuture.completedFuture(null), debug);
@@ -79,10 +81,15 @@ public final class Warmup {
                 firstDone.complete(null);
                 debug.accept("warm-up: first dry start " + (System.nanoTime() - start) / 1_000_000 + " ms");
                 serving.join();
-                run(iterations - 1);
+                for (int i = 1; i < iterations; i++) {
+                    handler.answering().awaitNone(); // a client's start goes first: these only compile it
+                    once();
+                }
                 debug.accept("warm-up: " + iterations + " dry starts in " + (System.nanoTime() - start) / 1_000_000 + " ms");
             } catch (RuntimeException | LinkageError | VirtualMachineError e) {
                 debug.accept("warm-up abandoned: " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 firstDone.complete(null);
             }

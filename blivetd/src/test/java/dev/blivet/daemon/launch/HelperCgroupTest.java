@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The helper joins the job's cgroup (fd 6, "cgroup=1") before it forks the daemon, and a join
- * that fails is a reported step, worded in Java.
+ * The helper forks the daemon into the job's cgroup (fd 6, "cgroup=1"; clone3 with
+ * CLONE_INTO_CGROUP, else a join before the fork), and a join that fails is a reported step,
+ * worded in Java: a directory that is no cgroup fails the clone, then the join.
  */
 class HelperCgroupTest {
     @TempDir

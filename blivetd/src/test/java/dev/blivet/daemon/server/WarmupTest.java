@@ -10,7 +10,9 @@ import dev.blivet.common.JobSpecResolver;
 import dev.blivet.common.NativeAccounts;
 import dev.blivet.common.SystemProbe;
 import dev.blivet.common.protocol.ProtocolJson;
+import dev.blivet.daemon.testing.Await;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -83,5 +85,22 @@ class WarmupTest {
                 job -> { });
         warmup.inBackground(Warmup.ITERATIONS, said::add).get(60, TimeUnit.SECONDS);
         assertTrue(said.stream().anyMatch(line -> line.startsWith("warm-up abandoned")), "said why it stopped: " + said);
+    }
+
+    @Test
+    void theBackgroundPassesWaitWhileAClientIsAnswered() throws Exception {
+        RequestHandler handler = handler(new JobSpecResolver(new NativeAccounts(), Map.of()));
+        List<String> launched = new CopyOnWriteArrayList<>();
+        List<String> said = new CopyOnWriteArrayList<>();
+        handler.forConnection().answering().begin(); // a client's start, on its connection's handler
+        new Warmup(handler, mapper, job -> launched.add(job.name())).inBackground(5, said::add).get(60, TimeUnit.SECONDS);
+        Await.until(Duration.ofSeconds(60), () -> Thread.getAllStackTraces().keySet().stream().anyMatch(
+                t -> t.getName().equals("blivet-warmup") && t.getState() == Thread.State.WAITING),
+                "the warm-up to wait for the request");
+        assertEquals(2, launched.size(), "only the first pass ran (root and another uid): " + launched);
+        handler.answering().end();
+        Await.until(Duration.ofSeconds(60), () -> said.stream().anyMatch(line -> line.startsWith("warm-up: 5 dry starts")),
+                "the other passes to run once the request was answered: " + said);
+        assertEquals(10, launched.size());
     }
 }
