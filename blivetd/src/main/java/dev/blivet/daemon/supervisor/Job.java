@@ -62,6 +62,12 @@ final class Job {
     Timers.Timer restartTimer;
     Timers.Timer killTimer;
     boolean removeWhenStopped;
+    /**
+     * A jobs-directory job restored from the ledger with nothing running (after a reboot or a clean
+     * stop) that its autostart would start: the next read of the jobs directory starts it with the
+     * file's spec, or forgets it if its file is gone, rather than run the ledger's copy first.
+     */
+    boolean startWithJobsDirectory;
     /** Whether blivetd runs this job in its own cgroup (fixed for blivetd's life). */
     boolean contained;
     final List<CompletableFuture<JobSnapshot>> startWaiters = new ArrayList<>();

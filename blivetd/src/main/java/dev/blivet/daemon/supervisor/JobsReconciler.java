@@ -55,6 +55,12 @@ final class JobsReconciler {
                     job.setSpec(entry.spec(), entry.resolved());
                     changed.add(job.name);
                 }
+                if (job.startWithJobsDirectory) {
+                    job.startWithJobsDirectory = false;
+                    if (entry.resolved().supervision().autostart()) {
+                        runner.act(job, job.lifecycle.start());
+                    }
+                }
             }
         }
         // An incomplete scan (the directory refused or unreadable) says nothing of what is gone.
@@ -68,6 +74,13 @@ final class JobsReconciler {
                     runner.act(job, job.lifecycle.stop());
                     runner.forget(job);
                 }
+            }
+        }
+        // A directory that could not be read says nothing of them: they start as the ledger has them.
+        for (Job job : table.all()) {
+            if (job.startWithJobsDirectory) {
+                job.startWithJobsDirectory = false;
+                runner.act(job, job.lifecycle.start());
             }
         }
         return new ReloadReport(added, changed, removed, errors);

@@ -313,7 +313,13 @@ public final class Supervisor implements AutoCloseable {
             runner.act(job, JobLifecycle.NONE);
         } else {
             ledger.ended(job.name); // a run record of another boot means nothing
-            if (restored.up() && restored.resolved().supervision().autostart()) {
+            if (restored.up() && restored.resolved().supervision().autostart()
+                    && JobsDirectory.SOURCE.equals(job.source)) {
+                // Its file may have changed or gone while blivetd was down: the directory, read
+                // next, decides (JobsReconciler).
+                job.startWithJobsDirectory = true;
+                runner.act(job, JobLifecycle.NONE);
+            } else if (restored.up() && restored.resolved().supervision().autostart()) {
                 runner.act(job, job.lifecycle.start());
             } else {
                 runner.act(job, JobLifecycle.NONE);

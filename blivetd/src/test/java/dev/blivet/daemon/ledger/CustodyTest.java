@@ -1,6 +1,7 @@
 package dev.blivet.daemon.ledger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -344,6 +345,46 @@ class CustodyTest {
         }
         assertTrue(Files.readString(specs.resolve("torn.json")).contains("jobs-dir"),
                 "the record is written again from the file");
+    }
+
+    /**
+     * After a reboot (here a clean stop, which leaves no run record either), a jobs-directory job
+     * starts from its file as it is now, never from the ledger's copy first: one edited while
+     * blivetd was down runs its new command only, and one whose file is gone does not start.
+     */
+    @Test
+    void afterARebootTheJobsDirectoryNotTheLedgerDecidesWhatStarts() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> old = marker();
+        List<String> edited = marker();
+        List<String> gone = marker();
+        Path editedFile = daemon.jobsDir().resolve("edited.json");
+        Path goneFile = daemon.jobsDir().resolve("gone.json");
+        Files.writeString(editedFile, "{\"name\":\"edited\",\"autostart\":true,\"command\":" + argv(old) + "}");
+        Files.writeString(goneFile, "{\"name\":\"gone\",\"autostart\":true,\"command\":" + argv(gone) + "}");
+        ok("reload", null);
+        assertOneProcess(old, "the job as first written runs");
+        assertOneProcess(gone, "the other job runs");
+        daemon.close();
+        String before = daemon.log();
+        Files.writeString(editedFile, "{\"name\":\"edited\",\"autostart\":true,\"command\":" + argv(edited) + "}");
+        Files.delete(goneFile);
+        daemon = BlivetdProcess.start(tmp);
+
+        Await.until(WAIT, () -> {
+            try {
+                return status("edited").get("state").asText().equals("running");
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the edited job to run");
+        assertOneProcess(edited, "the edited file's command runs");
+        assertTrue(Proc.findByCmdline(old).isEmpty(), "the ledger's old copy does not run");
+        String log = daemon.log();
+        String restarted = log.startsWith(before) ? log.substring(before.length()) : log; // one file, appended
+        assertFalse(restarted.contains("job edited: starting " + old), "the old copy never started:\n" + restarted);
+        assertFalse(restarted.contains("job gone: starting"), "a job whose file is gone never started:\n" + restarted);
+        assertEquals("not_found", call("status", "\"name\":\"gone\"").path("error").path("code").asText());
     }
 
     @Test
