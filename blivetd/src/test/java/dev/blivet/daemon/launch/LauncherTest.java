@@ -431,16 +431,22 @@ class LauncherTest {
         Await.until(WAIT, () -> Proc.zombieChildren().isEmpty(), "no zombies: " + Proc.zombieChildren());
     }
 
-    /** The boot-time dry run makes the helper's fds and file actions, then undoes them: nothing runs, nothing stays open. */
+    /**
+     * The boot-time dry run makes the helper's fds and file actions, then undoes them: nothing runs,
+     * nothing stays open. Other tests' launches in this JVM may still close or open an fd or two
+     * meanwhile (a pidfd, a report pipe), so the check is by scale: a dry run that kept even one
+     * fd would leave 50 more.
+     */
     @Test
     void aDryRunStartsNothingAndLeavesNoFd() throws Exception {
         LAUNCHER.dryRun(Fixture.resolve("{\"name\": \"dry\", \"command\": " + jsonArray(uniqueSleep()) + "}"));
         TreeSet<Integer> before = new Proc(Proc.self()).fds();
         long children = ProcessHandle.current().children().count();
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 50; i++) {
             LAUNCHER.dryRun(Fixture.resolve("{\"name\": \"dry\", \"command\": " + jsonArray(uniqueSleep()) + "}"));
         }
-        assertEquals(before, new Proc(Proc.self()).fds(), "blivetd's fds after 20 dry runs");
+        TreeSet<Integer> after = new Proc(Proc.self()).fds();
+        assertTrue(after.size() <= before.size() + 2, "blivetd's fds after 50 dry runs: " + after + ", before: " + before);
         assertEquals(children, ProcessHandle.current().children().count(), "no process was spawned");
     }
 
