@@ -54,6 +54,21 @@ JNIEXPORT jint JNICALL Java_dev_blivet_ctl_NativeSocket_connect0(JNIEnv *env, jc
     return fd;
 }
 
+static void throw_bounds(JNIEnv *env) {
+    jclass type = (*env)->FindClass(env, "java/lang/IndexOutOfBoundsException");
+    if (type != NULL) (*env)->ThrowNew(env, type, "offset or length outside the array");
+}
+
+/* Whether buffer[offset, offset + len) lies in the array; throws IndexOutOfBoundsException if not. */
+static int in_bounds(JNIEnv *env, jbyteArray buffer, jint offset, jint len) {
+    jsize size = (*env)->GetArrayLength(env, buffer);
+    if (offset < 0 || len < 0 || offset > size || len > size - offset) {
+        throw_bounds(env);
+        return 0;
+    }
+    return 1;
+}
+
 /* Up to len bytes into buffer[offset...]: the count, or -1 at the end of the stream. */
 JNIEXPORT jint JNICALL Java_dev_blivet_ctl_NativeSocket_read0(JNIEnv *env, jclass type, jint fd, jbyteArray buffer,
         jint offset, jint len) {
@@ -61,6 +76,9 @@ JNIEXPORT jint JNICALL Java_dev_blivet_ctl_NativeSocket_read0(JNIEnv *env, jclas
     char bytes[CHUNK];
     if (len <= 0) {
         return 0; /* as the JDK's channel does for no room; read(2) would say 0, the end */
+    }
+    if (!in_bounds(env, buffer, offset, len)) {
+        return -1; /* before any byte is taken from the socket */
     }
     ssize_t n;
     do {
@@ -83,8 +101,14 @@ JNIEXPORT jint JNICALL Java_dev_blivet_ctl_NativeSocket_write0(JNIEnv *env, jcla
         jint offset, jint len) {
     (void) type;
     char bytes[CHUNK];
+    if (!in_bounds(env, buffer, offset, len)) {
+        return -1;
+    }
     jint count = len < CHUNK ? len : CHUNK;
     (*env)->GetByteArrayRegion(env, buffer, offset, count, (jbyte *) bytes);
+    if ((*env)->ExceptionCheck(env)) {
+        return -1; /* never send bytes the array did not give */
+    }
     ssize_t n;
     do {
         /* MSG_NOSIGNAL: a closed peer is an EPIPE error here, never a SIGPIPE. */

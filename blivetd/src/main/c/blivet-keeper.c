@@ -90,7 +90,7 @@ enum { EXIT_USAGE = 64, EXIT_OSERR = 71 };
 enum { NOTIFY_MAX = 4096 }; /* the longest notification relayed; KeeperLink.NOTIFY_MAX */
 
 static const char *const STRIPPED_ENV[] = {
-    "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "BLIVET_KEEPER_FD=", "WATCHDOG_PID=",
+    "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "BLIVET_KEEPER_FD=", "BLIVET_KEEPER_NOTIFY=", "WATCHDOG_PID=",
 };
 
 struct keeper {
@@ -114,6 +114,8 @@ struct keeper {
     struct sockaddr_un notify_addr;
     socklen_t notify_len;
     bool notify_failed;     /* said once, until a notification gets through */
+    long long watchdog_ms;  /* half of systemd's WatchdogSec= for us; 0: no watchdog */
+    long long watchdog_at;  /* ms: our next WATCHDOG=1 while no JVM runs */
     struct orphan { pid_t pid; unsigned long long start; } *orphans; /* see take_orphans */
     size_t n_orphans, cap_orphans;
 };
@@ -196,6 +198,29 @@ static void tell_systemd(struct keeper *k, const char *message, size_t len) {
         k->notify_failed = true;
         say("cannot tell systemd (NOTIFY_SOCKET): %s; said once until a notification gets through", strerror(errno));
     }
+}
+
+/*
+ * systemd's watchdog (WATCHDOG_USEC, for our pid): the JVM pings it from its supervisor's loop, but
+ * while no JVM runs (a restart's backoff, up to --backoff-max) nobody would, and systemd would kill
+ * us and orphan every job. So we ping while a restart waits; a JVM that hangs once started is
+ * still caught.
+ */
+static void open_watchdog(struct keeper *k) {
+    const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+    long long v, for_pid;
+    k->watchdog_ms = 0;
+    if (!usec || !parse_ll(usec, LLONG_MAX, &v) || v < 2000) return;
+    if (pid && (!parse_ll(pid, INT_MAX, &for_pid) || for_pid != getpid())) return;
+    k->watchdog_ms = v / 2000;
+}
+
+static void feed_watchdog(struct keeper *k) {
+    if (k->watchdog_ms == 0 || k->jvm || k->restart_at < 0) return;
+    long long now = now_ms();
+    if (now < k->watchdog_at) return;
+    tell_systemd(k, "WATCHDOG=1", 10);
+    k->watchdog_at = now + k->watchdog_ms;
 }
 
 /* ---- the link ---- */
@@ -283,7 +308,7 @@ static char listen_pid_env[32], watchdog_pid_env[32];
 static char **jvm_environment(const struct keeper *k) {
     size_t n = 0;
     while (environ[n]) n++;
-    char **env = calloc(n + 5, sizeof *env);
+    char **env = calloc(n + 6, sizeof *env);
     if (!env) return NULL;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -293,6 +318,8 @@ static char **jvm_environment(const struct keeper *k) {
         if (!strip) env[m++] = environ[i];
     }
     env[m++] = "BLIVET_KEEPER_FD=4";
+    /* We relay notifications (MSG_NOTIFY): a JVM told nothing, under an older keeper, sends its own. */
+    env[m++] = "BLIVET_KEEPER_NOTIFY=1";
     if (k->listen_fd >= 0) {
         env[m++] = "LISTEN_FDS=1";
         env[m++] = listen_pid_env; /* filled in by the child, which alone knows its pid */
@@ -546,9 +573,9 @@ static void replace_self(struct keeper *k) {
     }
     snprintf(state, sizeof state,
              "jvm=%d,link=%d,listen=%d,exits=%d,exe=%d,registered=%d,serving=%d,stopping=%d,stopsig=%d,started=%lld,backoff=%d,"
-             "backoffmax=%d",
+             "backoffmax=%d,reexec=%d",
              (int)k->jvm, k->link, k->listen_fd, k->exits_dir, k->exe, k->registered, k->serving, k->stopping, k->stop_signal,
-             k->jvm_started, k->backoff, k->backoff_max);
+             k->jvm_started, k->backoff, k->backoff_max, k->reexec);
     argv[0] = "blivet-keeper";
     argv[1] = "--resume";
     argv[2] = state;
@@ -584,10 +611,11 @@ static bool resume(struct keeper *k, const char *given) {
         else if (strcmp(item, "registered") == 0) k->registered = v != 0;
         else if (strcmp(item, "serving") == 0) k->serving = v != 0;
         else if (strcmp(item, "stopping") == 0) k->stopping = v != 0;
+        else if (strcmp(item, "reexec") == 0) k->reexec = v != 0;
         else if (strcmp(item, "stopsig") == 0) k->stop_signal = (int)v;
         else if (strcmp(item, "started") == 0) k->jvm_started = v;
         else if (strcmp(item, "backoff") == 0) k->backoff = (int)v;
-        else if (strcmp(item, "backoffmax") == 0 && v <= BACKOFF_LIMIT_MS) k->backoff_max = (int)v;
+        else if (strcmp(item, "backoffmax") == 0 && v >= 0 && v <= BACKOFF_LIMIT_MS) k->backoff_max = (int)v;
         else say("--resume: unknown key %s, ignored", item);
     }
     int kept[] = { k->link, k->listen_fd, k->exits_dir, k->exe };
@@ -652,6 +680,7 @@ int main(int argc, char **argv) {
     if (k.exe < 0) k.exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
     if (!state) k.listen_fd = systemd_socket();
     open_notify(&k);
+    open_watchdog(&k);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         say("cannot become a child subreaper: %s", strerror(errno));
         return EXIT_OSERR;
@@ -671,9 +700,12 @@ int main(int argc, char **argv) {
     }
     for (;;) {
         if (!k.jvm && k.restart_at >= 0 && now_ms() >= k.restart_at) start_jvm(&k);
+        feed_watchdog(&k);
         int timeout = -1; /* idle means asleep: a timeout only while a restart waits */
         if (!k.jvm && k.restart_at >= 0) {
-            long long left = k.restart_at - now_ms();
+            long long now = now_ms(), wake = k.restart_at;
+            if (k.watchdog_ms > 0 && k.watchdog_at < wake) wake = k.watchdog_at;
+            long long left = wake - now;
             timeout = left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
         }
         struct pollfd fds[2] = { { .fd = sig_fd, .events = POLLIN }, { .fd = k.link, .events = POLLIN } };

@@ -1,6 +1,7 @@
 package dev.blivet.daemon.keeper;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where re-adoption learns how jobs ended that blivetd is not the parent of: the keeper's exit
@@ -10,6 +11,11 @@ import java.util.List;
 public interface ExitSource {
     /** Every record not yet {@link #consumed}, oldest first. */
     List<ExitRecord> pending();
+
+    /** The record of pid {@code pid} started at {@code startTime}, if there is one not yet consumed. */
+    default Optional<ExitRecord> find(int pid, long startTime) {
+        return pending().stream().filter(r -> r.pid() == pid && r.startTime() == startTime).findFirst();
+    }
 
     /** The ledger holds {@code record} now: forget it (a later {@link #pending} omits it). */
     void consumed(ExitRecord record);

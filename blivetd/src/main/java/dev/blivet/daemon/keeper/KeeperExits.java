@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -33,9 +34,9 @@ import java.util.regex.Pattern;
  * first (a record that old names a process no re-adoption still waits for).
  *
  * <p>A record never changes once it is renamed into place (its name is its process), so each is
- * read once and remembered until it is consumed or gone: re-adoption asks once per job that ended
- * while no JVM ran, and reading every record for each of them made a restart after a mass exit
- * quadratic in the number of jobs.
+ * read once and remembered until it is consumed or gone, and re-adoption, which asks once per job
+ * that ended while no JVM ran, reads that job's file alone ({@link #find}): reading every record
+ * for each of them made a restart after a mass exit quadratic in the number of jobs.
  */
 public final class KeeperExits implements ExitSource {
     /** Records kept; far above the exits of one JVM death with the most jobs a blivetd runs. */
@@ -106,6 +107,26 @@ public final class KeeperExits implements ExitSource {
             remove(found.get(i).file(), "more than " + MAX_RECORDS + " exit records are kept, and this is the oldest");
         }
         return found.subList(Math.max(0, excess), found.size()).stream().map(Found::record).toList();
+    }
+
+    /** One file, by its name: re-adoption asks this once per job that ended while no JVM ran. */
+    @Override
+    public synchronized Optional<ExitRecord> find(int pid, long startTime) {
+        String name = pid + "." + startTime;
+        Found record = known.get(name);
+        if (record == null) {
+            Path file = dir.resolve(name);
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.empty();
+            }
+            record = read(file, name);
+            if (record == null) {
+                remove(file, "not an exit record");
+                return Optional.empty();
+            }
+            known.put(name, record);
+        }
+        return Optional.of(record.record());
     }
 
     @Override

@@ -25,6 +25,8 @@ import jnr.ffi.Pointer;
  */
 public final class KeeperLink {
     public static final String FD_ENV = "BLIVET_KEEPER_FD";
+    /** Set to 1 by a keeper that relays notifications ({@link #notify}); an older one does not. */
+    public static final String NOTIFY_ENV = "BLIVET_KEEPER_NOTIFY";
 
     static final byte REGISTER = 'R';
     static final byte STOPPING = 'S';

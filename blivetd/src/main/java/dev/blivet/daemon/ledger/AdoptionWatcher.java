@@ -98,13 +98,12 @@ public final class AdoptionWatcher implements AutoCloseable {
      * one, else null (unknown). Consumes the record.
      */
     public ExitStatus endedUnseen(int pid, long startTime) {
-        for (ExitRecord record : exits.pending()) {
-            if (record.pid() == pid && record.startTime() == startTime) {
-                exits.consumed(record);
-                return ExitStatus.decode(record.waitStatus());
-            }
+        ExitRecord record = exits.find(pid, startTime).orElse(null);
+        if (record == null) {
+            return null;
         }
-        return null;
+        exits.consumed(record);
+        return ExitStatus.decode(record.waitStatus());
     }
 
     private void wakeUp() {

@@ -19,10 +19,15 @@ final class Answering {
         }
     }
 
-    /** Returns once no request is being answered. */
-    synchronized void awaitNone() throws InterruptedException {
-        while (count > 0) {
-            wait();
+    /**
+     * Returns once no request is being answered, or after {@code maxMillis}: a request that waits
+     * (a start waiting up to its ready_timeout for readiness, a client that does not read its
+     * reply) costs no CPU, and any user could otherwise hold the warm-up back for good.
+     */
+    synchronized void awaitNone(long maxMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + maxMillis * 1_000_000;
+        for (long left = maxMillis; count > 0 && left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+            wait(left);
         }
     }
 }

@@ -36,6 +36,8 @@ import java.util.function.Consumer;
 public final class Warmup {
     /** C1 compiles a method after about 200 calls (Tier3InvocationThreshold): a little more. */
     public static final int ITERATIONS = 250;
+    /** The longest a background pass waits for the requests in flight to be answered. */
+    static final long YIELD_TO_CLIENTS_MS = 100;
 
     private static final StrictJson REQUESTS = new StrictJson(Protocol.REQUEST_LIMITS);
     /** A spec as a client sends it: every common key, each path one the resolver may probe harmlessly. */
@@ -82,7 +84,8 @@ public final class Warmup {
                 debug.accept("warm-up: first dry start " + (System.nanoTime() - start) / 1_000_000 + " ms");
                 serving.join();
                 for (int i = 1; i < iterations; i++) {
-                    handler.answering().awaitNone(); // a client's start goes first: these only compile it
+                    // A client's start goes first: these only compile it (bounded: see Answering).
+                    handler.answering().awaitNone(YIELD_TO_CLIENTS_MS);
                     once();
                 }
                 debug.accept("warm-up: " + iterations + " dry starts in " + (System.nanoTime() - start) / 1_000_000 + " ms");

@@ -46,16 +46,18 @@ public final class SdNotify implements AutoCloseable {
     }
 
     /**
-     * Talks to $NOTIFY_SOCKET if set (and usable), through {@code keeper} when there is one, else
-     * to no one.
+     * Talks to $NOTIFY_SOCKET if set (and usable), through {@code keeper} when there is one that
+     * relays, else to no one.
      */
     public static SdNotify fromEnvironment(Map<String, String> env, Optional<KeeperLink> keeper, Log log) {
         String socket = env.get(ServiceEnvironment.NOTIFY_SOCKET);
         if (socket == null || socket.isEmpty()) {
             return new SdNotify(null, null, log);
         }
-        if (keeper.isPresent()) {
-            // The keeper checks the name itself and says so if it cannot use it.
+        if (keeper.isPresent() && "1".equals(env.get(KeeperLink.NOTIFY_ENV))) {
+            // The keeper checks the name itself and says so if it cannot use it. A keeper that
+            // does not say it relays (one older than this JVM, until it is replaced) would drop
+            // them: we then send our own, as before the relay.
             KeeperLink link = keeper.get();
             return new SdNotify(new Sender() {
                 @Override

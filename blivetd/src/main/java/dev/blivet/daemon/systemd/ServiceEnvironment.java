@@ -21,10 +21,12 @@ public final class ServiceEnvironment {
     public static final String JOURNAL_STREAM = "JOURNAL_STREAM";
     /** The keeper's fd (its name is the keeper's to define; repeated here only to keep it from jobs). */
     static final String KEEPER_FD = dev.blivet.daemon.keeper.KeeperLink.FD_ENV;
+    static final String KEEPER_NOTIFY = dev.blivet.daemon.keeper.KeeperLink.NOTIFY_ENV;
     /** LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES: sd_listen_fds(3) hands them to one process only. */
     static final String LISTEN_PREFIX = "LISTEN_";
 
-    private static final List<String> FOR_BLIVETD_ONLY = List.of(NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID, KEEPER_FD);
+    private static final List<String> FOR_BLIVETD_ONLY = List.of(NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID, KEEPER_FD,
+            KEEPER_NOTIFY);
 
     private ServiceEnvironment() {
     }

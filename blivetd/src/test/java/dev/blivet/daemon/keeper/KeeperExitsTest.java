@@ -52,6 +52,19 @@ class KeeperExitsTest {
     }
 
     @Test
+    void findReadsTheOneRecordNamedAndRemovesJunkUnderThatName(@TempDir Path dir) throws IOException {
+        write(dir, "12.5", "12 5 9\n", 1);
+        write(dir, "13.7", "13 7 garbage\n", 1);
+        KeeperExits exits = exits(dir);
+        assertEquals(java.util.Optional.of(new ExitRecord(12, 5, 9)), exits.find(12, 5));
+        assertEquals(java.util.Optional.empty(), exits.find(12, 6), "another process with that pid");
+        assertEquals(java.util.Optional.empty(), exits.find(13, 7));
+        assertFalse(Files.exists(dir.resolve("13.7")), "junk is removed, never believed");
+        exits.consumed(new ExitRecord(12, 5, 9));
+        assertEquals(java.util.Optional.empty(), exits.find(12, 5));
+    }
+
+    @Test
     void junkIsRemovedAndNeverBelieved(@TempDir Path dir) throws IOException {
         List<String> junk = List.of(
                 "notarecord",             // a name the keeper never writes

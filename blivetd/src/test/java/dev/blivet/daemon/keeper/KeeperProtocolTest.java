@@ -1,6 +1,7 @@
 package dev.blivet.daemon.keeper;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,5 +41,12 @@ class KeeperProtocolTest {
         Map<String, Integer> c = enumerators();
         c.remove("MSG_REPLACE"); // SIGUSR2's twin; the JVM never sends it
         assertEquals(java, c);
+    }
+
+    @Test
+    void theKeeperSetsTheVariablesTheJvmReads() throws IOException {
+        String source = Files.readString(SOURCE);
+        assertTrue(source.contains("\"" + KeeperLink.FD_ENV + "=4\""), KeeperLink.FD_ENV);
+        assertTrue(source.contains("\"" + KeeperLink.NOTIFY_ENV + "=1\""), KeeperLink.NOTIFY_ENV);
     }
 }

@@ -84,6 +84,7 @@ class NotifyFromTheMainProcessTest {
                 "--state-dir", dir.resolve("state").toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("NOTIFY_SOCKET", notify.toString());
+        builder.environment().put("WATCHDOG_USEC", "60000000");
         Process keeper = builder.start();
         try {
             int readyAt = awaitNotification(received, 0, n -> n.has("READY=1"), "READY=1", log);
@@ -100,7 +101,22 @@ class NotifyFromTheMainProcessTest {
             int died = awaitNotification(received, before,
                     n -> n.text().startsWith("STATUS=the JVM died (signal 9)") && n.text().endsWith("the jobs keep running"),
                     "the keeper's STATUS= for the dead JVM", log);
-            awaitNotification(received, died, n -> n.has("READY=1"), "READY=1 from the next JVM", log);
+            int readyAgain = awaitNotification(received, died, n -> n.has("READY=1"), "READY=1 from the next JVM", log);
+
+            // A second death within a minute waits 100 ms before the next JVM: meanwhile nobody
+            // but the keeper can feed systemd's watchdog, and it does so at once.
+            int next;
+            try (Client client = new Client(socket)) {
+                next = client.ok("ping", null).get("pid").asInt();
+            }
+            ProcessHandle.of(next).orElseThrow().destroyForcibly();
+            int waiting = awaitNotification(received, readyAgain,
+                    n -> n.text().startsWith("STATUS=the JVM died (signal 9): restarting it in 100 ms"),
+                    "the keeper's STATUS= for a restart that waits", log);
+            awaitNotification(received, waiting + 1, n -> true, "the notification after it", log);
+            assertEquals("WATCHDOG=1", snapshot(received).get(waiting + 1).text(),
+                    "the keeper feeds the watchdog while no JVM runs: " + snapshot(received));
+            awaitNotification(received, waiting, n -> n.has("READY=1"), "READY=1 from the third JVM", log);
 
             List<Notification> all = snapshot(received);
             for (Notification n : all) {
