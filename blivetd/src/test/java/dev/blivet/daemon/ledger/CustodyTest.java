@@ -88,6 +88,17 @@ class CustodyTest {
         return ok("status", "\"name\":\"" + name + "\"");
     }
 
+    /** Waits until blivetd says job {@code name} is running. */
+    private void awaitRunning(String name, String what) {
+        Await.until(WAIT, () -> {
+            try {
+                return status(name).get("state").asText().equals("running");
+            } catch (IOException e) {
+                return false;
+            }
+        }, what);
+    }
+
     private int startClientJob(String name, List<String> command, String extra) throws IOException {
         JsonNode started = ok("start", "\"spec\":{\"name\":\"" + name + "\",\"command\":" + argv(command) + extra + "}");
         assertEquals("running", started.get("state").asText(), started.toString());
@@ -246,13 +257,7 @@ class CustodyTest {
         ok("reload", null);
         int clientPid = startClientJob("c", fromClient, ",\"restart\":\"always\",\"autostart\":true");
         // Running by blivetd's word, not only in /proc: its pid shows only once the helper reported it.
-        Await.until(WAIT, () -> {
-            try {
-                return status("d").get("state").asText().equals("running");
-            } catch (IOException e) {
-                return false;
-            }
-        }, "the jobs-directory job to run");
+        awaitRunning("d", "the jobs-directory job to run");
         int dirPid = status("d").get("pid").asInt();
         for (int cycle = 0; cycle < 10; cycle++) {
             restart();
@@ -282,13 +287,7 @@ class CustodyTest {
         daemon = BlivetdProcess.start(tmp);
 
         assertEquals("stopped", status("plain").get("state").asText());
-        Await.until(WAIT, () -> {
-            try {
-                return status("auto").get("state").asText().equals("running");
-            } catch (IOException e) {
-                return false;
-            }
-        }, "the autostart job to run after the reboot");
+        awaitRunning("auto", "the autostart job to run after the reboot");
         assertOneProcess(auto, "started once");
         assertTrue(Proc.findByCmdline(plain).isEmpty());
         ok("remove", "\"name\":\"plain\"");
@@ -372,13 +371,7 @@ class CustodyTest {
         Files.delete(goneFile);
         daemon = BlivetdProcess.start(tmp);
 
-        Await.until(WAIT, () -> {
-            try {
-                return status("edited").get("state").asText().equals("running");
-            } catch (IOException e) {
-                return false;
-            }
-        }, "the edited job to run");
+        awaitRunning("edited", "the edited job to run");
         assertOneProcess(edited, "the edited file's command runs");
         assertTrue(Proc.findByCmdline(old).isEmpty(), "the ledger's old copy does not run");
         String log = daemon.log();
@@ -425,13 +418,7 @@ class CustodyTest {
         Files.writeString(runRecord("again"), JSON.writeValueAsString(record));
         daemon = BlivetdProcess.start(tmp);
 
-        Await.until(WAIT, () -> {
-            try {
-                return status("again").get("state").asText().equals("running");
-            } catch (IOException e) {
-                return false;
-            }
-        }, "the job started again before the reboot to autostart");
+        awaitRunning("again", "the job started again before the reboot to autostart");
         assertOneProcess(again, "started once");
         assertEquals("stopped", status("held").get("state").asText(), "its marker keeps it down");
         assertTrue(Proc.findByCmdline(held).isEmpty());
@@ -472,13 +459,7 @@ class CustodyTest {
         assertEquals(137, daemon.awaitExit(WAIT));
         daemon = BlivetdProcess.start(tmp);
 
-        Await.until(WAIT, () -> {
-            try {
-                return status("half").get("state").asText().equals("running");
-            } catch (IOException e) {
-                return false;
-            }
-        }, "the job to run again");
+        awaitRunning("half", "the job to run again");
         assertOneProcess(sleep, "started once, by the next blivetd");
     }
 
