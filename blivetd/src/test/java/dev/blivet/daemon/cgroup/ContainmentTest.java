@@ -47,7 +47,7 @@ class ContainmentTest {
         @Test
         void theJobsCgroupHoldsItAndGoesWithIt() throws IOException {
             start("{\"name\":\"web\",\"command\":" + sh("echo $$ > " + file("main") + "; exec sleep 100000") + "}");
-            int main = pid("main");
+            int main = awaitPid("main"); // exec readiness: the start answers before the shell writes it
             Path dir = jobDir("web");
             assertTrue(Files.isDirectory(dir), dir.toString());
             assertEquals(List.of(main), procs(dir));
