@@ -84,7 +84,7 @@ class ContainmentTest {
             start("{\"name\":\"cgroup.procs\",\"command\":" + sh("echo $$ > " + file("main") + "; exec sleep 100000") + "}");
             Path base = jobDir("x").getParent();
             assertTrue(Files.isDirectory(base.resolve("job-cgroup.procs")));
-            assertEquals("0::" + cgroupPathOf(base) + "/job-cgroup.procs", cgroupOf(pid("main")));
+            assertEquals("0::" + cgroupPathOf(base) + "/job-cgroup.procs", cgroupOf(awaitPid("main")));
             client.ok("stop", "\"name\":\"cgroup.procs\"");
             client.ok("remove", "\"name\":\"cgroup.procs\"");
         }
