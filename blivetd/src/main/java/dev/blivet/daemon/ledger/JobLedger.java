@@ -13,10 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The job ledger (docs/architecture.md, "Custody: the ledger"): a spec record per job under
@@ -47,20 +43,7 @@ public final class JobLedger implements Recorder, AutoCloseable {
      * the loop: docs/benchmarks.md, "The ledger").
      */
     private final Map<String, SpecRecord> accepted = new HashMap<>();
-    /** Loop thread, and the writer's {@link #forked} task, which the loop waits for before any other write. */
-    private final Map<String, RunRecord> runs = new ConcurrentHashMap<>();
-    /**
-     * Writes the pid record off the supervisor's loop: the start's reply waits on the loop, and
-     * the record (a read of /proc and a rename, ~0.2 ms) would add to every start; meanwhile the
-     * helper execs the job. One thread, so records keep their order.
-     */
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(task -> {
-        Thread thread = new Thread(task, "blivet-ledger");
-        thread.setDaemon(true);
-        return thread;
-    });
-    /** The last record handed to {@link #writer}; every other write waits for it (loop thread only). */
-    private CompletableFuture<Void> pending = CompletableFuture.completedFuture(null);
+    private final Map<String, RunRecord> runs = new HashMap<>();
     /** The jobs whose {@code NAME.down} marker exists, so a start of any other costs no unlink. */
     private final Set<String> down = new HashSet<>();
 
@@ -241,61 +224,39 @@ public final class JobLedger implements Recorder, AutoCloseable {
 
     @Override
     public void starting(String name, long attempt) throws IOException {
-        drain();
         RunRecord record = new RunRecord(name, attempt, RunRecord.Phase.STARTING, null, null, null, bootId);
         runtime.write(name, codec.run(record), false);
         runs.put(name, record);
         crash.reached(CrashPoints.AFTER_LEDGER_WRITE);
     }
 
-    /**
-     * The pid record, written by {@link #writer}: a crash before it lands is the crash between the
-     * spawn and the pid record that re-adoption already decides (the job's cgroup, or its owner),
-     * a window this widens by the record's own time. A process that exits meanwhile is found gone
-     * (no pid recorded) or recorded and then replaced: the loop's handling of its exit waits for
-     * this write before it writes its own.
-     */
     @Override
     public void forked(String name, long attempt, int pid) {
         RunRecord was = runs.get(name);
-        if (was == null || was.attempt() != attempt) {
-            return;
+        ProcStat stat = ProcStat.of(pid);
+        if (was == null || was.attempt() != attempt || stat == null) {
+            return; // gone already: the launch reports its failure, and the record stays "no pid"
         }
-        pending = pending.thenRunAsync(() -> {
-            ProcStat stat = ProcStat.of(pid);
-            if (stat == null) {
-                return; // gone already: the launch reports its failure, and the record stays "no pid"
-            }
-            writeRun(new RunRecord(name, attempt, was.phase(), pid, stat.pgid(), stat.startTime(), bootId));
-            crash.reached(CrashPoints.AFTER_SPAWN);
-        }, writer);
-    }
-
-    /** Waits for the pid record in flight, so records of a job land in the order they were made. */
-    private void drain() {
-        pending.join();
+        writeRun(new RunRecord(name, attempt, was.phase(), pid, stat.pgid(), stat.startTime(), bootId));
+        crash.reached(CrashPoints.AFTER_SPAWN);
     }
 
     @Override
     public void adopted(RunRecord record) {
-        drain();
         runs.put(record.name(), record);
     }
 
     /**
-     * Writes nothing, but waits for the pid record: re-adoption treats {@code starting} with a pid
-     * exactly as {@code running} (adopt the process if it is still the recorded one), so the
-     * record written at {@link #forked} already says all a crash needs, and a start pays one
-     * rename fewer.
+     * Writes nothing: re-adoption treats {@code starting} with a pid exactly as {@code running}
+     * (adopt the process if it is still the recorded one), so the record written at
+     * {@link #forked} already says all a crash needs, and a start pays one rename fewer.
      */
     @Override
     public void running(String name) {
-        drain(); // a job is never ready before its pid is recorded; the exec usually took longer
     }
 
     @Override
     public void stopping(String name) {
-        drain();
         RunRecord was = runs.get(name);
         if (was != null && was.phase() != RunRecord.Phase.STOPPING) {
             writeRun(was.with(RunRecord.Phase.STOPPING));
@@ -304,13 +265,11 @@ public final class JobLedger implements Recorder, AutoCloseable {
 
     @Override
     public void backoff(String name, long attempt) {
-        drain();
         writeRun(new RunRecord(name, attempt, RunRecord.Phase.BACKOFF, null, null, null, bootId));
     }
 
     @Override
     public void ended(String name) {
-        drain();
         if (runs.remove(name) != null) {
             runtime.delete(name);
         }
@@ -318,7 +277,6 @@ public final class JobLedger implements Recorder, AutoCloseable {
 
     @Override
     public void over(String name, long attempt, dev.blivet.daemon.launch.ExitStatus exit) {
-        drain();
         writeRun(new RunRecord(name, attempt, RunRecord.Phase.ENDED, null, null, null, bootId, exit));
     }
 
@@ -354,8 +312,6 @@ public final class JobLedger implements Recorder, AutoCloseable {
 
     @Override
     public void close() {
-        drain();
-        writer.shutdown();
         state.close();
         specs.close();
         runtime.close();
