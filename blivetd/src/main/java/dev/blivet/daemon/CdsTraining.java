@@ -92,15 +92,7 @@ public final class CdsTraining {
         expectExit(2, "--no-such-option");
 
         log.reset();
-        Main main = new Main();
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread daemon = new Thread(() -> exit.complete(new CommandLine(main).execute("--socket", socket.toString(),
-                "--jobs-dir", jobs.toString(), "--state-dir", state.toString())), "blivetd");
-        daemon.start();
-        CompletableFuture.anyOf(main.serving, exit).get(remainingNanos(), TimeUnit.NANOSECONDS);
-        if (exit.isDone()) {
-            throw new AssertionError("blivetd exited with " + exit.get() + " instead of serving");
-        }
+        CompletableFuture<Integer> exit = serve(socket, jobs, state, "blivetd", "blivetd");
         reportFatalThreadDeaths();
 
         try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -122,11 +114,7 @@ public final class CdsTraining {
         }
 
         // As systemd stops it: blivetd stops its jobs, writes its state and returns.
-        Signal.raise(new Signal("TERM"));
-        int code = exit.get(remainingNanos(), TimeUnit.NANOSECONDS);
-        if (code != 0) {
-            throw new AssertionError("blivetd exited with " + code + " after SIGTERM");
-        }
+        stop(exit, "blivetd");
         List<ProcessHandle> left = ProcessHandle.current().descendants().toList();
         if (!left.isEmpty()) {
             throw new AssertionError("blivetd stopped but left processes behind: " + describe(left));
@@ -163,15 +151,7 @@ public final class CdsTraining {
             }
         }
         log.reset();
-        Main main = new Main();
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread daemon = new Thread(() -> exit.complete(new CommandLine(main).execute("--socket", socket.toString(),
-                "--jobs-dir", jobs.toString(), "--state-dir", state.toString())), "blivetd-again");
-        daemon.start();
-        CompletableFuture.anyOf(main.serving, exit).get(remainingNanos(), TimeUnit.NANOSECONDS);
-        if (exit.isDone()) {
-            throw new AssertionError("the second blivetd exited with " + exit.get() + " instead of serving");
-        }
+        CompletableFuture<Integer> exit = serve(socket, jobs, state, "blivetd-again", "the second blivetd");
         try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             client.connect(UnixDomainSocketAddress.of(socket));
             Session session = new Session(client);
@@ -183,15 +163,34 @@ public final class CdsTraining {
                 throw new AssertionError("the second blivetd did not re-adopt pid " + adoptee.pid());
             }
         }
-        Signal.raise(new Signal("TERM"));
-        int code = exit.get(remainingNanos(), TimeUnit.NANOSECONDS);
-        if (code != 0) {
-            throw new AssertionError("the second blivetd exited with " + code + " after SIGTERM");
-        }
+        stop(exit, "the second blivetd");
         if (adoptee != null && !adoptee.waitFor(remainingNanos(), TimeUnit.NANOSECONDS)) {
             throw new AssertionError("the second blivetd did not stop the job it re-adopted, pid " + adoptee.pid());
         }
         checkLog();
+    }
+
+    /** Runs blivetd on these directories in a thread named {@code thread}; returns once it serves. */
+    private CompletableFuture<Integer> serve(Path socket, Path jobs, Path state, String thread, String which)
+            throws Exception {
+        Main main = new Main();
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        new Thread(() -> exit.complete(new CommandLine(main).execute("--socket", socket.toString(),
+                "--jobs-dir", jobs.toString(), "--state-dir", state.toString())), thread).start();
+        CompletableFuture.anyOf(main.serving, exit).get(remainingNanos(), TimeUnit.NANOSECONDS);
+        if (exit.isDone()) {
+            throw new AssertionError(which + " exited with " + exit.get() + " instead of serving");
+        }
+        return exit;
+    }
+
+    /** SIGTERM, as systemd stops it: blivetd stops its jobs and must exit 0. */
+    private void stop(CompletableFuture<Integer> exit, String which) throws Exception {
+        Signal.raise(new Signal("TERM"));
+        int code = exit.get(remainingNanos(), TimeUnit.NANOSECONDS);
+        if (code != 0) {
+            throw new AssertionError(which + " exited with " + code + " after SIGTERM");
+        }
     }
 
     /** Whether {@code pid} leads a session of its own: only then may its group be signalled. */
