@@ -309,6 +309,8 @@ class CustodyTest {
         }
         ok("reload", null);
         jobs.values().forEach(argv -> assertOneProcess(argv, "the jobs-directory job runs"));
+        // Its pid is blivetd's to tell once the helper reported it, a moment after /proc shows it.
+        jobs.keySet().forEach(name -> awaitRunning(name, "job " + name + " to run"));
         List<Integer> pids = List.of(status("torn").get("pid").asInt(), status("empty").get("pid").asInt(),
                 status("missing").get("pid").asInt());
         daemon.kill9();
