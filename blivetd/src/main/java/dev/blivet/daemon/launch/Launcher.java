@@ -157,7 +157,11 @@ public final class Launcher implements AutoCloseable {
     }
 
     private enum Phase {
-        /** Not spawned yet. */
+        /** The plan and the job's notify socket, made while the caller records the start. */
+        PREPARE,
+        /** Prepared: waiting for the caller's record of the start ({@link LaunchCancel#untilRecorded}). */
+        RECORD,
+        /** Recorded, not spawned yet. */
         SPAWN,
         /** Reading blivet-spawn's report until EOF. */
         REPORT,
@@ -189,7 +193,9 @@ public final class Launcher implements AutoCloseable {
         private final long deadline;
         private final Instant startedAt = Instant.now();
         private final ReportParser report = new ReportParser();
-        private Phase phase = Phase.SPAWN;
+        private Phase phase = Phase.PREPARE;
+        /** The plan, encoded while the caller records the start. */
+        private byte[] plan;
         /** End of the current bounded wait (GRACE, DEATH, KILL_*). */
         private long phaseEnd;
         private long spawnedAt;
@@ -233,7 +239,7 @@ public final class Launcher implements AutoCloseable {
         @Override
         public long wakeAt() {
             return switch (phase) {
-                case REPORT, READY, INITIAL_EXIT -> deadline;
+                case RECORD, REPORT, READY, INITIAL_EXIT -> deadline;
                 case PIDFILE -> nextPidfileLook - deadline < 0 ? nextPidfileLook : deadline;
                 case GRACE, DEATH, KILL_HELPER, KILL_DAEMON -> phaseEnd;
                 default -> Long.MAX_VALUE;
@@ -271,6 +277,8 @@ public final class Launcher implements AutoCloseable {
             do {
                 before = phase;
                 switch (phase) {
+                    case PREPARE -> prepare();
+                    case RECORD -> awaitRecord();
                     case SPAWN -> spawn();
                     case REPORT -> readReport();
                     case READY -> awaitReadiness();
@@ -286,7 +294,7 @@ public final class Launcher implements AutoCloseable {
             } while (phase != before);
         }
 
-        private void spawn() throws LaunchException {
+        private void prepare() throws LaunchException {
             cancel.onCancel(() -> loop.poke(this));
             List<String> env = new ArrayList<>(job.env());
             if (job.readiness() == Readiness.SD_NOTIFY) {
@@ -297,9 +305,28 @@ public final class Launcher implements AutoCloseable {
             if (job.readiness() == Readiness.FORKING) {
                 pidfileBefore = forkingPidfiles.stamp(job.pidfile()); // only a pidfile written after this counts
             }
+            plan = encoder.encode(job, env, cgroupFds != null); // openCgroup gives an fd exactly then
+            phase = Phase.RECORD;
+        }
+
+        /** Nothing is spawned before the caller's record of the start: a crash must find it. */
+        private void awaitRecord() throws LaunchException {
+            failIfCancelled();
+            String notRecorded = cancel.notRecordedBecause();
+            if (notRecorded != null) {
+                throw new LaunchException(ExitCode.OS_ERROR, "os error: " + notRecorded);
+            }
+            if (cancel.isRecorded()) {
+                phase = Phase.SPAWN;
+            } else if (System.nanoTime() - deadline >= 0) {
+                throw new LaunchException(ExitCode.SOFTWARE, "internal error: the start of job " + job.name()
+                        + " was never recorded; nothing was spawned");
+            }
+        }
+
+        private void spawn() throws LaunchException {
             int cgroupFd = openCgroup();
             try {
-                byte[] plan = encoder.encode(job, env, cgroupFd >= 0);
                 spawnedAt = System.nanoTime();
                 helper = spawner.spawn(job.name(), plan, job.readiness() == Readiness.NOTIFY_FD, cgroupFd);
             } finally {

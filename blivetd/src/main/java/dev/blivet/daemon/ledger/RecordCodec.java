@@ -42,28 +42,43 @@ final class RecordCodec {
         }
     }
 
+    /**
+     * Written by hand, not through a Jackson tree: a start writes two run records on the loop the
+     * reply waits on, and building and serializing a tree for each cost more than their writes
+     * (docs/benchmarks.md, "The ledger"). Every field is a number, a boolean or one of three
+     * strings (a job name, a phase, a boot id) escaped by {@link #appendString}; what
+     * {@link #run(String, String, byte[])} reads back is tested against what this writes.
+     */
     byte[] run(RunRecord record) {
-        ObjectNode node = mapper.createObjectNode();
-        node.put("version", VERSION);
-        node.put("name", record.name());
-        node.put("attempt", record.attempt());
-        node.put("phase", record.phase().wire());
+        StringBuilder json = new StringBuilder(192).append("{\"version\":").append(VERSION).append(",\"name\":");
+        appendString(json, record.name()).append(",\"attempt\":").append(record.attempt()).append(",\"phase\":");
+        appendString(json, record.phase().wire());
         if (record.pid() != null) {
-            node.put("pid", record.pid());
-            node.put("pgid", record.pgid());
-            node.put("start_time", record.startTime());
+            json.append(",\"pid\":").append(record.pid().intValue()).append(",\"pgid\":").append(record.pgid().intValue())
+                    .append(",\"start_time\":").append(record.startTime().longValue());
         }
-        node.put("boot_id", record.bootId());
+        appendString(json.append(",\"boot_id\":"), record.bootId());
         if (record.exit() != null) {
-            node.put("exit_code", record.exit().code());
-            node.put("exit_signal", record.exit().signal());
-            node.put("core_dumped", record.exit().coreDumped());
+            json.append(",\"exit_code\":").append(record.exit().code()).append(",\"exit_signal\":")
+                    .append(record.exit().signal()).append(",\"core_dumped\":").append(record.exit().coreDumped());
         }
-        try {
-            return mapper.writeValueAsBytes(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a run record always serializes", e);
+        return json.append('}').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A JSON string: quotes, backslashes and control characters escaped, the rest as is (UTF-8 later). */
+    private static StringBuilder appendString(StringBuilder json, String text) {
+        json.append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '"' || c == '\\') {
+                json.append('\\').append(c);
+            } else if (c < 0x20) {
+                json.append(String.format("\\u%04x", (int) c));
+            } else {
+                json.append(c);
+            }
         }
+        return json.append('"');
     }
 
     /** Read as desired up: the caller knows whether its marker says down. */

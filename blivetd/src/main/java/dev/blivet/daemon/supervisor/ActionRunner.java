@@ -203,6 +203,7 @@ final class ActionRunner {
             return;
         }
         if (processes.populated(previous)) {
+            ledger.desired(job.name, true);
             clearLeftovers(job, run, previous);
             return;
         }
@@ -210,7 +211,9 @@ final class ActionRunner {
     }
 
     private void admit(Job job, long run) {
-        if (!limits.queueIfAtLimit(job)) {
+        if (limits.queueIfAtLimit(job)) {
+            ledger.desired(job.name, true);
+        } else {
             dispatch(job, run, job.resolved);
         }
     }
@@ -268,27 +271,36 @@ final class ActionRunner {
         });
     }
 
-    /** Hands the job to the starter; its result comes back to the loop as an event. */
+    /**
+     * Hands the job to the starter, then records the start: the launch thread prepares the spawn
+     * meanwhile and spawns nothing before the record is written (a crash now leaves "starting,
+     * no pid" and no process: docs/architecture.md, "Custody: the ledger"). Its result comes
+     * back to the loop as an event.
+     */
     private void dispatch(Job job, long run, ResolvedJob resolved) {
-        log.info("job " + job.name + ": starting " + resolved.argv());
-        try {
-            ledger.starting(job.name, run); // the intent, before the spawn: a crash now leaves "starting, no pid"
-        } catch (IOException e) {
-            notLaunched(job, run, "cannot record the start of job " + job.name + " in the ledger: " + e.getMessage());
-            return;
-        }
         job.launchesInFlight++;
+        LaunchCancel cancel = LaunchCancel.untilRecorded();
+        job.launchCancel = cancel;
         CompletableFuture<LaunchResult> launch;
         try {
-            job.launchCancel = new LaunchCancel();
-            job.launchCancel.onForked(pid -> loop.post(() -> forked(job, run, pid)));
-            launch = starter.launch(resolved, job.launchCancel);
+            cancel.onForked(pid -> loop.post(() -> forked(job, run, pid)));
+            launch = starter.launch(resolved, cancel);
         } catch (RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
             // Whatever happens, the loop must hear back, or the job would stay STARTING forever.
             ExitCode code = e instanceof VirtualMachineError ? ExitCode.OS_ERROR : ExitCode.SOFTWARE;
             launch = CompletableFuture.completedFuture(new LaunchResult.Failed(code, (code == ExitCode.OS_ERROR
                     ? "os error: out of resources starting job " + job.name + ": " : "internal error: ") + e, null));
         }
+        try {
+            ledger.starting(job.name, run);
+            cancel.recorded();
+        } catch (IOException | RuntimeException e) {
+            cancel.notRecorded("cannot record the start of job " + job.name + " in the ledger: " + e.getMessage());
+        }
+        // While the helper is spawned: the unlink of a stopped job's marker (its crash window:
+        // JobLedger#desired) and the log line no longer delay the spawn.
+        ledger.desired(job.name, true);
+        log.info("job " + job.name + ": starting " + resolved.argv());
         launch.whenComplete((result, error) -> loop.post(() -> {
             job.launchesInFlight--;
             launched(job, run, result != null ? result

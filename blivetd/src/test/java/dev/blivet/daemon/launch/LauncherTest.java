@@ -481,6 +481,42 @@ class LauncherTest {
         }
     }
 
+    /**
+     * The supervisor records a start while the launch prepares it: nothing is spawned before the
+     * record (a crash must find it), whatever else the launch loops do meanwhile, and a start
+     * that cannot be recorded spawns nothing at all.
+     */
+    @Test
+    void aLaunchUntilRecordedSpawnsNothingBeforeItsRecordAndNothingWithout() throws Exception {
+        List<String> gatedArgv = uniqueSleep();
+        Path pidfile = tmp.resolve("gated.pid");
+        LaunchCancel gate = LaunchCancel.untilRecorded();
+        CompletableFuture<LaunchResult> gated = LAUNCHER.launch(Fixture.resolve("""
+                {"name": "gated", "command": %s, "pidfile": %s}
+                """.formatted(jsonArray(gatedArgv), quote(pidfile))), gate);
+        // Later launches on every launch loop run to the end: the gated one was prepared, not spawned.
+        for (int i = 0; i < 4; i++) {
+            stop(started(LAUNCHER.launch(Fixture.resolve("{\"name\": \"other%d\", \"command\": %s}"
+                    .formatted(i, jsonArray(uniqueSleep()))))));
+        }
+        assertFalse(gated.isDone(), "no answer before the record");
+        assertTrue(Proc.findByCmdline(gatedArgv).isEmpty() && Files.notExists(pidfile), "nothing spawned before the record");
+        gate.recorded();
+        stop(started(gated.get(WAIT.toSeconds(), TimeUnit.SECONDS)));
+
+        List<String> refusedArgv = uniqueSleep();
+        LaunchCancel refusal = LaunchCancel.untilRecorded();
+        CompletableFuture<LaunchResult> refused = LAUNCHER.launch(Fixture.resolve("""
+                {"name": "unrecorded", "command": %s}
+                """.formatted(jsonArray(refusedArgv))), refusal);
+        refusal.notRecorded("cannot record the start of job unrecorded in the ledger: No space left on device");
+        LaunchResult.Failed result = failed(refused.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertEquals(ExitCode.OS_ERROR, result.code());
+        assertEquals("os error: cannot record the start of job unrecorded in the ledger: No space left on device",
+                result.message());
+        assertTrue(Proc.findByCmdline(refusedArgv).isEmpty(), "nothing spawned without a record");
+    }
+
     @Test
     void stopDuringReadinessCancelsTheStartAtOnceWithNothingLeft() throws Exception {
         Path pidfile = tmp.resolve("cancelled.pid");

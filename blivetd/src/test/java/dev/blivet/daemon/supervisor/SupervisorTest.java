@@ -983,22 +983,24 @@ class SupervisorTest {
         RecordingLedger ledger = withLedger();
         CompletableFuture<JobSnapshot> start = start("web", RestartPolicy.NO, ALICE, true);
         loop.runPending();
-        assertEquals(List.of("accepted web", "starting web 1"), ledger.calls, "the spec, then the intent, before the spawn");
+        assertEquals(List.of("accepted web", "starting web 1", "desired web up"), ledger.calls,
+                "the spec, then the intent, then the marker's unlink while the helper is spawned");
         Launch launch = starter.last();
+        assertTrue(launch.cancel().isRecorded(), "the launch may spawn once the intent is recorded");
         ready(launch);
         done(start);
         // The pid came with the helper's fork report (ActionRunner.forked); only a forking job's
         // daemon, known at readiness, is recorded again then.
-        assertEquals(List.of("accepted web", "starting web 1", "running web"), ledger.calls);
+        assertEquals(List.of("accepted web", "starting web 1", "desired web up", "running web"), ledger.calls);
         CompletableFuture<JobSnapshot> stop = supervisor.stop("web", ALICE, null, null);
         loop.runPending();
-        assertEquals(List.of("desired web down", "stopping web"), ledger.calls.subList(3, 5),
+        assertEquals(List.of("desired web down", "stopping web"), ledger.calls.subList(4, 6),
                 "the stop is durable before the signal");
         launch.exit().complete(new ExitStatus(-1, SIGTERM, false));
         loop.runPending();
         done(stop);
         done(supervisor.remove("web", ALICE));
-        assertEquals(List.of("ended web", "removed web"), ledger.calls.subList(5, 7));
+        assertEquals(List.of("ended web", "removed web"), ledger.calls.subList(6, 8));
     }
 
     @Test
