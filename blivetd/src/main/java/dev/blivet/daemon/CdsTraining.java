@@ -147,7 +147,7 @@ public final class CdsTraining {
                 ledger.accepted("adopted", uid, "client", new JobSpecJson().parse(
                         "{\"name\":\"adopted\",\"command\":[\"/bin/sleep\",\"600\"]}"));
                 ledger.starting("adopted", 1);
-                ledger.forked("adopted", 1, (int) adoptee.pid());
+                ledger.forked("adopted", 1, ProcStat.of((int) adoptee.pid()));
             }
         }
         log.reset();

@@ -267,13 +267,12 @@ public final class JobLedger implements Recorder, AutoCloseable {
     }
 
     @Override
-    public void forked(String name, long attempt, int pid) {
+    public void forked(String name, long attempt, ProcStat process) {
         RunRecord was = runs.get(name);
-        ProcStat stat = ProcStat.of(pid);
-        if (was == null || was.attempt() != attempt || stat == null) {
+        if (was == null || was.attempt() != attempt || process == null) {
             return; // gone already: the launch reports its failure, and the record stays "no pid"
         }
-        writeRun(new RunRecord(name, attempt, was.phase(), pid, stat.pgid(), stat.startTime(), bootId));
+        writeRun(new RunRecord(name, attempt, was.phase(), process.pid(), process.pgid(), process.startTime(), bootId));
         crash.reached(CrashPoints.AFTER_SPAWN);
     }
 

@@ -21,8 +21,12 @@ public interface Recorder {
     /** Run {@code attempt} is about to be spawned: recorded before the spawn, without a pid. */
     void starting(String name, long attempt) throws IOException;
 
-    /** The helper reported the run's pid: recorded with its start time and boot id. */
-    void forked(String name, long attempt, int pid);
+    /**
+     * The helper reported the run's process: recorded with its pid, group, start time and boot
+     * id. {@code process} was read from /proc off the loop ({@link ProcStat#of}); null if the
+     * process was gone already, when nothing is recorded.
+     */
+    void forked(String name, long attempt, ProcStat process);
 
     /** A re-adopted process: its run record stays as it was read. */
     void adopted(RunRecord record);
@@ -66,7 +70,7 @@ public interface Recorder {
             }
 
             @Override
-            public void forked(String name, long attempt, int pid) {
+            public void forked(String name, long attempt, ProcStat process) {
             }
 
             @Override

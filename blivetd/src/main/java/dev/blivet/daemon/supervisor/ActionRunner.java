@@ -9,14 +9,15 @@ import dev.blivet.common.Supervision;
 import dev.blivet.common.protocol.JobState;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.ExitStatus;
-import dev.blivet.daemon.ledger.AdoptedProcess;
-import dev.blivet.daemon.ledger.CrashPoints;
-import dev.blivet.daemon.ledger.Recorder;
-import java.io.IOException;
-import dev.blivet.daemon.usage.LimitKills;
 import dev.blivet.daemon.launch.LaunchCancel;
 import dev.blivet.daemon.launch.LaunchResult;
 import dev.blivet.daemon.launch.OutputFiles;
+import dev.blivet.daemon.ledger.AdoptedProcess;
+import dev.blivet.daemon.ledger.CrashPoints;
+import dev.blivet.daemon.ledger.ProcStat;
+import dev.blivet.daemon.ledger.Recorder;
+import dev.blivet.daemon.usage.LimitKills;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -283,7 +284,11 @@ final class ActionRunner {
         job.launchCancel = cancel;
         CompletableFuture<LaunchResult> launch;
         try {
-            cancel.onForked(pid -> loop.post(() -> forked(job, run, pid)));
+            // On the launch thread, which waits for the exec meanwhile: the /proc read stays off the loop.
+            cancel.onForked(pid -> {
+                ProcStat process = ProcStat.of(pid);
+                loop.post(() -> forked(job, run, pid, process));
+            });
             launch = starter.launch(resolved, cancel);
         } catch (RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
             // Whatever happens, the loop must hear back, or the job would stay STARTING forever.
@@ -310,11 +315,11 @@ final class ActionRunner {
     }
 
     /** The helper forked the job: status shows its pid while it starts (no event: its state is the same). */
-    private void forked(Job job, long run, int pid) {
+    private void forked(Job job, long run, int pid, ProcStat process) {
         if (run != job.run || !table.holds(job)) {
             return;
         }
-        ledger.forked(job.name, run, pid); // also while a stop waits for the launch: a crash must not lose the pid
+        ledger.forked(job.name, run, process); // also while a stop waits for the launch: a crash must not lose the pid
         if (job.state() == JobState.STARTING) {
             job.startingPid = pid;
             table.snapshot(job); // publishes it for status
@@ -347,7 +352,8 @@ final class ActionRunner {
             started.exit().whenComplete((exit, error) -> loop.post(() -> exited(job, run, exit)));
             log.info("job " + job.name + ": running, pid " + job.pid);
             if (job.resolved.readiness() == Readiness.FORKING) {
-                ledger.forked(job.name, run, job.pid); // the program's daemon, not the process the helper forked
+                // The program's daemon, not the process the helper forked.
+                ledger.forked(job.name, run, ProcStat.of(job.pid));
             }
             ledger.running(job.name);
             act(job, job.lifecycle.ready(now));

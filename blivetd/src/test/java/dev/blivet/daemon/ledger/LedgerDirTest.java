@@ -180,13 +180,13 @@ class LedgerDirTest {
         try (JobLedger ledger = JobLedger.open(counting, tmp.resolve("state"), tmp.resolve("run"), CrashPoints.none(), LOG)) {
             ledger.accepted("dir", 0, SpecRecord.JOBS_DIR, new JobSpecJson().parse("{\"name\":\"dir\",\"command\":[\"/bin/true\"]}"));
             ledger.starting("dir", 1);
-            ledger.forked("dir", 1, (int) ProcessHandle.current().pid());
+            ledger.forked("dir", 1, ProcStat.of((int) ProcessHandle.current().pid()));
             assertEquals(0, fsyncs.get(), "a jobs-directory job's start pays no fsync");
             assertTrue(Files.readString(tmp.resolve("state/specs/dir.json")).contains(SpecRecord.JOBS_DIR), "yet its record is written");
             ledger.accepted("client", 0, "client", new JobSpecJson().parse("{\"name\":\"client\",\"command\":[\"/bin/true\"]}"));
             assertEquals(2, fsyncs.get(), "a client's job's record: the file, then the directory");
             ledger.starting("client", 1);
-            ledger.forked("client", 1, (int) ProcessHandle.current().pid());
+            ledger.forked("client", 1, ProcStat.of((int) ProcessHandle.current().pid()));
             assertEquals(2, fsyncs.get(), "run records are never fsync'd");
         }
     }

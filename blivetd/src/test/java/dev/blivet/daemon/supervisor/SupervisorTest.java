@@ -921,8 +921,8 @@ class SupervisorTest {
         }
 
         @Override
-        public void forked(String name, long attempt, int pid) {
-            calls.add("forked " + name + " " + pid);
+        public void forked(String name, long attempt, dev.blivet.daemon.ledger.ProcStat process) {
+            calls.add("forked " + name + " " + (process == null ? "gone" : process.pid()));
         }
 
         @Override
