@@ -119,7 +119,13 @@ public final class JobLedger implements Recorder, AutoCloseable {
                 runRecords.put(read.name(), read.record());
             }
         }
-        strays.forEach(file -> warnings.add("ignored " + runtime.path().resolve(file) + ": not a record blivetd writes"));
+        for (String file : strays) {
+            if (LedgerDir.temporary(file)) {
+                runtime.removeTemporary(file); // a crash's leftover: run records are rewritten in place, so nothing else would
+            } else {
+                warnings.add("ignored " + runtime.path().resolve(file) + ": not a record blivetd writes");
+            }
+        }
         // What is on disk, taken over or not: a stop of a job re-adoption could not decide must
         // still turn its "starting" record into "stopping" before it marks the job down (see
         // desired), and the end of that stop deletes the record.
@@ -170,7 +176,10 @@ public final class JobLedger implements Recorder, AutoCloseable {
     private Read<RunRecord> readRun(String name) {
         try {
             byte[] bytes = runtime.read(name, RecordCodec.MAX_RECORD_BYTES);
-            return new Read<>(name, bytes, bytes == null ? null : codec.run(runtime.where(name), name, bytes), null);
+            // Empty: a crash between the create and the write of a start's first record, before
+            // anything was spawned (LedgerDir#overwrite): no record.
+            boolean none = bytes == null || bytes.length == 0;
+            return new Read<>(name, bytes, none ? null : codec.run(runtime.where(name), name, bytes), null);
         } catch (IOException e) {
             return new Read<>(name, null, null, e);
         }
@@ -261,7 +270,7 @@ public final class JobLedger implements Recorder, AutoCloseable {
     @Override
     public void starting(String name, long attempt) throws IOException {
         RunRecord record = new RunRecord(name, attempt, RunRecord.Phase.STARTING, null, null, null, bootId);
-        runtime.write(name, codec.run(record), false);
+        runtime.overwrite(name, codec.run(record));
         runs.put(name, record);
         crash.reached(CrashPoints.AFTER_LEDGER_WRITE);
     }
@@ -338,7 +347,7 @@ public final class JobLedger implements Recorder, AutoCloseable {
 
     private void writeRun(RunRecord record) {
         try {
-            runtime.write(record.name(), codec.run(record), false);
+            runtime.overwrite(record.name(), codec.run(record));
             runs.put(record.name(), record);
         } catch (IOException e) {
             log.warn("job " + record.name() + ": cannot record its process: " + e.getMessage());

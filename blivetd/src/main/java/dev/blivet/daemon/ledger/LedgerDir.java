@@ -180,6 +180,47 @@ final class LedgerDir implements AutoCloseable {
         }
     }
 
+    /**
+     * A record this small is rewritten in place ({@link #overwrite}): one write within the first
+     * page of a tmpfs file, which a kill -9 of the writer cannot tear (the kernel checks for a
+     * fatal signal only between pages).
+     */
+    static final int IN_PLACE_MAX = 4096;
+
+    /**
+     * Replaces the runtime record {@code name} in place, never fsync'd: {@code bytes} padded with
+     * spaces (which JSON ignores) to the old record's length, in one pwrite at offset 0. A start
+     * writes two run records on the loop the reply waits on, and the temporary file and rename of
+     * {@link #write} cost each of them an inode and a rename (docs/benchmarks.md, "The ledger").
+     * A crash between the create and the write leaves an empty file, which reads as no record: it
+     * only happens to a start's first record, before anything was spawned. Anything in the way
+     * that is not a small regular file (only root could put it there) is replaced by {@link #write}.
+     */
+    void overwrite(String name, byte[] bytes) throws IOException {
+        String target = file(name);
+        int fd = bytes.length > IN_PLACE_MAX ? -1 : os.libc().openat(dirFd, target, LedgerLibC.O_WRONLY
+                | LedgerLibC.O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            write(name, bytes, false);
+            return;
+        }
+        boolean written;
+        try {
+            long size = os.libc().lseek(fd, 0, LedgerLibC.SEEK_END);
+            byte[] padded = bytes;
+            if (size > bytes.length && size <= IN_PLACE_MAX) {
+                padded = java.util.Arrays.copyOf(bytes, (int) size);
+                java.util.Arrays.fill(padded, bytes.length, padded.length, (byte) ' ');
+            }
+            written = size >= 0 && size <= IN_PLACE_MAX && os.libc().pwrite(fd, padded, padded.length, 0) == padded.length;
+        } finally {
+            os.libc().close(fd);
+        }
+        if (!written) {
+            write(name, bytes, false);
+        }
+    }
+
     private int createTemp(String temp) {
         return os.libc().openat(dirFd, temp, LedgerLibC.O_WRONLY | LedgerLibC.O_CREAT | LedgerLibC.O_EXCL
                 | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -189,6 +230,18 @@ final class LedgerDir implements AutoCloseable {
     void sync() throws IOException {
         if (os.libc().fsync(syncFd) != 0) {
             throw new IOException("fsync " + path + ": " + os.strerror(os.errno()));
+        }
+    }
+
+    /** Whether {@code file} is the temporary file of {@link #write}, which a crash may leave. */
+    static boolean temporary(String file) {
+        return file.startsWith(".") && file.endsWith(".tmp") && safeName(file.substring(1, file.length() - 4));
+    }
+
+    /** Removes {@code file}, a {@link #temporary} one (unlinkat never follows a symlink). */
+    void removeTemporary(String file) {
+        if (temporary(file)) {
+            os.libc().unlinkat(dirFd, file, 0);
         }
     }
 

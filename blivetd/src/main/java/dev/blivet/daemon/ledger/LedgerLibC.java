@@ -15,6 +15,7 @@ public interface LedgerLibC {
     int O_EXCL = 0200;
     int EEXIST = 17;
     int ENOENT = 2;
+    int SEEK_END = 2;
     int ESRCH = 3;
     /** pidfd_open(2) and pidfd_send_signal(2): one number on every architecture (the unified table). */
     long SYS_PIDFD_OPEN = 434;
@@ -39,6 +40,10 @@ public interface LedgerLibC {
     long write(int fd, @In byte[] buffer, long count);
 
     long read(int fd, @Out byte[] buffer, long count);
+
+    long pwrite(int fd, @In byte[] buffer, long count, long offset);
+
+    long lseek(int fd, long offset, int whence);
 
     int close(int fd);
 

@@ -192,8 +192,57 @@ class LedgerDirTest {
     }
 
     /**
+     * A run record is rewritten in place: the same inode, a shorter record padded so that nothing
+     * of the longer one shows; an empty file (a crash between its create and its write) is no
+     * record; a FIFO or a symlink in its place neither blocks nor is followed, and is replaced.
+     */
+    @Test
+    void aRunRecordIsRewrittenInPlaceAndWhatIsInTheWayIsReplaced() throws Exception {
+        Path run = tmp.resolve("run/ledger/job.json");
+        int self = (int) ProcessHandle.current().pid();
+        try (JobLedger ledger = withOneJob()) {
+            ledger.starting("job", 1);
+            Object inode = Files.getAttribute(run, "unix:ino");
+            ledger.forked("job", 1, ProcStat.of(self));
+            ledger.stopping("job");
+            assertEquals(inode, Files.getAttribute(run, "unix:ino"), "written in place");
+            ledger.backoff("job", 1); // shorter: no pid
+            String text = Files.readString(run);
+            assertTrue(text.strip().endsWith("}") && text.endsWith(" ") && !text.contains("pid"),
+                    "padded, nothing of the old record left: " + text);
+        }
+        try (JobLedger ledger = open()) {
+            RunRecord record = ledger.load().runs().get("job");
+            assertEquals(RunRecord.Phase.BACKOFF, record.phase(), record.toString());
+            assertEquals(null, record.pid());
+        }
+        Files.write(run, new byte[0]);
+        try (JobLedger ledger = open()) {
+            JobLedger.Contents contents = ledger.load();
+            assertTrue(contents.runs().isEmpty() && contents.refused().isEmpty(), "an empty record is none: " + contents);
+        }
+        Files.delete(run);
+        new ProcessBuilder("mkfifo", run.toString()).start().waitFor();
+        Files.writeString(tmp.resolve("target"), "theirs");
+        try (JobLedger ledger = open()) {
+            ledger.load();
+            ledger.starting("job", 2);
+            assertTrue(Files.isRegularFile(run, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the FIFO replaced, no block");
+            Files.delete(run);
+            Files.createSymbolicLink(run, tmp.resolve("target"));
+            ledger.starting("job", 3);
+            assertTrue(Files.isRegularFile(run, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the symlink replaced");
+            assertEquals("theirs", Files.readString(tmp.resolve("target")), "never followed");
+        }
+        try (JobLedger ledger = open()) {
+            assertEquals(3, ledger.load().runs().get("job").attempt());
+        }
+    }
+
+    /**
      * A crash between creating the temporary file and renaming it leaves {@code .NAME.tmp}: the
-     * next write replaces it (a symlink there is unlinked, never followed), and leaves none.
+     * next write of a spec record replaces it (a symlink there is unlinked, never followed); the
+     * load at start-up removes one among the run records, which are rewritten in place.
      */
     @Test
     void aLeftoverTemporaryFileDoesNotBlockTheNextWrite() throws Exception {
@@ -206,6 +255,7 @@ class LedgerDirTest {
         Files.setPosixFilePermissions(tmp.resolve("run/ledger"), PosixFilePermissions.fromString("rwx------"));
         Files.createSymbolicLink(tmp.resolve("state/specs/.job.tmp"), outside);
         try (JobLedger ledger = open()) {
+            assertTrue(ledger.load().warnings().stream().noneMatch(w -> w.contains("run/ledger")), "a leftover is no stray");
             ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
             ledger.starting("job", 1);
             assertTrue(Files.readString(tmp.resolve("run/ledger/job.json")).contains("starting"));
