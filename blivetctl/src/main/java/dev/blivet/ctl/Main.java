@@ -176,7 +176,11 @@ public final class Main implements Callable<Void> {
                 : env.get(SocketPaths.ENV) != null && !env.get(SocketPaths.ENV).isEmpty() ? "$" + SocketPaths.ENV
                 : "the default for uid " + Integer.toUnsignedString(uid);
         connected = SocketPaths.resolve(socket, env, uid);
-        return ControlClient.connect(connected, origin, ahead);
+        ControlClient client = ControlClient.connect(connected, origin, ahead);
+        if (ahead != null && NativeSocket.available()) {
+            ahead.whileJsonWarms();
+        }
+        return client;
     }
 
     /** The socket of the last {@link #connect}, or null: whose blivetd answered, for advice. */
