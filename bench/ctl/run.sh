@@ -80,11 +80,14 @@ javac -d "$work/floor" "$work/floor/Empty.java"
 read -r flags <"$target/jvm-flags"   # bin/blivetctl's, from blivetctl/pom.xml
 # The floor with blivetctl's flags and a static archive of its own classes, dumped as blivetctl's
 # queries' archive is (blivetctl/pom.xml, cds-queries-*): what the same means give an empty main.
+# Its class in a jar: an archive's class path may hold no directory with classes in it.
+mkdir -p "$work/floor-cds"
+jar cf "$work/floor-cds/empty.jar" -C "$work/floor" Empty.class
 # shellcheck disable=SC2086 # the flags are words
-java $flags -Xshare:off -XX:DumpLoadedClassList="$work/floor/empty.classlist" -cp "$work/floor" Empty
+java $flags -Xshare:off -XX:DumpLoadedClassList="$work/floor-cds/empty.classlist" -cp "$work/floor-cds/empty.jar" Empty
 # shellcheck disable=SC2086
-java $flags -Xlog:cds=off -Xshare:dump -XX:SharedClassListFile="$work/floor/empty.classlist" \
-    -XX:SharedArchiveFile="$work/floor/empty.jsa" -cp "$work/floor" >/dev/null
+java $flags -Xlog:cds=off -Xshare:dump -XX:SharedClassListFile="$work/floor-cds/empty.classlist" \
+    -XX:SharedArchiveFile="$work/floor-cds/empty.jsa" -cp "$work/floor-cds/empty.jar" >/dev/null
 
 # The same jobs for both daemons.
 mkdir -p "$work/jobs" "$work/sup"
@@ -130,7 +133,7 @@ await 60 all_running_supervisor
     printf 'supervisorctl status\tsupervisorctl -c %s status\n' "$work/sup/supervisord.conf"
     printf 'empty main, blivetctl JVM flags\tjava %s -Xshare:auto -cp %s Empty\n' "$flags" "$work/floor"
     printf 'empty main, blivetctl JVM flags, a static archive of its own\tjava %s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -cp %s Empty\n' \
-        "$flags" "$work/floor/empty.jsa" "$work/floor"
+        "$flags" "$work/floor-cds/empty.jsa" "$work/floor-cds/empty.jar"
     printf 'blivetctl status, no AppCDS archive\tjava %s -Dblivetctl.native=%s -Xshare:auto -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
         "$flags" "$native" "$jar" "$target" "$socket"
     printf 'blivetctl status, the archive of every command (as before the queries had their own)\tjava %s -Dblivetctl.native=%s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -Xlog:cds+dynamic=off -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
