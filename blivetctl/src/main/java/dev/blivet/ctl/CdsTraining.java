@@ -74,7 +74,8 @@ public final class CdsTraining {
     private static void queries(String socket, String missing, String classList) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xshare:off"); // every class in the list, the JDK's default archive's too
+        // Every class read from its file and verified, as the dump will: the list names what verifying loads too.
+        command.add("-Xshare:off");
         command.add("-XX:DumpLoadedClassList=" + classList);
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), CdsQueries.class.getName(), socket,
