@@ -2,9 +2,12 @@
 # Start-up cost of the client, side by side in one interleaved run: the JVM floor (`java
 # -Xshare:auto` running an empty main), `blivetctl status` and `supervisorctl status`, each
 # client talking to its own daemon that runs the same number of jobs (sleeps), plus references:
-# an empty main with blivetctl's JVM flags, blivetctl without its class-data sharing archive,
-# without its socket library, and with its archives mapped unrelocated; and, with BEFORE=DIR, the `blivetctl status` of another built tree (e.g. the commit before a
-# change, checked out with git worktree and built with mvn -B package -DskipTests).
+# an empty main with blivetctl's JVM flags, and with those and a static archive of its own (what
+# blivetctl's queries do, applied to the floor); blivetctl without its class-data sharing
+# archives, with the archive of every command instead of the queries' own, without its socket
+# library, and with its archive mapped unrelocated; and, with BEFORE=DIR, the `blivetctl status`
+# of another built tree (e.g. the commit before a change, checked out with git worktree and built
+# with mvn -B package -DskipTests).
 # Writes bench/ctl/RESULTS.md.
 #
 #   bench/ctl/run.sh          # build, then 40 rounds (RUNS=, JOBS=, SKIP_BUILD=1, BEFORE=DIR)
@@ -57,8 +60,11 @@ fi
 ctl="$here/bin/blivetctl"
 target="$here/blivetctl/target"
 jar=$(ls "$target"/blivetctl-*.jar | head -n 1)
-[ -f "$target/blivetctl.jsa" ] || { echo "run.sh: $target/blivetctl.jsa is missing: build with mvn package" >&2; exit 1; }
-archive="$target/blivetctl.jsa"
+for a in blivetctl.jsa blivetctl-queries.jsa; do
+    [ -f "$target/$a" ] || { echo "run.sh: $target/$a is missing: build with mvn package" >&2; exit 1; }
+done
+archive="$target/blivetctl.jsa"          # every command's, on top of the JDK's default archive
+queries="$target/blivetctl-queries.jsa"  # what bin/blivetctl maps for status (its archive.sh)
 native="$target/libblivetctl-socket.so"   # what bin/blivetctl names with -Dblivetctl.native
 [ -f "$native" ] || { echo "run.sh: $native is missing: build with mvn package" >&2; exit 1; }
 if [ -n "$before" ]; then
@@ -71,6 +77,17 @@ fi
 mkdir -p "$work/floor"
 printf 'public final class Empty {\n    public static void main(String[] args) {\n    }\n}\n' >"$work/floor/Empty.java"
 javac -d "$work/floor" "$work/floor/Empty.java"
+read -r flags <"$target/jvm-flags"   # bin/blivetctl's, from blivetctl/pom.xml
+# The floor with blivetctl's flags and a static archive of its own classes, dumped as blivetctl's
+# queries' archive is (blivetctl/pom.xml, cds-queries-*): what the same means give an empty main.
+# Its class in a jar: an archive's class path may hold no directory with classes in it.
+mkdir -p "$work/floor-cds"
+jar cf "$work/floor-cds/empty.jar" -C "$work/floor" Empty.class
+# shellcheck disable=SC2086 # the flags are words
+java $flags -Xshare:off -XX:DumpLoadedClassList="$work/floor-cds/empty.classlist" -cp "$work/floor-cds/empty.jar" Empty
+# shellcheck disable=SC2086
+java $flags -Xlog:cds=off -Xshare:dump -XX:SharedClassListFile="$work/floor-cds/empty.classlist" \
+    -XX:SharedArchiveFile="$work/floor-cds/empty.jsa" -cp "$work/floor-cds/empty.jar" >/dev/null
 
 # The same jobs for both daemons.
 mkdir -p "$work/jobs" "$work/sup"
@@ -109,19 +126,22 @@ all_running_supervisor() {
 await 60 all_running_blivet || { cat "$work/blivetd.log" >&2; exit 1; }
 await 60 all_running_supervisor
 
-read -r flags <"$target/jvm-flags"   # bin/blivetctl's, from blivetctl/pom.xml
 # label TAB command, one per line; the first is the floor, the ratios' reference.
 {
     printf 'JVM floor: java -Xshare:auto, empty main\tjava -Xshare:auto -cp %s Empty\n' "$work/floor"
     printf 'blivetctl status\t%s --socket %s status\n' "$ctl" "$socket"
     printf 'supervisorctl status\tsupervisorctl -c %s status\n' "$work/sup/supervisord.conf"
     printf 'empty main, blivetctl JVM flags\tjava %s -Xshare:auto -cp %s Empty\n' "$flags" "$work/floor"
+    printf 'empty main, blivetctl JVM flags, a static archive of its own\tjava %s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -cp %s Empty\n' \
+        "$flags" "$work/floor-cds/empty.jsa" "$work/floor-cds/empty.jar"
     printf 'blivetctl status, no AppCDS archive\tjava %s -Dblivetctl.native=%s -Xshare:auto -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
         "$flags" "$native" "$jar" "$target" "$socket"
-    printf 'blivetctl status, JDK socket channel (no socket library)\tjava %s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -Xlog:cds+dynamic=off -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
-        "$flags" "$archive" "$jar" "$target" "$socket"
-    printf 'blivetctl status, archives mapped unrelocated (not adopted)\tjava %s -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -Dblivetctl.native=%s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -Xlog:cds+dynamic=off -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
+    printf 'blivetctl status, the archive of every command (as before the queries had their own)\tjava %s -Dblivetctl.native=%s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -Xlog:cds+dynamic=off -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
         "$flags" "$native" "$archive" "$jar" "$target" "$socket"
+    printf 'blivetctl status, JDK socket channel (no socket library)\tjava %s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -Xlog:cds+dynamic=off -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
+        "$flags" "$queries" "$jar" "$target" "$socket"
+    printf 'blivetctl status, archive mapped unrelocated (not adopted)\tjava %s -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -Dblivetctl.native=%s -Xshare:auto -XX:SharedArchiveFile=%s -Xlog:cds=off -Xlog:cds+dynamic=off -cp %s:%s/lib/* dev.blivet.ctl.Main --socket %s status\n' \
+        "$flags" "$native" "$queries" "$jar" "$target" "$socket"
     if [ -n "$before" ]; then
         printf 'blivetctl status, before (%s)\t%s/bin/blivetctl --socket %s status\n' "$before_commit" "$before" "$socket"
     fi
@@ -207,14 +227,19 @@ jdk=$(java -version 2>&1 | head -n 2 | tail -n 1)
     echo "- JVM floor: \`java -Xshare:auto -cp DIR Empty\`, a main that does nothing, default JVM flags: what"
     echo "  any Java client pays to start and exit."
     echo "- \`blivetctl status\`: \`bin/blivetctl --socket SOCKET status\`, the launcher as users run it (sh, then"
-    echo "  \`exec java $flags -Xshare:auto -XX:SharedArchiveFile=blivetctl/target/blivetctl.jsa\`)."
+    echo "  \`exec java $flags -Xshare:auto -XX:SharedArchiveFile=blivetctl/target/blivetctl-queries.jsa\`)."
     echo "- \`supervisorctl status\`: supervisor $(supervisord --version 2>/dev/null) with Python $(python3 -c 'import sys; print(sys.version.split()[0])')."
     echo "- empty main, blivetctl JVM flags: the floor with blivetctl's flags (\`$flags\`)."
+    echo "- empty main, ..., a static archive of its own: and with a static class-data sharing archive of"
+    echo "  the classes an empty main loads, dumped as blivetctl's queries' archive is: the floor with"
+    echo "  all the means blivetctl uses."
     echo "- no AppCDS archive: blivetctl's flags, class path and socket library, only the JDK's default CDS archive."
+    echo "- the archive of every command: blivetctl.jsa, on top of the JDK's default archive (what the"
+    echo "  launcher mapped for status before the queries had an archive of their own)."
     echo "- JDK socket channel: blivetctl as the launcher runs it but without its socket library"
     echo "  (-Dblivetctl.native), as where the library does not load: the JDK's AF_UNIX channel."
-    echo "- archives mapped unrelocated: the launcher's JVM plus -XX:ArchiveRelocationMode=0, which maps"
-    echo "  the class-data sharing archives at their fixed base address instead of a random one. Shown"
+    echo "- archive mapped unrelocated: the launcher's JVM plus -XX:ArchiveRelocationMode=0, which maps"
+    echo "  the class-data sharing archive at its fixed base address instead of a random one. Shown"
     echo "  for what it would save; not adopted: it gives up address-space randomization of the archives."
     if [ -n "$before" ]; then
         echo "- before: \`bin/blivetctl\` of the tree at $before_commit, built the same way, against the same blivetd."
@@ -226,9 +251,13 @@ the savings do not add up exactly; docs/benchmarks.md, "blivetctl: start-up", ha
 
 - `status`, `list` and `ping` with only `--socket`, `--json` and job names run without picocli
   (`Shortcut`); every other command line, help and usage errors included, goes through picocli.
-- A class-data sharing archive (`blivetctl/target/blivetctl.jsa`), dumped at package time by
-  `dev.blivet.ctl.CdsTraining`, which runs the everyday commands against a stand-in blivetd:
-  the "no AppCDS archive" row above against the first.
+- Two class-data sharing archives, dumped at package time: `blivetctl/target/blivetctl.jsa`, on
+  top of the JDK's default archive, from `dev.blivet.ctl.CdsTraining`, which runs the everyday
+  commands against a stand-in blivetd; and `blivetctl-queries.jsa`, a static archive (the JDK's
+  classes included, in place of its default archive) of what `status`, `list` and `ping` load,
+  from the class list of a JVM that ran only those (`CdsQueries`). Mapping relocates every
+  pointer in an archive (11 MB instead of 27), so the launcher maps the queries' own for them
+  (`archive.sh`): the "no AppCDS archive" and "archive of every command" rows against the second.
 - G1 with one GC thread of each kind: JDK 17 maps the default archive's heap objects (the module
   graph) only with G1. C1 only, one compiler thread.
 - picocli compiled from its own sources into blivetctl's jar (its published jar is Java 5
@@ -241,8 +270,9 @@ the savings do not add up exactly; docs/benchmarks.md, "blivetctl: start-up", ha
   by the launcher: the JDK's AF_UNIX channel sets up a SecureRandom (the security properties, the
   SUN provider) and its selector provider's lambda in its first use. Where the library does not
   load, the JDK's channel does the same work (the "JDK socket channel" row).
-- While the main thread connects and sends the request, a second thread sets up the JSON reader
-  and writer, jackson-core's number parser (two regexes, the JVM's first lambda) first.
+- While the main thread connects, a second thread sets up the JSON writer (Json's initializer
+  first) and then the reader; once connected, the main thread sets up jackson-core's number
+  parser (two regexes, the JVM's first lambda) rather than wait for the writer.
 - No regex of blivetctl's own, no lambda, no FutureTask, no java.time and no invokedynamic string
   concatenation on the status path, and the launcher runs no program before `exec java`.
 NOTES

@@ -1,5 +1,6 @@
 # Sourced by /usr/bin/blivetctl and /usr/sbin/blivetd (no program is run for it: start-up counts).
-# Chooses the java and the class-data sharing archive for program $1, setting $java and $cds.
+# Chooses the java and the class-data sharing archive for program $1, setting $java and $cds: the
+# archive named $3 if given (blivetctl's archive.sh picks one of its two), else $1's.
 #
 # /usr/lib/blivet/update-cds dumps the archives into /var/cache/blivet for the JDK of `java` on
 # the PATH, and records that JDK in /var/cache/blivet/jdk, whose mtime it sets to that JDK's
@@ -27,7 +28,8 @@ blivet_cds() {
             return 0
         fi
     fi
-    [ -f "/var/cache/blivet/$1.jsa" ] || return 0
+    archive=/var/cache/blivet/${3:-$1}.jsa
+    [ -f "$archive" ] || return 0
     java=$jdk/bin/java
-    cds="-XX:SharedArchiveFile=/var/cache/blivet/$1.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+    cds="-XX:SharedArchiveFile=$archive -Xlog:cds=off -Xlog:cds+dynamic=off"
 }

@@ -24,6 +24,11 @@ final class Ahead implements Runnable {
     private boolean channelTaken;
     private boolean finished;
     private boolean subcommandTaken;
+    /**
+     * Whether this thread has set up the JSON writer (Json's initializer included): read without
+     * the lock, only to choose who sets up what ({@link #whileJsonWarms}).
+     */
+    private volatile boolean jsonReady;
 
     private Ahead(String command) {
         this.command = command;
@@ -80,6 +85,18 @@ final class Ahead implements Runnable {
             channelTaken = true;
         }
         return channel.take();
+    }
+
+    /**
+     * Called by the first core once connected through {@link NativeSocket}: while this thread
+     * still sets up the JSON writer, which the request needs first, the first core would only
+     * wait for it; it sets up the number parser instead, which the reply needs next (whichever
+     * thread comes to it second waits for the first, as with any class's initializer).
+     */
+    void whileJsonWarms() {
+        if (!jsonReady) {
+            Json.Numbers.warmUp();
+        }
     }
 
     /**
@@ -191,7 +208,9 @@ final class Ahead implements Runnable {
         @Override
         public SocketChannel call() throws IOException {
             if (NativeSocket.available()) {
-                // The first core connects without a channel and writes the request meanwhile.
+                // The first core connects without a channel meanwhile, then writes the request.
+                Json.warmUpWriter();
+                jsonReady = true;
                 Json.warmUpReader();
                 return null;
             }

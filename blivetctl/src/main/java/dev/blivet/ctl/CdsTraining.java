@@ -3,6 +3,7 @@ package dev.blivet.ctl;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -12,16 +13,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
  * The training run for blivetctl's class-data sharing archive (built at package time with
  * {@code -XX:ArchiveClassesAtExit}): runs the everyday commands in one JVM against a stand-in
  * blivetd that answers with canned replies, so that the archive holds what those commands load.
- * Build-time only; not a command.
+ * With {@value #QUERIES} and a path, it writes the class list of the queries alone instead
+ * ({@link CdsQueries}), for the queries' own archive. Build-time only; not a command.
  */
 public final class CdsTraining {
+    /** The arguments for the queries' class list instead: this, then the list's path. */
+    static final String QUERIES = "queries";
+
     private CdsTraining() {
     }
 
@@ -38,26 +45,47 @@ public final class CdsTraining {
             daemon.setDaemon(true);
             daemon.start();
             String s = socket.toString();
-            run("--help");
-            run("--version");
-            run("status", "--help");
-            run("--socket", s, "status");
-            run("--socket", s, "status", "web");
-            run("--socket", s, "status", "--json");
-            run("--socket", s, "list");
-            run("--socket", s, "ping");
-            run("--socket", s, "stop", "web");
-            run("--socket", s, "start", spec.toString());
-            run("--socket", s, "status", "nosuch");
-            run("--socket", dir.resolve("nothing.sock").toString(), "status");
-            run("validate", spec.toString());
-            run("no-such-command");
+            String missing = dir.resolve("nothing.sock").toString();
+            if (args.length == 2 && args[0].equals(QUERIES)) {
+                queries(s, missing, args[1]);
+            } else {
+                run("--help");
+                run("--version");
+                run("status", "--help");
+                CdsQueries.run(s, missing);
+                run("--socket", s, "stop", "web");
+                run("--socket", s, "start", spec.toString());
+                run("validate", spec.toString());
+                run("no-such-command");
+            }
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
             }
         }
         System.exit(0);
+    }
+
+    /**
+     * The class list for the queries' archive: {@link CdsQueries} in a JVM of its own, with this
+     * JVM's flags, against this JVM's stand-in blivetd, whose classes (a server channel, a
+     * SecureRandom, java.time) would otherwise be in the list too.
+     */
+    private static void queries(String socket, String missing, String classList) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Every class read from its file and verified, as the dump will: the list names what verifying loads too.
+        command.add("-Xshare:off");
+        command.add("-XX:DumpLoadedClassList=" + classList);
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), CdsQueries.class.getName(), socket,
+                missing));
+        Process child = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        if (child.waitFor() != 0) {
+            // Its output is discarded (the queries' failures are part of the training): run it by hand to see why.
+            throw new IllegalStateException("the queries' training run failed: " + String.join(" ", command));
+        }
     }
 
     private static void run(String... args) {

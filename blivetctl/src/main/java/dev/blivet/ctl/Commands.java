@@ -1,8 +1,6 @@
 package dev.blivet.ctl;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,40 +25,39 @@ final class Commands implements IModelTransformer {
     static final String NONE = "";
 
     /**
-     * Each command's name (its {@code @Command} name, which FormatTest checks) and class: the
-     * names are written out so that finding a command costs no reflection over annotations.
+     * Each command's name (its {@code @Command} name, which FormatTest checks), in help order: written
+     * out so that finding a command costs no reflection over annotations.
      */
-    private static final List<Map.Entry<String, Class<?>>> COMMANDS = List.of(Map.entry("start", StartCommand.class),
-            Map.entry("stop", StopCommand.class), Map.entry("restart", RestartCommand.class),
-            Map.entry("signal", SignalCommand.class), Map.entry("status", StatusCommand.class),
-            Map.entry("list", ListCommand.class), Map.entry("remove", RemoveCommand.class),
-            Map.entry("logs", LogsCommand.class), Map.entry("wait", WaitCommand.class),
-            Map.entry("events", EventsCommand.class), Map.entry("reload", ReloadCommand.class),
-            Map.entry("reexec", ReexecCommand.class),
-            Map.entry("validate", ValidateCommand.class), Map.entry("ping", PingCommand.class),
-            Map.entry("version", VersionCommand.class), Map.entry("help", HelpCommand.class));
+    private static final List<String> NAMES = List.of("start", "stop", "restart", "signal", "status", "list", "remove",
+            "logs", "wait", "events", "reload", "reexec", "validate", "ping", "version", "help");
+
+    /**
+     * Each command's class, in {@link #NAMES}' order; in a holder of its own, so that a query run
+     * ({@link Shortcut}), which checks names only, does not load sixteen classes it never uses.
+     */
+    private static final class Classes {
+        static final List<Class<?>> ALL = List.of(StartCommand.class, StopCommand.class, RestartCommand.class,
+                SignalCommand.class, StatusCommand.class, ListCommand.class, RemoveCommand.class, LogsCommand.class,
+                WaitCommand.class, EventsCommand.class, ReloadCommand.class, ReexecCommand.class, ValidateCommand.class,
+                PingCommand.class, VersionCommand.class, HelpCommand.class);
+    }
 
     /** The subcommands' names, in help order. */
     static List<String> names() {
-        List<String> names = new ArrayList<>(COMMANDS.size());
-        for (Map.Entry<String, Class<?>> command : COMMANDS) {
-            names.add(command.getKey());
-        }
-        return names;
+        return NAMES;
     }
 
     /** A new instance of the subcommand of this name. */
     static Object create(String name) {
-        for (Map.Entry<String, Class<?>> command : COMMANDS) {
-            if (command.getKey().equals(name)) {
-                try {
-                    return command.getValue().getDeclaredConstructor().newInstance();
-                } catch (ReflectiveOperationException e) {
-                    throw new IllegalStateException("cannot create the " + name + " command", e);
-                }
-            }
+        int index = NAMES.indexOf(name);
+        if (index < 0) {
+            throw new IllegalArgumentException("no command " + name);
         }
-        throw new IllegalArgumentException("no command " + name);
+        try {
+            return Classes.ALL.get(index).getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create the " + name + " command", e);
+        }
     }
 
     @Override

@@ -56,13 +56,39 @@ final class Json {
     }
 
     /**
+     * Sets up the writer (its classes and buffers) ahead of the first request, which is written
+     * as soon as it is connected.
+     */
+    static void warmUpWriter() {
+        ObjectNode request = object();
+        request.put("id", 0);
+        request.put("op", "warm");
+        write(request);
+    }
+
+    /**
      * Sets up the reader ahead of the first reply, costliest first: jackson-core's number parser,
      * whose class compiles two regexes (and so sets up the JVM's lambdas, the first time), then
      * the rest of the reader and the writer.
      */
     static void warmUpReader() {
-        NumberInput.parseInt("0");
+        Numbers.warmUp();
         warmUp();
+    }
+
+    /**
+     * Sets up jackson-core's number parser, which every reply with a number needs: its class
+     * compiles two regexes (and so sets up the JVM's lambdas, the first time). Static, and not
+     * Json's: Json's own initializer need not have run for it, so that two threads can set up
+     * the two at once ({@link Ahead#whileJsonWarms}).
+     */
+    static final class Numbers {
+        private Numbers() {
+        }
+
+        static void warmUp() {
+            NumberInput.parseInt("0");
+        }
     }
 
     /** Sets up the reader and the writer (their classes and tables) ahead of the first reply. */

@@ -138,9 +138,11 @@ public final class Main implements Callable<Void> {
 
     /**
      * The command line with blivetctl's handlers, for these arguments (only the subcommand they
-     * name is built): what main runs, and what tests run in-process.
+     * name is built): what main runs, and what tests run in-process. Not public: the launcher
+     * looks main up by reflection, which loads the types in every public method's signature, and
+     * picocli's CommandLine is one class that a query never needs ({@link Shortcut}).
      */
-    public static CommandLine newCommandLine(String... args) {
+    static CommandLine newCommandLine(String... args) {
         return newCommandLine(null, args);
     }
 
@@ -174,7 +176,11 @@ public final class Main implements Callable<Void> {
                 : env.get(SocketPaths.ENV) != null && !env.get(SocketPaths.ENV).isEmpty() ? "$" + SocketPaths.ENV
                 : "the default for uid " + Integer.toUnsignedString(uid);
         connected = SocketPaths.resolve(socket, env, uid);
-        return ControlClient.connect(connected, origin, ahead);
+        ControlClient client = ControlClient.connect(connected, origin, ahead);
+        if (ahead != null && NativeSocket.available()) {
+            ahead.whileJsonWarms();
+        }
+        return client;
     }
 
     /** The socket of the last {@link #connect}, or null: whose blivetd answered, for advice. */

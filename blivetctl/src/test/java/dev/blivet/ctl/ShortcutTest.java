@@ -96,6 +96,39 @@ class ShortcutTest {
         assertTrue(Commands.names().containsAll(Shortcut.commands()));
     }
 
+    /**
+     * The launchers' archive.sh picks the queries' class-data sharing archive for every command
+     * line the shortcut runs, and the archive of every command for the other commands.
+     */
+    @Test
+    void theLauncherPicksTheQueriesArchiveForWhatItRuns() throws Exception {
+        for (String[] args : TAKEN) {
+            assertEquals("blivetctl-queries", launcherArchive(args), () -> "archive for " + List.of(args));
+        }
+        List<String[]> others = new ArrayList<>(List.of(args(), args("--json"), args("--socket", "/s"),
+                args("--socket", "status", "start", "x.json"), args("help", "status")));
+        for (String command : Commands.names()) {
+            if (!Shortcut.commands().contains(command)) {
+                others.add(args(command, "status"));
+                others.add(args("--json", "--socket", "/s", command));
+            }
+        }
+        for (String[] args : others) {
+            assertEquals("blivetctl", launcherArchive(args), () -> "archive for " + List.of(args));
+        }
+    }
+
+    /** The $archive that src/main/launcher/archive.sh sets for these arguments, run by sh. */
+    private static String launcherArchive(String[] args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("sh", "-c",
+                ". \"$0\" && blivetctl_archive \"$@\" && printf %s \"$archive\"", "src/main/launcher/archive.sh"));
+        command.addAll(List.of(args));
+        Process sh = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(sh.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, sh.waitFor(), () -> "sh for " + List.of(args) + ": " + out);
+        return out;
+    }
+
     /** What picocli parses these arguments into, in {@link Shortcut#parsed}'s terms. */
     private static Map<String, Object> picocli(String[] args) {
         Main main = new Main();
