@@ -10,12 +10,15 @@
 # start-up, "serve"); then ONE start with wait on a new connection, timed by the client from
 # connect to the reply: "known" (the jobs directory's job, started by name: no fsync) or "new" (a
 # client's new job, an inline spec: two fsyncs for its durable spec record); then it is stopped
-# with SIGTERM. Beside it, in the same round, one `daemonize` start from a cold harness (the peer
+# with SIGTERM. Also, less disturbed by other load than the wall time: the CPU time the JVM's
+# threads on a start's path (accept, client, supervisor, launch, reaper) spent during it, and the
+# threads the JVM made during it. Beside it, in the same round, one `daemonize` start from a cold harness (the peer
 # bench/daemon/issue13.sh uses). Prints medians and ratios; raw lines in OUT/first.txt.
 #
 # Knobs (environment): ROUNDS=10 KINDS="known new" BLIVET_HOME=DIR (default this repo)
 # BEFORE_HOME=DIR (optional: an older built tree, measured in the same rounds) PAUSE=1 (seconds
-# between boots, so that the previous JVM's exit settles) RUNTIME_PARENT=/dev/shm (a tmpfs for the
+# between boots, so that the previous JVM's exit settles) SETTLE=0 (seconds between the ping answered
+# and the start: 0 is the first start after boot; 10 lets the warm-up's background passes end) RUNTIME_PARENT=/dev/shm (a tmpfs for the
 # socket and the runtime records, as /run is under systemd) OUT=DIR (default a new
 # /tmp/blivet-first.XXXXXX). Needs java 17, cc and Debian's daemonize (apt-get install daemonize).
 set -euo pipefail
@@ -28,6 +31,7 @@ BEFORE_HOME=${BEFORE_HOME:-}
 ROUNDS=${ROUNDS:-10}
 KINDS=${KINDS:-known new}
 PAUSE=${PAUSE:-1}
+SETTLE=${SETTLE:-0}
 RUNTIME_PARENT=${RUNTIME_PARENT:-/dev/shm}
 SLEEP_ARG=8640047   # our sleeps, and nobody else's
 
@@ -75,12 +79,32 @@ first() {
         sleep 0.002
     done
     serve=$(( $(now_us) - t0 ))
+    sleep "$SETTLE"
+    local jvm before after
+    jvm=$(pgrep -P "$bp" -x java | head -n 1)
+    before=$(path_cpu "$jvm")
     if [ "$kind" = known ]; then req='{"id":1,"op":"start","name":"known"}'
     else req="{\"id\":1,\"op\":\"start\",\"spec\":{\"name\":\"fresh\",\"command\":[\"/bin/sleep\",\"$SLEEP_ARG\"]}}"; fi
     if r=$("$CLIENT" request "$sock" "$req"); then r=${r#us=}; r=${r%% *}
     else echo "start $kind failed in $dir: $r" >>"$OUT/problems.log"; status=1; r=nan; fi
+    after=$(path_cpu "$jvm")
     kill -TERM "$bp"; wait "$bp" 2>/dev/null || true; bp=
-    echo "serve_us=$serve start_us=$r"
+    echo "serve_us=$serve start_us=$r $(awk -v b="$before" -v a="$after" 'BEGIN {
+        split(b, x, " "); split(a, y, " "); printf "cpu_us=%.1f threads_made=%d", (y[1] - x[1]) / 1000, y[2] - x[2]}')"
+}
+# path_cpu PID: the CPU time (ns, from schedstat) of the JVM's threads a start runs on (accept,
+# client, supervisor, launch, reaper: not the warm-up's or the compilers'), and how many threads
+# the JVM has made so far (the highest thread id minus the JVM's pid).
+path_cpu() {
+    local t ns=0 top=0 id
+    for t in /proc/"$1"/task/*; do
+        id=${t##*/}; [ "$id" -gt "$top" ] && top=$id
+        case $(cat "$t/comm" 2>/dev/null) in
+            blivet-accept*|blivet-client*|blivet-supervis*|blivet-launch*|blivet-reaper*)
+                ns=$((ns + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0))) ;;
+        esac
+    done
+    echo "$ns $((top - $1))"
 }
 daemonize_once() {
     local r
@@ -109,17 +133,19 @@ ms() { awk -v x="$1" 'BEGIN {if (x == "nan") print "nan"; else printf "%.2f", x/
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "nan"}'; }
 {
     sed 's/^/    /' "$OUT/machine.txt"; echo "    load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"; echo
-    echo "| first start after boot, median of $ROUNDS, ms | kind | blivetd | daemonize | blivetd / daemonize | blivetd's start-up until it serves, ms |$( [ -z "$BEFORE_HOME" ] || echo ' before | before / daemonize | before: start-up, ms |')"
-    echo "|---|---|---:|---:|---:|---:|$( [ -z "$BEFORE_HOME" ] || echo '---:|---:|---:|')"
+    echo "| first start after boot, median of $ROUNDS, ms | kind | blivetd | daemonize | blivetd / daemonize | blivetd's start-up until it serves, ms | CPU of the start's threads, ms | threads made |$( [ -z "$BEFORE_HOME" ] || echo ' before | before / daemonize | before: start-up, ms | before: CPU, ms | before: threads made |')"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|$( [ -z "$BEFORE_HOME" ] || echo '---:|---:|---:|---:|---:|')"
     for kind in $KINDS; do
         rows=$(grep "^kind=$kind " "$OUT/first.txt" || true)
         a=$(kv after_start_us <<<"$rows" | median); s=$(kv after_serve_us <<<"$rows" | median); z=$(kv daemonize_us <<<"$rows" | median)
+        c=$(kv after_cpu_us <<<"$rows" | median); n=$(kv after_threads_made <<<"$rows" | median)
         extra=""
         if [ -n "$BEFORE_HOME" ]; then
             b=$(kv before_start_us <<<"$rows" | median); bs=$(kv before_serve_us <<<"$rows" | median)
-            extra=" $(ms "$b") | $(ratio "$b" "$z") | $(ms "$bs") |"
+            bc=$(kv before_cpu_us <<<"$rows" | median); bn=$(kv before_threads_made <<<"$rows" | median)
+            extra=" $(ms "$b") | $(ratio "$b" "$z") | $(ms "$bs") | $(ms "$bc") | $bn |"
         fi
-        echo "| one start with wait, new connection, until the reply | $kind | $(ms "$a") | $(ms "$z") | $(ratio "$a" "$z") | $(ms "$s") |$extra"
+        echo "| one start with wait, new connection, until the reply | $kind | $(ms "$a") | $(ms "$z") | $(ratio "$a" "$z") | $(ms "$s") | $(ms "$c") | $n |$extra"
     done
     if [ -s "$OUT/problems.log" ]; then echo; echo "Problems:"; sed 's/^/    /' "$OUT/problems.log"; fi
 } >"$OUT/summary.md"
