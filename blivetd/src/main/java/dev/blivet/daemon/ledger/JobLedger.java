@@ -83,7 +83,7 @@ public final class JobLedger implements Recorder, AutoCloseable {
     /**
      * Encodes a spec record and a run record of {@code spec} and compares two spec records, and
      * writes nothing: for the warm-up at boot ({@code server/Warmup}). A record's equals is bound
-     * on its first call (ObjectMethods: 20-30 ms interpreted) and this codec's mapper builds its
+     * on its first call (ObjectMethods: 25-35 ms interpreted) and this codec's mapper builds its
      * JobSpec serializer on its first record; both were the first start's (docs/benchmarks.md,
      * "Issue 13"). Thread safe: the codec's mappers are.
      */
