@@ -295,7 +295,7 @@ public final class Main implements Callable<Integer> {
                 });
         // The start path's code is loaded while the ledger and the jobs directory load, and
         // compiled while blivetd serves, so the first client's start is not the slowest (docs/benchmarks.md).
-        CompletableFuture<Void> warm = new Warmup(handler, mapper, launcher::dryRun).inBackground(Warmup.ITERATIONS,
+        CompletableFuture<Void> warm = new Warmup(handler, mapper, launcher::dryRun, ledger::rehearse).inBackground(Warmup.ITERATIONS,
                 serving, log::debug);
         // Every job of the ledger is decided (re-adopted, ended, or stopped) before the jobs
         // directory is applied and before anyone is served (docs/architecture.md, "Custody: the ledger").

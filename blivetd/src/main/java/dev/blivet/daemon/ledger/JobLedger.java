@@ -80,6 +80,20 @@ public final class JobLedger implements Recorder, AutoCloseable {
         return bootId;
     }
 
+    /**
+     * Encodes a spec record and a run record of {@code spec} and compares two spec records, and
+     * writes nothing: for the warm-up at boot ({@code server/Warmup}). A record's equals is bound
+     * on its first call (ObjectMethods: 25-35 ms interpreted) and this codec's mapper builds its
+     * JobSpec serializer on its first record; both were the first start's (docs/benchmarks.md,
+     * "Issue 13"). Thread safe: the codec's mappers are.
+     */
+    public long rehearse(JobSpec spec) {
+        SpecRecord record = new SpecRecord(spec.name(), 0, SpecRecord.JOBS_DIR, true, spec);
+        long produced = record.equals(new SpecRecord(spec.name(), 0, SpecRecord.JOBS_DIR, true, spec)) ? 1 : 0;
+        produced += codec.spec(record).length;
+        return produced + codec.run(new RunRecord(spec.name(), 1, RunRecord.Phase.STARTING, 1, 1, 1L, bootId)).length;
+    }
+
     /** One record as read on some thread: the record (null if it vanished), or why not. */
     private record Read<T>(String name, byte[] bytes, T record, IOException error) {
     }

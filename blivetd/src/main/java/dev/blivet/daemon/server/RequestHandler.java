@@ -191,9 +191,14 @@ public final class RequestHandler {
         return supervisor.start(spec, resolved, uid, wait);
     }
 
-    /** What a start of this inline spec would launch, nothing more: for {@link Warmup}'s dry runs. */
-    ResolvedJob resolveOnly(JsonNode specNode, int uid) throws SpecException {
-        return resolver.resolve(specJson.fromTree(specObject(specNode)), uid);
+    /** An inline spec bound as a start binds it, nothing more: for {@link Warmup}'s dry runs. */
+    JobSpec specOnly(JsonNode specNode) throws SpecException {
+        return specJson.fromTree(specObject(specNode));
+    }
+
+    /** What a start of this spec would launch, nothing more: for {@link Warmup}'s dry runs. */
+    ResolvedJob resolveOnly(JobSpec spec, int uid) throws SpecException {
+        return resolver.resolve(spec, uid);
     }
 
     private static JsonNode specObject(JsonNode specNode) {

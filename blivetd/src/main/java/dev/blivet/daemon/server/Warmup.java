@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.blivet.common.JobSpec;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.SpecException;
 import dev.blivet.common.StrictJson;
@@ -17,14 +18,15 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 
 /**
  * Runs the Java side of a start once per iteration, with no side effect, so that the first real
  * start after boot finds its code loaded, linked and (after enough iterations) compiled: the
  * request read by the strict reader, the spec bound to a JobSpec and resolved for root and for
  * another uid (the validate op: the same parser and resolver a start uses, and nothing stored),
- * the launch up to the spawn (plan, memfd, pipes, file actions, made and undone), a JobSnapshot
- * reply written. Measured in docs/benchmarks.md (issue 13): cold,
+ * the ledger's records of the start encoded and compared (never written), the launch up to the
+ * spawn (plan, memfd, pipes, file actions, made and undone), a JobSnapshot reply written. Measured in docs/benchmarks.md (issue 13): cold,
  * building Jackson's JobSpec deserializer and JobSnapshot serializer alone took 60 ms of the
  * first start.
  *
@@ -49,11 +51,17 @@ public final class Warmup {
     private final RequestHandler handler;
     private final Replies replies;
     private final Consumer<ResolvedJob> dryLaunch;
+    private final ToLongFunction<JobSpec> dryRecords;
 
-    /** @param dryLaunch a launch up to the spawn, never the spawn ({@code Launcher::dryRun}) */
-    public Warmup(RequestHandler handler, ObjectMapper mapper, Consumer<ResolvedJob> dryLaunch) {
+    /**
+     * @param dryLaunch a launch up to the spawn, never the spawn ({@code Launcher::dryRun})
+     * @param dryRecords the ledger's records of a start, encoded and never written ({@code JobLedger::rehearse})
+     */
+    public Warmup(RequestHandler handler, ObjectMapper mapper, Consumer<ResolvedJob> dryLaunch,
+            ToLongFunction<JobSpec> dryRecords) {
         this.handler = handler;
         this.dryLaunch = dryLaunch;
+        this.dryRecords = dryRecords;
         this.replies = new Replies(mapper); // the same mapper, so the same serializer cache
     }
 
@@ -118,10 +126,12 @@ public final class Warmup {
             ObjectNode request = (ObjectNode) parsed;
             Op op = Op.fromWire(request.get("op").asText()).orElseThrow();
             long produced = op.ordinal();
+            JobSpec spec = handler.specOnly(request.get("spec"));
+            produced += dryRecords.applyAsLong(spec);
             for (int uid : new int[] {0, NOBODY}) {
                 JsonNode validated = handler.handle(Op.VALIDATE, request, new Peer(0, uid, uid)).get();
                 produced += replies.line(replies.ok(request.get("id"), validated)).length;
-                ResolvedJob resolved = handler.resolveOnly(request.get("spec"), uid);
+                ResolvedJob resolved = handler.resolveOnly(spec, uid);
                 produced += new PlanEncoder().encode(resolved, resolved.env()).length;
                 dryLaunch.accept(resolved);
             }

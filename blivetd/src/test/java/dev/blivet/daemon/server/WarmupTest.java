@@ -10,18 +10,33 @@ import dev.blivet.common.JobSpecResolver;
 import dev.blivet.common.NativeAccounts;
 import dev.blivet.common.SystemProbe;
 import dev.blivet.common.protocol.ProtocolJson;
+import dev.blivet.common.JobSpecJson;
+import dev.blivet.daemon.Log;
+import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.ledger.CrashPoints;
+import dev.blivet.daemon.ledger.JobLedger;
+import dev.blivet.daemon.ledger.LedgerOs;
 import dev.blivet.daemon.testing.Await;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The boot-time dry starts: they run the start's Java side and leave nothing behind. */
 class WarmupTest {
     private final ObjectMapper mapper = ProtocolJson.newMapper();
+
+    @TempDir
+    Path tmp;
 
     /** Only validate and the resolver are reached: a supervisor or jobs directory would be a side effect. */
     private RequestHandler handler(JobSpecResolver resolver) {
@@ -33,11 +48,50 @@ class WarmupTest {
         long before = ProcessHandle.current().descendants().count();
         List<String> launched = new CopyOnWriteArrayList<>();
         long produced = new Warmup(handler(new JobSpecResolver(new NativeAccounts(), Map.of())), mapper,
-                job -> launched.add(job.name())).run(3);
+                job -> launched.add(job.name()), spec -> 0).run(3);
         assertTrue(produced > 0, "replies and plans were produced");
         assertEquals(List.of("blivet-warmup", "blivet-warmup", "blivet-warmup", "blivet-warmup", "blivet-warmup",
                 "blivet-warmup"), launched, "each dry start went to the dry launch, for root and another uid");
         assertEquals(before, ProcessHandle.current().descendants().count(), "no process was started");
+    }
+
+    /**
+     * The ledger's side of a dry start encodes its records and compares them, and writes none,
+     * not even over a real job that bears the sample's name.
+     */
+    @Test
+    void dryStartsEncodeTheLedgersRecordsAndWriteNone() throws Exception {
+        Path state = tmp.resolve("state");
+        Path runtime = Files.createDirectories(tmp.resolve("run"));
+        Log quiet = new Log(new PrintStream(OutputStream.nullOutputStream()), Log.Level.ERROR);
+        try (JobLedger ledger = JobLedger.open(new LedgerOs(new NativeOs()), state, runtime, CrashPoints.none(), quiet)) {
+            ledger.accepted("blivet-warmup", 0, "client", new JobSpecJson().parse(
+                    "{\"name\":\"blivet-warmup\",\"command\":[\"/bin/true\"]}"));
+            ledger.starting("blivet-warmup", 7);
+            Map<Path, String> before = contents(tmp);
+            List<String> rehearsed = new CopyOnWriteArrayList<>();
+            long produced = new Warmup(handler(new JobSpecResolver(new NativeAccounts(), Map.of())), mapper, job -> { },
+                    spec -> {
+                        rehearsed.add(spec.name());
+                        return ledger.rehearse(spec);
+                    }).run(2);
+            assertTrue(produced > 0, "records were encoded");
+            assertEquals(List.of("blivet-warmup", "blivet-warmup"), rehearsed, "each dry start encoded the ledger's records");
+            assertEquals(before, contents(tmp), "the ledger's directories are as they were");
+        }
+    }
+
+    /** Every file and directory under {@code root}, with its content and modification time. */
+    private static Map<Path, String> contents(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.collect(java.util.stream.Collectors.toMap(path -> path, path -> {
+                try {
+                    return Files.getLastModifiedTime(path) + (Files.isRegularFile(path) ? " " + Files.readString(path) : "");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }));
+        }
     }
 
     @Test
@@ -82,7 +136,7 @@ class WarmupTest {
         };
         List<String> said = new CopyOnWriteArrayList<>();
         Warmup warmup = new Warmup(handler(new JobSpecResolver(new NativeAccounts(), noProgram, Map.of())), mapper,
-                job -> { });
+                job -> { }, spec -> 0);
         warmup.inBackground(Warmup.ITERATIONS, said::add).get(60, TimeUnit.SECONDS);
         assertTrue(said.stream().anyMatch(line -> line.startsWith("warm-up abandoned")), "said why it stopped: " + said);
     }
@@ -98,7 +152,8 @@ class WarmupTest {
         List<String> launched = new CopyOnWriteArrayList<>();
         List<String> said = new CopyOnWriteArrayList<>();
         handler.forConnection().answering().begin(); // a client's start, on its connection's handler
-        new Warmup(handler, mapper, job -> launched.add(job.name())).inBackground(5, said::add).get(60, TimeUnit.SECONDS);
+        new Warmup(handler, mapper, job -> launched.add(job.name()), spec -> 0).inBackground(5, said::add)
+                .get(60, TimeUnit.SECONDS);
         Await.until(Duration.ofSeconds(60), () -> Thread.getAllStackTraces().entrySet().stream().anyMatch(
                 t -> t.getKey().getName().equals("blivet-warmup") && t.getKey().getState() == Thread.State.TIMED_WAITING
                         && java.util.Arrays.stream(t.getValue()).anyMatch(frame -> frame.getMethodName().equals("awaitNone"))),
