@@ -39,6 +39,11 @@ public final class Launcher implements AutoCloseable {
     /** How long to wait for the reaper after a SIGKILL: it only has to notice an exit. */
     private static final Duration REAP_WAIT = Duration.ofSeconds(5);
     /**
+     * The longest a launch waits for its caller's record of the start: the supervisor answers in
+     * the same loop task that handed the launch over, so only a bug reaches this.
+     */
+    private static final Duration RECORD_WAIT = Duration.ofSeconds(30);
+    /**
      * A forking job's pidfile is looked at again after this, doubling up to PIDFILE_POLL_MAX: a
      * daemon usually writes it within milliseconds of its parent's exit, and a slow one costs a
      * look every quarter second, on the launch loop's timer, never a thread.
@@ -190,7 +195,8 @@ public final class Launcher implements AutoCloseable {
         private final byte[] buffer;
         private final LaunchCancel cancel;
         private final CompletableFuture<LaunchResult> result;
-        private final long deadline;
+        /** Readiness's deadline: ready_timeout from the spawn (docs/jobspec.md). */
+        private long deadline;
         private final Instant startedAt = Instant.now();
         private final ReportParser report = new ReportParser();
         private Phase phase = Phase.PREPARE;
@@ -224,7 +230,6 @@ public final class Launcher implements AutoCloseable {
             this.buffer = loop.buffer();
             this.cancel = cancel;
             this.result = result;
-            this.deadline = System.nanoTime() + job.readyTimeout().toNanos();
         }
 
         @Override
@@ -239,9 +244,9 @@ public final class Launcher implements AutoCloseable {
         @Override
         public long wakeAt() {
             return switch (phase) {
-                case RECORD, REPORT, READY, INITIAL_EXIT -> deadline;
+                case REPORT, READY, INITIAL_EXIT -> deadline;
                 case PIDFILE -> nextPidfileLook - deadline < 0 ? nextPidfileLook : deadline;
-                case GRACE, DEATH, KILL_HELPER, KILL_DAEMON -> phaseEnd;
+                case RECORD, GRACE, DEATH, KILL_HELPER, KILL_DAEMON -> phaseEnd;
                 default -> Long.MAX_VALUE;
             };
         }
@@ -307,6 +312,7 @@ public final class Launcher implements AutoCloseable {
             }
             plan = encoder.encode(job, env, cgroupFds != null); // openCgroup gives an fd exactly then
             phase = Phase.RECORD;
+            phaseEnd = System.nanoTime() + RECORD_WAIT.toNanos();
         }
 
         /** Nothing is spawned before the caller's record of the start: a crash must find it. */
@@ -318,13 +324,14 @@ public final class Launcher implements AutoCloseable {
             }
             if (cancel.isRecorded()) {
                 phase = Phase.SPAWN;
-            } else if (System.nanoTime() - deadline >= 0) {
+            } else if (System.nanoTime() - phaseEnd >= 0) {
                 throw new LaunchException(ExitCode.SOFTWARE, "internal error: the start of job " + job.name()
-                        + " was never recorded; nothing was spawned");
+                        + " was not recorded within " + seconds(RECORD_WAIT) + "; nothing was spawned");
             }
         }
 
         private void spawn() throws LaunchException {
+            deadline = System.nanoTime() + job.readyTimeout().toNanos();
             int cgroupFd = openCgroup();
             try {
                 spawnedAt = System.nanoTime();

@@ -17,6 +17,11 @@ public final class CrashPoints {
     public static final String ONCE_ENV = "BLIVET_TEST_CRASH_ONCE";
     /** After a start's intent is recorded, before its spawn. */
     public static final String AFTER_LEDGER_WRITE = "after-ledger-write";
+    /**
+     * After a start's intent is recorded and its spawn released, before a stopped job's
+     * {@code NAME.down} marker is unlinked (JobLedger#desired).
+     */
+    public static final String AFTER_START_RECORDED = "after-start-recorded";
     /** After the spawned job's pid is recorded, before it is ready. */
     public static final String AFTER_SPAWN = "after-spawn";
     /** After a stop signal was sent, before the job ended. */

@@ -143,20 +143,29 @@ public final class JobLedger implements Recorder, AutoCloseable {
         // What is on disk, taken over or not: a stop of a job re-adoption could not decide must
         // still turn its "starting" record into "stopping" before it marks the job down (see
         // desired), and the end of that stop deletes the record.
-        runs.putAll(runRecords);
+        // Only the records of jobs whose spec record loaded: a record without one is ignored, and
+        // a new job of that name must not inherit its process.
+        specRecords.forEach(spec -> {
+            RunRecord run = runRecords.get(spec.name());
+            if (run != null) {
+                runs.put(spec.name(), run);
+            }
+        });
         return new Contents(startedSinceMarked(specRecords, runRecords), runRecords, refused, warnings);
     }
 
     /**
-     * The spec records, each job whose {@code starting} record of this boot sits beside its
-     * {@code NAME.down} marker made up and its marker unlinked: a blivetd died between a start's
-     * record and the unlink that follows its spawn (see {@link #desired}).
+     * The spec records, each job whose {@code starting} record of this boot, without a pid, sits
+     * beside its {@code NAME.down} marker made up and its marker unlinked: a blivetd died between
+     * a start's record and the unlink that follows it in the same loop task (see {@link #desired});
+     * the pid is recorded by a later one.
      */
     private List<SpecRecord> startedSinceMarked(List<SpecRecord> specRecords, Map<String, RunRecord> runRecords) {
         List<SpecRecord> result = new ArrayList<>(specRecords.size());
         for (SpecRecord record : specRecords) {
             RunRecord run = runRecords.get(record.name());
-            if (!record.up() && run != null && run.phase() == RunRecord.Phase.STARTING && bootId.equals(run.bootId())) {
+            if (!record.up() && run != null && run.phase() == RunRecord.Phase.STARTING && run.pid() == null
+                    && bootId.equals(run.bootId())) {
                 record = new SpecRecord(record.name(), record.owner(), record.source(), true, record.spec());
                 down.remove(record.name());
                 specs.unmark(record.name());
@@ -256,9 +265,10 @@ public final class JobLedger implements Recorder, AutoCloseable {
      *
      * <p>A start unlinks the marker after its {@code starting} record, once the spawn is on its
      * way, so the unlink (60 us on ext4) overlaps the helper's work instead of delaying it. A
-     * crash in between leaves a {@code starting} record beside the marker, which {@link #load}
-     * reads as up: a {@code starting} record is always newer than the marker, because a stop
-     * turns it into {@code stopping} before it creates the marker.
+     * crash in between leaves a {@code starting} record without a pid beside the marker, which
+     * {@link #load} reads as up: such a record is always newer than the marker, because a stop
+     * turns it into {@code stopping} (or, if that write fails, deletes it) before it creates the
+     * marker.
      */
     @Override
     public void desired(String name, boolean up) {
@@ -266,8 +276,13 @@ public final class JobLedger implements Recorder, AutoCloseable {
             return;
         }
         RunRecord run = runs.get(name);
-        if (!up && run != null && run.phase() == RunRecord.Phase.STARTING) {
-            stopping(name);
+        if (!up && run != null && run.phase() == RunRecord.Phase.STARTING && !writeRun(run.with(RunRecord.Phase.STOPPING))
+                && run.pid() == null) {
+            // A "starting" record without a pid must never stay beside the marker (load reads
+            // that pair as up): gone, a crash leaves the job down, as its owner asked, and what
+            // the start may have spawned is in its cgroup. With a pid, the pair reads as down.
+            runs.remove(name);
+            runtime.delete(name);
         }
         try {
             if (up && down.remove(name)) {
@@ -359,12 +374,15 @@ public final class JobLedger implements Recorder, AutoCloseable {
         crash.reached(point);
     }
 
-    private void writeRun(RunRecord record) {
+    /** Whether {@code record} is written; a failure is logged. */
+    private boolean writeRun(RunRecord record) {
         try {
             runtime.overwrite(record.name(), codec.run(record));
             runs.put(record.name(), record);
+            return true;
         } catch (IOException e) {
             log.warn("job " + record.name() + ": cannot record its process: " + e.getMessage());
+            return false;
         }
     }
 

@@ -31,6 +31,8 @@ import java.util.concurrent.CompletableFuture;
  * result of an earlier run is dropped (and a process it started is killed). Loop thread only.
  */
 final class ActionRunner {
+    /** Made before it is needed: what failed the record may be the heap. */
+    private static final String NOT_RECORDED = "out of resources recording the start in the ledger";
 
     private final JobTable table;
     private final StartLimits limits;
@@ -296,22 +298,30 @@ final class ActionRunner {
             launch = CompletableFuture.completedFuture(new LaunchResult.Failed(code, (code == ExitCode.OS_ERROR
                     ? "os error: out of resources starting job " + job.name + ": " : "internal error: ") + e, null));
         }
-        try {
-            ledger.starting(job.name, run);
-            cancel.recorded();
-        } catch (IOException | RuntimeException e) {
-            cancel.notRecorded("cannot record the start of job " + job.name + " in the ledger: " + e.getMessage());
-        }
-        // While the helper is spawned: the unlink of a stopped job's marker (its crash window:
-        // JobLedger#desired) and the log line no longer delay the spawn.
-        ledger.desired(job.name, true);
-        log.info("job " + job.name + ": starting " + resolved.argv());
+        // First: whatever fails below, the loop hears of the launch's end.
         launch.whenComplete((result, error) -> loop.post(() -> {
             job.launchesInFlight--;
             launched(job, run, result != null ? result
                     : new LaunchResult.Failed(ExitCode.SOFTWARE, "internal error: " + error, null));
             limits.admit(job.owner, waiting -> dispatch(waiting, waiting.run, waiting.resolved));
         }));
+        try {
+            ledger.starting(job.name, run);
+            cancel.recorded();
+        } catch (IOException | RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
+            cancel.notRecorded(e instanceof VirtualMachineError ? NOT_RECORDED : "cannot record the start of job "
+                    + job.name + " in the ledger: " + (e instanceof IOException ? e.getMessage() : e.toString()));
+            return;
+        }
+        ledger.reached(CrashPoints.AFTER_START_RECORDED);
+        try {
+            // While the helper is spawned: the unlink of a stopped job's marker (its crash
+            // window: JobLedger#desired) and the log line no longer delay the spawn.
+            ledger.desired(job.name, true);
+            log.info("job " + job.name + ": starting " + resolved.argv());
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // The launch goes on and its end is heard: neither is worth failing a start for.
+        }
     }
 
     /** The helper forked the job: status shows its pid while it starts (no event: its state is the same). */

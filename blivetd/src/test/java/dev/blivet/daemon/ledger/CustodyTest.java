@@ -465,6 +465,39 @@ class CustodyTest {
         assertOneProcess(sleep, "started once, by the next blivetd");
     }
 
+    /**
+     * A start of a stopped job records its intent, releases the spawn, then unlinks the job's
+     * marker: a crash in between leaves the marker beside a "starting" record, which the next
+     * blivetd reads as the start it was (the marker goes), whether or not the spawn happened.
+     */
+    @Test
+    void crashAfterAStartIsRecordedBeforeItsMarkerIsUnlinkedIsAStart() throws Exception {
+        daemon = BlivetdProcess.start(tmp);
+        List<String> sleep = marker();
+        startClientJob("back", sleep, ",\"restart\":\"no\"");
+        ok("stop", "\"name\":\"back\"");
+        Path down = tmp.resolve("state/specs/back.down");
+        assertTrue(Files.exists(down), "a stop marks it down");
+        daemon.close();
+        daemon = BlivetdProcess.start(tmp, Map.of(CrashPoints.ENV, CrashPoints.AFTER_START_RECORDED));
+        sendDying("start", "\"name\":\"back\"");
+        assertEquals(137, daemon.awaitExit(WAIT));
+        assertTrue(Files.exists(down), "the crash came before the unlink");
+        daemon = BlivetdProcess.start(tmp);
+
+        assertTrue(Files.notExists(down), "read as the start it was: not down any more");
+        JsonNode back = status("back");
+        if (back.get("state").asText().equals("failed")) {
+            // The helper was spawned before the halt and forked the job: its cgroup says so.
+            assertTrue(back.path("last_error").asText().contains("processes of the job still run"), back.toString());
+            assertOneProcess(sleep, "the crashed start's process, left to its owner");
+        } else {
+            // Nothing was spawned: started again, once.
+            awaitRunning("back", "the job started again");
+            assertOneProcess(sleep, "started once, by the next blivetd");
+        }
+    }
+
     @Test
     void crashBetweenTheSpawnAndReadinessAdoptsTheJob() throws Exception {
         daemon = BlivetdProcess.start(tmp, Map.of(CrashPoints.ENV, CrashPoints.AFTER_SPAWN));

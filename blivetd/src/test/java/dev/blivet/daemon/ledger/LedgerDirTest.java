@@ -348,6 +348,15 @@ class LedgerDirTest {
             assertTrue(!contents.specs().get(0).up(), contents.toString());
             assertEquals(RunRecord.Phase.STOPPING, contents.runs().get("job").phase());
             assertTrue(Files.exists(marker));
+            ledger.starting("job", 4);
+            ledger.forked("job", 4, ProcStat.of((int) ProcessHandle.current().pid()));
+        }
+        // A pid is recorded in a later loop task than the start's unlink: with one, the marker
+        // is not a start's leftover (a stop whose rewrite failed, an older blivetd's stop).
+        try (JobLedger ledger = open()) {
+            JobLedger.Contents contents = ledger.load();
+            assertTrue(!contents.specs().get(0).up(), "a marker beside a record with a pid is a stop: " + contents);
+            assertTrue(Files.exists(marker));
         }
     }
 
