@@ -362,10 +362,12 @@ public final class Launcher implements AutoCloseable {
 
         /** Reads what the report pipe holds; at EOF decides between failure and readiness. */
         private void readReport() throws LaunchException {
-            failIfCancelled();
+            // Read before looking at the cancel: the daemon's pid and its pidfile, in the pipe
+            // already, are what the cleanup of a cancelled start needs to remove that pidfile.
             while (true) {
                 long n = os.libc().read(reportFd, buffer, buffer.length);
                 if (n == 0) {
+                    failIfCancelled();
                     reportEnded();
                     return;
                 }
@@ -384,6 +386,7 @@ public final class Launcher implements AutoCloseable {
                     daemonForked(report.forkedPid());
                 }
             }
+            failIfCancelled();
             if (System.nanoTime() - deadline >= 0) {
                 throw timeout("blivet-spawn did not finish setting up the job");
             }
@@ -648,10 +651,27 @@ public final class Launcher implements AutoCloseable {
             finishFailure();
         }
 
+        /**
+         * Reads what the report pipe still holds. A start cancelled or failed while the report was
+         * being read leaves lines in it, the pidfile's among them, which the daemon wrote before
+         * it was killed: without them the pidfile it created stays behind.
+         */
+        private void drainReport() {
+            while (reportFd >= 0) {
+                long n = os.libc().read(reportFd, buffer, buffer.length);
+                if (n > 0) {
+                    report.feed(buffer, (int) n);
+                } else if (n == 0 || os.errno() != LinuxLibC.EINTR) {
+                    return;
+                }
+            }
+        }
+
         /** Removes the pidfile this start wrote, closes what it opened, and answers. */
         private void finishFailure() {
             phase = Phase.DONE;
             try {
+                drainReport();
                 Pidfiles.removeIfOurs(paths, job.pidfile(), report.pidfileId(), daemonPid, true);
             } finally {
                 os.close(reportFd);
