@@ -140,11 +140,10 @@ public final class JobLedger implements Recorder, AutoCloseable {
                 warnings.add("ignored " + runtime.path().resolve(file) + ": not a record blivetd writes");
             }
         }
-        // What is on disk, taken over or not: a stop of a job re-adoption could not decide must
-        // still turn its "starting" record into "stopping" before it marks the job down (see
-        // desired), and the end of that stop deletes the record.
-        // Only the records of jobs whose spec record loaded: a record without one is ignored, and
-        // a new job of that name must not inherit its process.
+        // Every run record of a job whose spec record loaded, taken over or not: a stop of a job
+        // re-adoption could not decide must still turn its "starting" record into "stopping"
+        // before it marks the job down (see desired), and the end of that stop deletes it. Not
+        // those without a spec record: ignored, and a new job of that name must not inherit them.
         specRecords.forEach(spec -> {
             RunRecord run = runRecords.get(spec.name());
             if (run != null) {
@@ -276,13 +275,15 @@ public final class JobLedger implements Recorder, AutoCloseable {
             return;
         }
         RunRecord run = runs.get(name);
-        if (!up && run != null && run.phase() == RunRecord.Phase.STARTING && !writeRun(run.with(RunRecord.Phase.STOPPING))
-                && run.pid() == null) {
-            // A "starting" record without a pid must never stay beside the marker (load reads
-            // that pair as up): gone, a crash leaves the job down, as its owner asked, and what
-            // the start may have spawned is in its cgroup. With a pid, the pair reads as down.
-            runs.remove(name);
-            runtime.delete(name);
+        if (!up && run != null && run.phase() == RunRecord.Phase.STARTING) {
+            boolean rewritten = writeRun(run.with(RunRecord.Phase.STOPPING));
+            if (!rewritten && run.pid() == null) {
+                // A "starting" record without a pid must never stay beside the marker (load reads
+                // that pair as up): gone, a crash leaves the job down, as its owner asked, and
+                // what the start may have spawned is in its cgroup. With a pid, it reads as down.
+                runs.remove(name);
+                runtime.delete(name);
+            }
         }
         try {
             if (up && down.remove(name)) {

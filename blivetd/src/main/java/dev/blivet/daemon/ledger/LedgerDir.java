@@ -28,6 +28,9 @@ final class LedgerDir implements AutoCloseable {
      * and unlinked, never renamed over anything, so ext4 has no data to flush for it.
      */
     static final String DOWN = ".down";
+    /** {@code .NAME.tmp}: {@link #write}'s temporary file, which a crash may leave. */
+    private static final String TEMP_PREFIX = ".";
+    private static final String TEMP_SUFFIX = ".tmp";
     private static final int O_NOFOLLOW = OpenFlags.O_NOFOLLOW.intValue();
     private static final int O_DIRECTORY = OpenFlags.O_DIRECTORY.intValue();
     private static final int O_CLOEXEC = OpenFlags.O_CLOEXEC.intValue();
@@ -140,7 +143,7 @@ final class LedgerDir implements AutoCloseable {
      */
     void write(String name, byte[] bytes, boolean durable) throws IOException {
         String target = file(name);
-        String temp = "." + name + ".tmp";
+        String temp = TEMP_PREFIX + name + TEMP_SUFFIX;
         int fd = createTemp(temp);
         if (fd < 0 && os.errno() == LedgerLibC.EEXIST) {
             // A crash's leftover; ours alone, the directory is 0700. Unlinked only when there is
@@ -235,7 +238,9 @@ final class LedgerDir implements AutoCloseable {
 
     /** Whether {@code file} is the temporary file of {@link #write}, which a crash may leave. */
     static boolean temporary(String file) {
-        return file.startsWith(".") && file.endsWith(".tmp") && safeName(file.substring(1, file.length() - 4));
+        int end = file.length() - TEMP_SUFFIX.length();
+        return file.startsWith(TEMP_PREFIX) && file.endsWith(TEMP_SUFFIX) && end > TEMP_PREFIX.length()
+                && safeName(file.substring(TEMP_PREFIX.length(), end));
     }
 
     /** Removes {@code file}, a {@link #temporary} one (unlinkat never follows a symlink). */

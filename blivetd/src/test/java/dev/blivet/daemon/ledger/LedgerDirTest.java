@@ -249,13 +249,17 @@ class LedgerDirTest {
         Files.createDirectories(tmp.resolve("run/ledger"));
         Path outside = Files.writeString(tmp.resolve("outside"), "untouched");
         Files.writeString(tmp.resolve("run/ledger/.job.tmp"), "a crash's leftover");
+        Files.writeString(tmp.resolve("run/ledger/.tmp"), "no job's name in it");
         Files.createDirectories(tmp.resolve("state/specs"));
         Files.setPosixFilePermissions(tmp.resolve("state"), PosixFilePermissions.fromString("rwx------"));
         Files.setPosixFilePermissions(tmp.resolve("state/specs"), PosixFilePermissions.fromString("rwx------"));
         Files.setPosixFilePermissions(tmp.resolve("run/ledger"), PosixFilePermissions.fromString("rwx------"));
         Files.createSymbolicLink(tmp.resolve("state/specs/.job.tmp"), outside);
         try (JobLedger ledger = open()) {
-            assertTrue(ledger.load().warnings().stream().noneMatch(w -> w.contains("run/ledger")), "a leftover is no stray");
+            List<String> warnings = ledger.load().warnings();
+            assertTrue(warnings.stream().noneMatch(w -> w.contains("run/ledger/.job.tmp")), "a leftover is no stray");
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("run/ledger/.tmp")), "a bare .tmp is one: " + warnings);
+            Files.delete(tmp.resolve("run/ledger/.tmp"));
             ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
             ledger.starting("job", 1);
             assertTrue(Files.readString(tmp.resolve("run/ledger/job.json")).contains("starting"));
