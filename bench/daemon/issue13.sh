@@ -198,28 +198,7 @@ for i in $(seq -f %04g 1 "$JOBS"); do
     printf '{"name":"s%s","command":["/bin/sleep","%s"],"autostart":true}\n' "$i" "$SLEEP_ARG" >"$jobs/s$i.json"
     mkdir -p "$sv/s$i"; printf '#!/bin/sh\nexec /bin/sleep %s\n' "$SLEEP_ARG" >"$sv/s$i/run"; chmod 755 "$sv/s$i/run"
 done
-make_supervisor_conf() {
-    local dir=$1 i
-    mkdir -p "$dir/logs"
-    cat >"$dir/supervisord.conf" <<EOF
-[unix_http_server]
-file=$dir/supervisor.sock
-[supervisord]
-nodaemon=true
-user=root
-logfile=$dir/supervisord.log
-pidfile=$dir/supervisord.pid
-childlogdir=$dir/logs
-minfds=$((3 * JOBS + 64 > 1024 ? 3 * JOBS + 64 : 1024))
-minprocs=$((JOBS + 256))
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-EOF
-    for i in $(seq -f %04g 1 "$JOBS"); do
-        printf '[program:s%s]\ncommand=/bin/sleep %s\nautostart=true\nstartsecs=0\nautorestart=false\nstdout_logfile=NONE\nstderr_logfile=NONE\n' \
-            "$i" "$SLEEP_ARG" >>"$dir/supervisord.conf"
-    done
-}
+. "$here/supervisord.sh"   # make_supervisor_conf, mass_supervisord
 count_sleeps_until() { # N T0 -> ms after T0 when N of our sleeps exist
     local n=$1 t0=$2
     for _ in $(seq 6000); do
@@ -245,17 +224,6 @@ mass_blivetd_of() { # HOME LABEL RUN
     for q in $procs; do threads=$((threads + $(awk '/^Threads:/ {print $2}' "/proc/$q/status" 2>/dev/null || echo 0))); done
     # shellcheck disable=SC2086
     echo "tool=$label run=$1 $r pss_kb=$(pss_kb $procs) keeper_pss_kb=$(pss_kb "$p") threads=$threads processes=$(wc -w <<<"$procs")"
-    kill -TERM "$p"; wait_exit "$p"
-}
-mass_supervisord() {
-    local d=$OUT/mass-$1-supervisord r p
-    make_supervisor_conf "$d"
-    t0=$EPOCHREALTIME
-    supervisord -n -c "$d/supervisord.conf" >"$d/out" 2>&1 &
-    p=$!; started+=("$p")
-    r=$(timeout 330 "$PY" "$here/sup-wait.py" "$d/supervisor.sock" "$JOBS" "$t0" 300 20) || { status=1; r="all_running_ms=nan"; }
-    sleep "$SETTLE"
-    echo "tool=supervisord run=$1 $r pss_kb=$(pss_kb "$p")"
     kill -TERM "$p"; wait_exit "$p"
 }
 mass_s6() {
