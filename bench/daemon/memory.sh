@@ -26,7 +26,7 @@
 # other programs mapping libjvm.so do to its PSS), JOBS=N another job count.
 #
 # Needs java 17 (with jcmd), cc, python3 and Debian's supervisor (installed if missing). Knobs
-# (environment): RUNS=2 JOBS=1000 SETTLE=5 NMT=1 VARIANTS=(below) BLIVET_HOME=DIR (default this
+# (environment): RUNS=2 JOBS=1000 SETTLE=12 NMT=1 VARIANTS=(below) BLIVET_HOME=DIR (default this
 # repo) RUNTIME_PARENT=/dev/shm OUT=DIR (default a new /tmp/blivet-memory.XXXXXX). Prints a
 # markdown summary, also in OUT/summary.md; raw per-run lines in OUT/mem.txt, each run's smaps,
 # VM.info, threads and NMT summary under OUT/mass-RUN-NAME/.
@@ -38,7 +38,7 @@ root=$(cd "$here/../.." && pwd)
 BLIVET_HOME=${BLIVET_HOME:-$root}
 RUNS=${RUNS:-2}
 JOBS=${JOBS:-1000}
-SETTLE=${SETTLE:-5}
+SETTLE=${SETTLE:-12}   # past blivetd's first malloc_trim (-XX:TrimNativeHeapInterval, blivetd/pom.xml)
 NMT=${NMT:-1}
 RUNTIME_PARENT=${RUNTIME_PARENT:-/dev/shm}
 DEFAULT_VARIANTS='default||
@@ -55,7 +55,7 @@ stacks-256k-1-compiler||-Xss256k -XX:CICompilerCount=1
 3-idle-jvms-beside|IDLE_JVMS=3|
 no-jobs|JOBS=0|'
 VARIANTS=${VARIANTS:-$DEFAULT_VARIANTS}
-SLEEP_ARG=8640047   # our sleeps, and nobody else's (issue13.sh's are 8640043)
+SLEEP_ARG=8640053   # our sleeps, and nobody else's (issue13.sh: 8640043, first-start.sh: 8640047)
 PY=/usr/bin/python3
 
 say() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
