@@ -41,16 +41,15 @@ JOBS=${JOBS:-1000}
 SETTLE=${SETTLE:-12}   # past blivetd's first malloc_trim (-XX:TrimNativeHeapInterval, blivetd/pom.xml)
 NMT=${NMT:-1}
 RUNTIME_PARENT=${RUNTIME_PARENT:-/dev/shm}
+# Relative to blivetd.jvm.flags as adopted in round 4 (docs/benchmarks.md).
 DEFAULT_VARIANTS='default||
+round-3-flags||-Xms16m -Xmn8m -XX:TrimNativeHeapInterval=0
+no-trim||-XX:TrimNativeHeapInterval=0
+young-8m||-Xms16m -Xmn8m
+young-2m||-Xms10m -Xmn2m
 no-blivetd-archive||NOCDS
 archives-unrelocated||-XX:ArchiveRelocationMode=0
-young-4m||-Xms12m -Xmn4m
-young-2m||-Xms10m -Xmn2m
-heap-free-ratio||-XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20
 malloc-arena-max-2|MALLOC_ARENA_MAX=2|
-malloc-arena-max-1|MALLOC_ARENA_MAX=1|
-trim-native-heap||-XX:TrimNativeHeapInterval=2000
-young-2m-trim||-Xms10m -Xmn2m -XX:TrimNativeHeapInterval=2000
 stacks-256k-1-compiler||-Xss256k -XX:CICompilerCount=1
 3-idle-jvms-beside|IDLE_JVMS=3|
 no-jobs|JOBS=0|'
