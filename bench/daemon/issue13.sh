@@ -24,7 +24,7 @@
 #    rounds, the order rotating.
 #
 # Needs java 17, cc, and Debian's daemonize, supervisor and s6 (installed with apt-get if
-# missing). Knobs (environment): RUNS=3 JOBS=1000 FRESH=50 IDLE=30 SPORADIC=5 SETTLE=12
+# missing). Knobs (environment): RUNS=3 JOBS=1000 FRESH=50 IDLE=30 SPORADIC=5 SETTLE=5
 # STEPS="starts mass" (either or both) BLIVET_HOME=DIR (the built tree whose bin/blivetd runs;
 # default this repo) BEFORE_HOME=DIR (optional: an older built tree, e.g. a clone at the commit
 # before a change, measured beside it in steps 1 and 3 as "blivetd-before") MASS_TOOLS="blivetd
@@ -43,7 +43,7 @@ JOBS=${JOBS:-1000}
 FRESH=${FRESH:-50}
 IDLE=${IDLE:-30}
 SPORADIC=${SPORADIC:-5}
-SETTLE=${SETTLE:-12}   # past blivetd's first malloc_trim (-XX:TrimNativeHeapInterval, blivetd/pom.xml)
+SETTLE=${SETTLE:-5}
 STEPS=${STEPS:-starts mass}
 BEFORE_HOME=${BEFORE_HOME:-}
 MASS_TOOLS=${MASS_TOOLS:-}

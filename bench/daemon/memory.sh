@@ -38,13 +38,13 @@ root=$(cd "$here/../.." && pwd)
 BLIVET_HOME=${BLIVET_HOME:-$root}
 RUNS=${RUNS:-2}
 JOBS=${JOBS:-1000}
-SETTLE=${SETTLE:-12}   # past blivetd's first malloc_trim (-XX:TrimNativeHeapInterval, blivetd/pom.xml)
+SETTLE=${SETTLE:-12}   # past the first malloc_trim of the trim variant's 10 s interval
 NMT=${NMT:-1}
 RUNTIME_PARENT=${RUNTIME_PARENT:-/dev/shm}
 # Relative to blivetd.jvm.flags as adopted in round 4 (docs/benchmarks.md).
 DEFAULT_VARIANTS='default||
-round-3-flags||-Xms16m -Xmn8m -XX:TrimNativeHeapInterval=0
-no-trim||-XX:TrimNativeHeapInterval=0
+round-3-flags||-Xms16m -Xmn8m
+trim-10s||-XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=10000
 young-8m||-Xms16m -Xmn8m
 young-2m||-Xms10m -Xmn2m
 no-blivetd-archive||NOCDS
