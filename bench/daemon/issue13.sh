@@ -21,7 +21,8 @@
 #    (s6-svscan on JOBS service directories; s6 has no readiness here, so: until JOBS sleeps
 #    exist, counted in /proc), then PSS (smaps_rollup) SETTLE s later: blivetd's keeper plus its
 #    JVM (threads: both), supervisord's, and s6-svscan plus its JOBS s6-supervise processes. RUNS
-#    rounds, the order rotating.
+#    rounds, the order rotating. Beside them the machine's floor: bench/daemon/mass-floor.c, one
+#    C process per core doing nothing but posix_spawn of the JOBS sleeps, counted as s6's are.
 #
 # Needs java 17, cc, and Debian's daemonize, supervisor and s6 (installed with apt-get if
 # missing). Knobs (environment): RUNS=3 JOBS=1000 FRESH=50 IDLE=30 SPORADIC=5 SETTLE=5
@@ -79,6 +80,8 @@ runtime_dir() { local r; r=$RUNTIME/$(basename "$1"); mkdir -p "$r"; echo "$r"; 
 say "== raw output in $OUT"
 CLIENT=$OUT/blivet-client
 HARNESS=$OUT/daemonize-bench
+FLOOR=$OUT/mass-floor
+cc -O2 -Wall -Wextra -Werror -o "$FLOOR" "$here/mass-floor.c"
 cc -O2 -Wall -Wextra -Werror -pthread -o "$CLIENT" "$here/blivet-client.c"
 cc -O2 -Wall -Wextra -o "$HARNESS" "$root/bench/src/main/c/daemonize-bench.c"
 {
@@ -226,6 +229,17 @@ mass_blivetd_of() { # HOME LABEL RUN
     echo "tool=$label run=$1 $r pss_kb=$(pss_kb $procs) keeper_pss_kb=$(pss_kb "$p") threads=$threads processes=$(wc -w <<<"$procs")"
     kill -TERM "$p"; wait_exit "$p"
 }
+mass_floor() {
+    local r ms p
+    t0=$EPOCHREALTIME
+    # To a file, not a pipe: the sleeps inherit it and would hold a pipe open.
+    "$FLOOR" "$JOBS" "$(nproc)" /bin/sleep "$SLEEP_ARG" >"$OUT/floor-$1.out" 2>&1 </dev/null || status=1
+    r=$(grep '^spawned_ms=' "$OUT/floor-$1.out" || echo "spawned_ms=nan")
+    ms=$(count_sleeps_until "$JOBS" "$t0")
+    echo "tool=floor run=$1 all_running_ms=$ms $r workers=$(nproc)"
+    for p in $(our_sleeps); do kill -KILL "$p" 2>/dev/null || true; done
+    for _ in $(seq 100); do [ -z "$(our_sleeps)" ] && break; sleep 0.1; done
+}
 mass_s6() {
     local p ms kids
     rm -rf "$sv"/*/supervise "$sv/.s6-svscan"
@@ -242,8 +256,8 @@ mass_s6() {
 }
 for run in $(seq 1 "$RUNS"); do
     case " $STEPS " in *" mass "*) ;; *) break ;; esac
-    order=(blivetd supervisord s6)
-    [ -z "$BEFORE_HOME" ] || order=(blivetd supervisord blivetd-before s6)
+    order=(blivetd supervisord s6 floor)
+    [ -z "$BEFORE_HOME" ] || order=(blivetd supervisord blivetd-before s6 floor)
     [ -z "$MASS_TOOLS" ] || read -r -a order <<<"$MASS_TOOLS"
     for k in $(seq 1 $(( (run - 1) % ${#order[@]} ))); do order=("${order[@]:1}" "${order[0]}"); done
     for tool in "${order[@]}"; do
@@ -276,6 +290,7 @@ kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
     mb=$(grep '^tool=blivetd ' "$OUT/mass.txt" | kv all_running_ms | median)
     ms=$(grep '^tool=supervisord ' "$OUT/mass.txt" | kv all_running_ms | median)
     m6=$(grep '^tool=s6 ' "$OUT/mass.txt" | kv all_running_ms | median)
+    mf=$(grep '^tool=floor ' "$OUT/mass.txt" | kv all_running_ms | median)
     pb=$(grep '^tool=blivetd ' "$OUT/mass.txt" | kv pss_kb | median)
     ps=$(grep '^tool=supervisord ' "$OUT/mass.txt" | kv pss_kb | median)
     p6=$(grep '^tool=s6 ' "$OUT/mass.txt" | kv pss_kb | median)
@@ -287,6 +302,7 @@ kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
         pe=$(grep '^tool=blivetd-before ' "$OUT/mass.txt" | kv pss_kb | median)
         echo "| before ($BEFORE_HOME): all running, s / PSS, MB | $(awk -v x="$me" 'BEGIN {printf "%.2f", x/1000}') / $(awk -v x="$pe" 'BEGIN {printf "%.1f", x/1024}') | | | $(ratio "$me" "$ms") / $(ratio "$pe" "$ps") | $(ratio "$me" "$m6") / $(ratio "$pe" "$p6") |"
     fi
+    echo "| the machine's floor (mass-floor.c: $(nproc) C processes, posix_spawn only): all running, s | $(awk -v x="$mf" 'BEGIN {printf "%.2f", x/1000}') | | | blivetd / floor: $(ratio "$mb" "$mf") | s6 / floor: $(ratio "$m6" "$mf") |"
     echo "| PSS, MB | $(awk -v x="$pb" 'BEGIN {printf "%.1f", x/1024}') | $(awk -v x="$ps" 'BEGIN {printf "%.1f", x/1024}') | $(awk -v x="$p6" 'BEGIN {printf "%.1f", x/1024}') | $(ratio "$pb" "$ps") | $(ratio "$pb" "$p6") |"
     echo
     echo "Runs: $(grep -c . "$OUT/mass.txt") mass starts in $OUT/mass.txt; starts in first.txt, fresh.txt, sporadic.txt."
