@@ -52,6 +52,7 @@ public final class Warmup {
     private final Replies replies;
     private final Consumer<ResolvedJob> dryLaunch;
     private final ToLongFunction<JobSpec> dryRecords;
+    private final Runnable rehearsal;
 
     /**
      * @param dryLaunch a launch up to the spawn, never the spawn ({@code Launcher::dryRun})
@@ -59,9 +60,18 @@ public final class Warmup {
      */
     public Warmup(RequestHandler handler, ObjectMapper mapper, Consumer<ResolvedJob> dryLaunch,
             ToLongFunction<JobSpec> dryRecords) {
+        this(handler, mapper, dryLaunch, dryRecords, () -> { });
+    }
+
+    /**
+     * @param rehearsal real starts, in the first pass ({@link StartRehearsal#run}): never throws
+     */
+    public Warmup(RequestHandler handler, ObjectMapper mapper, Consumer<ResolvedJob> dryLaunch,
+            ToLongFunction<JobSpec> dryRecords, Runnable rehearsal) {
         this.handler = handler;
         this.dryLaunch = dryLaunch;
         this.dryRecords = dryRecords;
+        this.rehearsal = rehearsal;
         this.replies = new Replies(mapper); // the same mapper, so the same serializer cache
     }
 
@@ -87,6 +97,8 @@ public final class Warmup {
         Thread thread = new Thread(() -> {
             long start = System.nanoTime();
             try {
+                // First: it also clears what a crashed boot's rehearsal left, whatever the dry pass does.
+                rehearsal.run();
                 run(1);
                 firstDone.complete(null);
                 debug.accept("warm-up: first dry start " + (System.nanoTime() - start) / 1_000_000 + " ms");
