@@ -33,7 +33,9 @@ import java.util.function.ToLongFunction;
  * <p>Nothing here touches the supervisor, a socket, a file or a process: the resolver only
  * probes (stat, access) what the sample spec names, all of it in /, and the dry launch closes
  * every fd it made. Thread safe as the
- * {@link RequestHandler} is, so it may run beside the first clients.
+ * {@link RequestHandler} is, so it may run beside the first clients. What a dry start cannot reach
+ * (the supervisor's start, the spawn, the reaper) the first pass begins with: the
+ * {@link StartRehearsal}, real starts in a sandbox of their own.
  */
 public final class Warmup {
     /** C1 compiles a method after about 200 calls (Tier3InvocationThreshold): a little more. */
