@@ -195,7 +195,9 @@ public final class StartRehearsal {
 
     /**
      * Waits for the threads the rehearsal's supervisor made (its loop, timer and notify watcher,
-     * all in this thread's group) to end after its close.
+     * all in this thread's group) to end after its close. Only blivetd's own: a library's or the
+     * JDK's thread started lazily from here (a reference reaper, a pool's worker) joins this
+     * group too, serves the whole JVM and never ends.
      */
     private boolean supervisorThreadsEnded(long deadline) {
         ThreadGroup group = Thread.currentThread().getThreadGroup();
@@ -203,7 +205,7 @@ public final class StartRehearsal {
         int count = group.enumerate(threads);
         try {
             for (int i = 0; i < count; i++) {
-                if (threads[i] != Thread.currentThread()) {
+                if (threads[i] != Thread.currentThread() && threads[i].getName().startsWith("blivet-")) {
                     threads[i].join(Math.max(1, remainingMillis(deadline)));
                     if (threads[i].isAlive()) {
                         return false;
