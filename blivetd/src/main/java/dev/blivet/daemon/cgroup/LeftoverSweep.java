@@ -33,7 +33,7 @@ public final class LeftoverSweep {
             return true;
         }
         if (cgroups.populated(name)) {
-            log.warn("job " + name + ": processes left in its cgroup (a rehearsal a crash cut short); killing them");
+            log.warn("job " + name + ": processes left in its cgroup (a rehearsal cut short); killing them");
             cgroups.killAll(name);
         }
         CountDownLatch empty = new CountDownLatch(1);

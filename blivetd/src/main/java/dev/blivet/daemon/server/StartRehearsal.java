@@ -120,7 +120,7 @@ public final class StartRehearsal {
         try {
             scratch.create();
             JobLedger ledger = ledgers.open(scratch.path().resolve("state"), scratch.path());
-            boolean quiet = false;
+            boolean quiet = true; // until a supervisor exists, nothing else uses the ledger
             try {
                 Supervisor supervisor = supervisors.apply(ledger);
                 try {

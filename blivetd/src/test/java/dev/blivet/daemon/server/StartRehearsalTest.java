@@ -141,6 +141,27 @@ class StartRehearsalTest {
         }
     }
 
+    /**
+     * A rehearsal that cannot run never stops blivetd: here its scratch directory's path holds a
+     * directory of another uid (only root could have made it), which blivetd neither removes nor
+     * uses; it says so at warn and serves, and starts work as without the rehearsal.
+     */
+    @Test
+    void aRehearsalThatCannotRunIsAWarningAndBlivetdServes() throws Exception {
+        Path scratch = Files.createDirectories(tmp.resolve("run").resolve(RehearsalScratch.NAME));
+        Files.setAttribute(scratch, "unix:uid", Integer.parseInt(NOBODY));
+        try (BlivetdProcess blivetd = BlivetdProcess.start(tmp); Client client = blivetd.client()) {
+            assertTrue(blivetd.log().contains("WARN start rehearsal at boot: cannot remove an earlier boot's scratch directory "
+                    + scratch + ": refusing to remove " + scratch + ": it belongs to uid " + NOBODY
+                    + ", not to blivetd's uid 0; no rehearsal"), blivetd.log());
+            assertFalse(blivetd.log().contains(RAN), "no rehearsal ran");
+            assertEquals(Integer.parseInt(NOBODY), Files.getAttribute(scratch, "unix:uid"), "left as it was");
+            String spec = "\"spec\":{\"name\":\"after\",\"command\":[\"/bin/sleep\",\"300015\"]}";
+            assertEquals("running", client.ok("start", spec).path("state").asText());
+            client.ok("stop", "\"name\":\"after\"");
+        }
+    }
+
     /** It ran (its debug line); nothing of it is left or shown once blivetd serves. */
     private void assertRanAndLeftNothing(BlivetdProcess blivetd, Client client, boolean cgroups) throws IOException {
         String log = blivetd.log();
