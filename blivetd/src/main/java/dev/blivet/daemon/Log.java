@@ -31,6 +31,8 @@ public final class Log {
     private final PrintStream out;
     private final Level threshold;
     private final boolean journal;
+    /** Every line is written at this level or below it: DEBUG for {@link #demoted}'s. */
+    private final Level ceiling;
 
     public Log(PrintStream out, Level threshold) {
         this(out, threshold, false);
@@ -38,9 +40,22 @@ public final class Log {
 
     /** @param journal {@code out} is a stream into the journal: priority prefixes, no timestamps */
     public Log(PrintStream out, Level threshold, boolean journal) {
+        this(out, threshold, journal, Level.ERROR);
+    }
+
+    private Log(PrintStream out, Level threshold, boolean journal, Level ceiling) {
         this.out = out;
         this.threshold = threshold;
         this.journal = journal;
+        this.ceiling = ceiling;
+    }
+
+    /**
+     * This log, every line of it at debug level: for the start rehearsal at boot, whose job's
+     * lines ("started", "ended") are no event an operator should see (docs/architecture.md).
+     */
+    public Log demoted() {
+        return new Log(out, threshold, journal, Level.DEBUG);
     }
 
     /** blivetd's log on stderr, in the journal's format when stderr is the journal. */
@@ -72,7 +87,8 @@ public final class Log {
         write(Level.DEBUG, message);
     }
 
-    private void write(Level level, String message) {
+    private void write(Level asked, String message) {
+        Level level = asked.ordinal() < ceiling.ordinal() ? ceiling : asked;
         if (enabled(level)) {
             String line = oneLine(message);
             out.println(journal ? level.journalPrefix + line : Instant.now() + level.plainPrefix + line);

@@ -5,6 +5,7 @@ import dev.blivet.common.ExitCode;
 import dev.blivet.common.Defaults;
 import dev.blivet.common.JobSpecResolver;
 import dev.blivet.common.NativeAccounts;
+import dev.blivet.common.ReservedName;
 import dev.blivet.common.SocketPaths;
 import dev.blivet.common.Version;
 import dev.blivet.common.protocol.ProtocolJson;
@@ -39,6 +40,7 @@ import dev.blivet.daemon.usage.CgroupLimits;
 import dev.blivet.daemon.launch.TrustedPath;
 import dev.blivet.daemon.server.ControlServer;
 import dev.blivet.daemon.server.RequestHandler;
+import dev.blivet.daemon.server.StartRehearsal;
 import dev.blivet.daemon.server.Warmup;
 import dev.blivet.daemon.supervisor.JobsDirectory;
 import dev.blivet.daemon.supervisor.Limits;
@@ -184,8 +186,9 @@ public final class Main implements Callable<Integer> {
         }
         JobLedger ledger;
         LedgerOs ledgerOs = new LedgerOs(os);
+        CrashPoints crash = CrashPoints.fromEnv(env);
         try {
-            ledger = JobLedger.open(ledgerOs, state, socketPath.getParent(), CrashPoints.fromEnv(env), log);
+            ledger = JobLedger.open(ledgerOs, state, socketPath.getParent(), crash, log);
         } catch (java.io.IOException e) {
             log.error("cannot use the ledger: " + e.getMessage());
             return EXIT_CANNOT_START;
@@ -295,8 +298,20 @@ public final class Main implements Callable<Integer> {
                 });
         // The start path's code is loaded while the ledger and the jobs directory load, and
         // compiled while blivetd serves, so the first client's start is not the slowest (docs/benchmarks.md).
-        CompletableFuture<Void> warm = new Warmup(handler, mapper, launcher::dryRun, ledger::rehearse).inBackground(Warmup.ITERATIONS,
-                serving, log::debug);
+        // Real starts, in a sandbox of their own, sharing what real starts use (docs/architecture.md,
+        // "The start rehearsal at boot"). Its ledger passes no crash point: a test's would halt the boot.
+        Log rehearsalLog = log.demoted();
+        StartRehearsal rehearsal = new StartRehearsal(socketPath.getParent(), euid, os.posix().getegid(),
+                (rehearsalState, rehearsalRuntime) -> JobLedger.open(ledgerOs, rehearsalState, rehearsalRuntime,
+                        CrashPoints.none(), rehearsalLog),
+                rehearsalLedger -> Supervisor.start(launcher, processes, os, rehearsalLog, Clock.systemUTC(), euid, limits,
+                        recorder.apply(rehearsalLedger)),
+                rehearsalSupervisor -> new RequestHandler(rehearsalSupervisor, resolver.forRehearsal(), jobsDirectory, mapper,
+                        cgroupDirs, Reexec.WITHOUT_KEEPER),
+                jobCgroups == null ? wait -> true : wait -> new LeftoverSweep(jobCgroups, log).clear(ReservedName.REHEARSAL, wait),
+                mapper, crash, log);
+        CompletableFuture<Void> warm = new Warmup(handler, mapper, launcher::dryRun, ledger::rehearse, rehearsal::run)
+                .inBackground(Warmup.ITERATIONS, serving, log::debug);
         // Every job of the ledger is decided (re-adopted, ended, or stopped) before the jobs
         // directory is applied and before anyone is served (docs/architecture.md, "Custody: the ledger").
         AdoptionWatcher watcher = new AdoptionWatcher(ledgerOs, exits, log, KEEPER_RECORD_WAIT);

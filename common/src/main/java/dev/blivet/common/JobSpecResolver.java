@@ -37,6 +37,8 @@ public final class JobSpecResolver {
     private final SystemProbe files;
     private final Map<String, String> daemonEnv;
     private final LimitSupport limitSupport;
+    /** Only blivetd's start rehearsal takes {@link ReservedName#REHEARSAL} ({@link #forRehearsal}). */
+    private final boolean reservedNameAllowed;
 
     /**
      * @param daemonEnv blivetd's own environment, passed on only to jobs with inherit_env
@@ -55,16 +57,35 @@ public final class JobSpecResolver {
     }
 
     private JobSpecResolver(Accounts accounts, SystemProbe files, Map<String, String> daemonEnv,
-            LimitSupport limitSupport) {
+            LimitSupport limitSupport, boolean reservedNameAllowed) {
         this.accounts = accounts;
         this.files = files;
         this.daemonEnv = Map.copyOf(daemonEnv);
         this.limitSupport = limitSupport;
+        this.reservedNameAllowed = reservedNameAllowed;
+    }
+
+    private JobSpecResolver(Accounts accounts, SystemProbe files, Map<String, String> daemonEnv,
+            LimitSupport limitSupport) {
+        this(accounts, files, daemonEnv, limitSupport, false);
     }
 
     /** This resolver, refusing every cgroup limit {@code support} says cannot be applied (blivetd's own). */
     public JobSpecResolver withLimitSupport(LimitSupport support) {
-        return new JobSpecResolver(accounts, files, daemonEnv, support);
+        return new JobSpecResolver(accounts, files, daemonEnv, support, reservedNameAllowed);
+    }
+
+    /**
+     * This resolver, taking {@link ReservedName#REHEARSAL} too: for blivetd's start rehearsal at
+     * boot alone, whose requests never come from a socket or a file.
+     */
+    public JobSpecResolver forRehearsal() {
+        return new JobSpecResolver(accounts, files, daemonEnv, limitSupport, true);
+    }
+
+    /** Whether this resolver takes {@link ReservedName#REHEARSAL}: only {@link #forRehearsal}'s does. */
+    public boolean allowsReservedName() {
+        return reservedNameAllowed;
     }
 
     /**
@@ -72,7 +93,7 @@ public final class JobSpecResolver {
      * the user database, looked up once per connection rather than once per start.
      */
     public JobSpecResolver withAccounts(java.util.function.UnaryOperator<Accounts> wrap) {
-        return new JobSpecResolver(wrap.apply(accounts), files, daemonEnv, limitSupport);
+        return new JobSpecResolver(wrap.apply(accounts), files, daemonEnv, limitSupport, reservedNameAllowed);
     }
 
     /** blivetd's own uid: the user a blivetd of one user answers to, besides root. */
@@ -285,6 +306,8 @@ public final class JobSpecResolver {
             } else if (!JobSpec.NAME.matcher(spec.name()).matches()) {
                 problem(ExitCode.USAGE, "'name' must be 1 to 64 of A-Z a-z 0-9 _ . @ - and not start with"
                         + " a punctuation mark: " + quote(spec.name()));
+            } else if (ReservedName.is(spec.name()) && !reservedNameAllowed) {
+                problem(ExitCode.USAGE, ReservedName.refusal(spec.name()));
             }
         }
 

@@ -207,6 +207,20 @@ class JobSpecResolverTest {
         assertFalse(job.clientJob());
     }
 
+    /** blivetd's start rehearsal's name: refused to every spec, taken only by the rehearsal's own resolver. */
+    @Test
+    void theRehearsalsNameIsReservedToBlivetd() throws SpecException {
+        SpecException e = rejects(spec("name", ReservedName.REHEARSAL), ExitCode.USAGE, "'" + ReservedName.REHEARSAL + "'",
+                "reserved");
+        assertEquals(ReservedName.refusal(ReservedName.REHEARSAL), e.problems().get(0).message());
+        assertFalse(rootBlivetd().allowsReservedName());
+        JobSpecResolver rehearsal = rootBlivetd().forRehearsal();
+        assertTrue(rehearsal.allowsReservedName());
+        assertTrue(rehearsal.withAccounts(accounts -> accounts).allowsReservedName(), "kept per connection");
+        assertEquals(ReservedName.REHEARSAL, rehearsal.resolve(parse(spec("name", ReservedName.REHEARSAL))).name());
+        resolves(spec("name", ReservedName.REHEARSAL + "2")); // that one name alone
+    }
+
     @Test
     void fullSpecResolves() throws IOException {
         dir("run");

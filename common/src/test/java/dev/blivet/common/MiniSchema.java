@@ -152,6 +152,13 @@ final class MiniSchema {
                         errors.add(at + ": matches none of anyOf " + all);
                     }
                 }
+                case "not" -> {
+                    List<String> mine = new ArrayList<>();
+                    check(arg, value, at, mine);
+                    if (mine.isEmpty()) {
+                        errors.add(at + ": matches " + arg + ", which is not allowed");
+                    }
+                }
                 case "$ref" -> check(resolve(arg.asText()), value, at, errors);
                 default -> {
                     if (!ANNOTATIONS.contains(keyword.getKey())) {

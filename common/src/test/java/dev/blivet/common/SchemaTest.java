@@ -90,6 +90,7 @@ class SchemaTest {
                 "\"Name\": \"web\"",
                 "\"name\": \"\"", "\"name\": \"-web\"", "\"name\": \"web/1\"", "\"name\": 5", "\"name\": null",
                 "\"name\": \"a1234567890123456789012345678901234567890123456789012345678901234\"",
+                "\"name\": \"blivetd-rehearsal\"",
                 "\"command\": []", "\"command\": \"/bin/true\"", "\"command\": [5]", "\"command\": [null]",
                 "\"command\": [\"bin/app\"]", "\"command\": [\"./app\"]", "\"command\": [\"\"]", "\"command\": null",
                 "\"command\": [\"/bin/a\\u0000b\"]", "\"command\": [\"/bin/true\", \"a\\u0000\"]",
@@ -171,6 +172,7 @@ class SchemaTest {
         assertEquals(Arrays.stream(RestartPolicy.values()).map(RestartPolicy::jsonName).collect(Collectors.toSet()),
                 texts(properties.at("/restart/anyOf/0/enum")));
         assertEquals(RLimit.NAMES, texts(properties.at("/rlimits/anyOf/0/propertyNames/enum")));
+        assertEquals(ReservedName.REHEARSAL, properties.at("/name/not/const").asText());
         assertEquals(Defaults.MAX_NOTIFY_FD, properties.at("/notify_fd/anyOf/0/maximum").asInt());
         assertEquals(Defaults.NOTIFY_FD, properties.at("/notify_fd/default").asInt());
         for (String duration : List.of("ready_timeout", "start_grace", "restart_delay", "restart_delay_max",

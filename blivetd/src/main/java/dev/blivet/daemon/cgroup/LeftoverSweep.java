@@ -22,6 +22,33 @@ public final class LeftoverSweep {
         this.log = log;
     }
 
+    /**
+     * Kills whatever is in the cgroup of job {@code name} and removes the cgroup, waiting at most
+     * {@code wait} for it to empty: the start rehearsal's, which a crashed boot may have left.
+     *
+     * @return whether no cgroup of that name is left
+     */
+    public boolean clear(String name, java.time.Duration wait) {
+        if (cgroups.existing(name).isEmpty()) {
+            return true;
+        }
+        if (cgroups.populated(name)) {
+            log.warn("job " + name + ": processes left in its cgroup (a rehearsal cut short); killing them");
+            cgroups.killAll(name);
+        }
+        CountDownLatch empty = new CountDownLatch(1);
+        cgroups.whenEmpty(name, empty::countDown);
+        try {
+            if (!empty.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return cgroups.remove(name);
+    }
+
     public void run() {
         List<String> names = cgroups.jobNames();
         CountDownLatch empty = new CountDownLatch(names.size());

@@ -26,6 +26,11 @@ public final class CrashPoints {
     public static final String AFTER_SPAWN = "after-spawn";
     /** After a stop signal was sent, before the job ended. */
     public static final String DURING_STOP = "during-stop";
+    /**
+     * In blivetd's start rehearsal at boot, its job started and its scratch records written,
+     * before any of it is cleared (server/StartRehearsal): the next boot must clear it all.
+     */
+    public static final String IN_REHEARSAL = "in-rehearsal";
     /** The exit code of a halt, as a kill -9 gives the parent. */
     private static final int HALT_STATUS = 137;
 

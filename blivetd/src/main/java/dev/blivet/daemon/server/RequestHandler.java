@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.blivet.common.JobSpec;
 import dev.blivet.common.JobSpecJson;
 import dev.blivet.common.JobSpecResolver;
+import dev.blivet.common.ReservedName;
 import dev.blivet.common.ResolvedJob;
 import dev.blivet.common.Signals;
 import dev.blivet.common.SpecException;
@@ -176,7 +177,11 @@ public final class RequestHandler {
         boolean wait = Fields.bool(request, "wait", true);
         JsonNode specNode = request.get("spec");
         if (specNode == null) {
-            return supervisor.start(Fields.name(request), uid, wait);
+            String name = Fields.name(request);
+            if (ReservedName.is(name) && !resolver.allowsReservedName()) {
+                throw new RequestException(ErrorCode.BAD_REQUEST, ReservedName.refusal(name));
+            }
+            return supervisor.start(name, uid, wait);
         }
         JobSpec spec;
         ResolvedJob resolved;

@@ -33,7 +33,9 @@ import java.util.function.ToLongFunction;
  * <p>Nothing here touches the supervisor, a socket, a file or a process: the resolver only
  * probes (stat, access) what the sample spec names, all of it in /, and the dry launch closes
  * every fd it made. Thread safe as the
- * {@link RequestHandler} is, so it may run beside the first clients.
+ * {@link RequestHandler} is, so it may run beside the first clients. What a dry start cannot reach
+ * (the supervisor's start, the spawn, the reaper) the first pass begins with: the
+ * {@link StartRehearsal}, real starts in a sandbox of their own.
  */
 public final class Warmup {
     /** C1 compiles a method after about 200 calls (Tier3InvocationThreshold): a little more. */
@@ -52,6 +54,7 @@ public final class Warmup {
     private final Replies replies;
     private final Consumer<ResolvedJob> dryLaunch;
     private final ToLongFunction<JobSpec> dryRecords;
+    private final Runnable rehearsal;
 
     /**
      * @param dryLaunch a launch up to the spawn, never the spawn ({@code Launcher::dryRun})
@@ -59,9 +62,18 @@ public final class Warmup {
      */
     public Warmup(RequestHandler handler, ObjectMapper mapper, Consumer<ResolvedJob> dryLaunch,
             ToLongFunction<JobSpec> dryRecords) {
+        this(handler, mapper, dryLaunch, dryRecords, () -> { });
+    }
+
+    /**
+     * @param rehearsal real starts, in the first pass ({@link StartRehearsal#run}): never throws
+     */
+    public Warmup(RequestHandler handler, ObjectMapper mapper, Consumer<ResolvedJob> dryLaunch,
+            ToLongFunction<JobSpec> dryRecords, Runnable rehearsal) {
         this.handler = handler;
         this.dryLaunch = dryLaunch;
         this.dryRecords = dryRecords;
+        this.rehearsal = rehearsal;
         this.replies = new Replies(mapper); // the same mapper, so the same serializer cache
     }
 
@@ -87,6 +99,8 @@ public final class Warmup {
         Thread thread = new Thread(() -> {
             long start = System.nanoTime();
             try {
+                // First: it also clears what a crashed boot's rehearsal left, whatever the dry pass does.
+                rehearsal.run();
                 run(1);
                 firstDone.complete(null);
                 debug.accept("warm-up: first dry start " + (System.nanoTime() - start) / 1_000_000 + " ms");

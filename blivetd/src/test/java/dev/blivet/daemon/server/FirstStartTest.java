@@ -50,6 +50,33 @@ class FirstStartTest {
         }
     }
 
+    /**
+     * The start rehearsal at boot (StartRehearsal) ran a real start through the code a client's
+     * start runs: the first start of a known job after boot then loads none of blivetd's classes
+     * and generates none of its lambdas' classes (without the rehearsal it loads 40 or so:
+     * the lifecycle's actions, the ledger's run records, the launch's phases, their lambdas).
+     */
+    @Test
+    void theFirstStartLoadsNoneOfBlivetdsClasses() throws Exception {
+        Path jobs = Files.createDirectories(dir.resolve("jobs"));
+        Files.writeString(jobs.resolve("known.json"), "{\"name\":\"known\",\"command\":[\"/bin/sleep\",\"600\"],"
+                + "\"autostart\":false}");
+        Path classes = dir.resolve("classes.log");
+        try (BlivetdProcess blivetd = BlivetdProcess.start(dir, Map.of(), List.of("-Xlog:class+load=info:file=" + classes))) {
+            try (Client client = blivetd.client()) {
+                client.ok("ping", null);
+                int before = Files.readAllLines(classes).size();
+                assertEquals("running", client.ok("start", "\"name\":\"known\"").path("state").asText());
+                List<String> loaded = Files.readAllLines(classes);
+                List<String> blivetds = loaded.subList(before, loaded.size()).stream()
+                        .filter(line -> line.contains(" dev.blivet.")).toList();
+                assertEquals(List.of(), blivetds, "blivetd's classes loaded by the first start ("
+                        + (loaded.size() - before) + " classes in all)");
+                client.ok("stop", "\"name\":\"known\"");
+            }
+        }
+    }
+
     /** blivetd's own threads (not the JVM's, whose compiler threads come and go) by thread id. */
     private static Map<String, String> blivetdThreads(int pid) throws java.io.IOException {
         Map<String, String> threads = new java.util.TreeMap<>();

@@ -94,6 +94,21 @@ class WarmupTest {
         }
     }
 
+    /** The rehearsal runs in the first pass, which blivetd waits for before it serves, and once. */
+    @Test
+    void theRehearsalRunsOnceBeforeTheFirstPassIsDone() throws Exception {
+        List<String> steps = new CopyOnWriteArrayList<>();
+        java.util.concurrent.CompletableFuture<Void> serving = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Void> first = new Warmup(handler(new JobSpecResolver(new NativeAccounts(),
+                Map.of())), mapper, job -> steps.add("dry start"), spec -> 0, () -> steps.add("rehearsal"))
+                .inBackground(3, serving, line -> { });
+        first.get(60, TimeUnit.SECONDS);
+        assertEquals(List.of("rehearsal", "dry start", "dry start"), steps, "the rehearsal, then one dry start (root, nobody)");
+        serving.complete(null);
+        Await.until(Duration.ofSeconds(60), () -> steps.size() == 7, "the two other passes, with two dry starts each");
+        assertEquals(1, steps.stream().filter("rehearsal"::equals).count(), "rehearsed once");
+    }
+
     @Test
     void aFailingWarmupEndsItselfNotBlivetd() throws Exception {
         // A system where the sample's program is missing: the resolver refuses it.

@@ -24,8 +24,8 @@ public final class InstanceCgroup {
     private InstanceCgroup() {
     }
 
-    /** The tree of the blivetd on {@code socket}, if it made one. */
-    private static Path of(Path socket) throws IOException {
+    /** Where the tree of a root blivetd on {@code socket} is (or would be), or null without cgroup v2. */
+    public static Path of(Path socket) throws IOException {
         Path mount = cgroup2Mount();
         return mount == null ? null : mount.resolve(CgroupNames.instance(socket));
     }
