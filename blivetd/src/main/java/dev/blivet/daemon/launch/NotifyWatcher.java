@@ -42,6 +42,8 @@ public final class NotifyWatcher implements AutoCloseable {
     private final List<Source> toClose = new ArrayList<>();
     private final Thread thread;
     private volatile boolean running = true;
+    /** The wake pipe is closed (guarded by lock): a wake after that would write to whatever reuses its fd. */
+    private boolean pipeClosed;
     private final byte[] scratch = new byte[64];
 
     /**
@@ -79,7 +81,11 @@ public final class NotifyWatcher implements AutoCloseable {
     }
 
     private void wake() {
-        os.libc().write(wakePipe[1], new byte[] {1}, 1);
+        synchronized (lock) {
+            if (!pipeClosed) {
+                os.libc().write(wakePipe[1], new byte[] {1}, 1);
+            }
+        }
     }
 
     private void run() {
@@ -90,6 +96,15 @@ public final class NotifyWatcher implements AutoCloseable {
                 // Every running job's notify channel depends on this thread: it outlives a failed
                 // allocation, and the sources stay watched for the next turn.
             }
+        }
+        // Closed here, once nothing polls them: a supervisor that is closed and not the JVM
+        // (blivetd's start rehearsal at boot) must not leave the pipe behind.
+        synchronized (lock) {
+            toClose.forEach(Source::close);
+            toClose.clear();
+            pipeClosed = true;
+            os.close(wakePipe[0]);
+            os.close(wakePipe[1]);
         }
     }
 
@@ -127,6 +142,11 @@ public final class NotifyWatcher implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The wake pipe's fds, for NotifyWatcherTest to see them closed. */
+    int[] wakePipeFds() {
+        return wakePipe.clone();
     }
 
     @Override
