@@ -308,7 +308,17 @@ public final class Main implements Callable<Integer> {
                         recorder.apply(rehearsalLedger)),
                 rehearsalSupervisor -> new RequestHandler(rehearsalSupervisor, resolver.forRehearsal(), jobsDirectory, mapper,
                         cgroupDirs, Reexec.WITHOUT_KEEPER),
-                jobCgroups == null ? wait -> true : wait -> new LeftoverSweep(jobCgroups, log).clear(ReservedName.REHEARSAL, wait),
+                jobCgroups == null ? StartRehearsal.Cgroup.NONE : new StartRehearsal.Cgroup() {
+                    @Override
+                    public boolean occupied() {
+                        return jobCgroups.populated(ReservedName.REHEARSAL);
+                    }
+
+                    @Override
+                    public boolean clear(java.time.Duration wait) {
+                        return new LeftoverSweep(jobCgroups, log).clear(ReservedName.REHEARSAL, wait);
+                    }
+                },
                 mapper, crash, log);
         CompletableFuture<Void> warm = new Warmup(handler, mapper, launcher::dryRun, ledger::rehearse, rehearsal::run)
                 .inBackground(Warmup.ITERATIONS, serving, log::debug);

@@ -133,10 +133,15 @@ public final class NotifyWatcher implements AutoCloseable {
                 Source source = sockets.get(i - 1);
                 boolean news = source.drain();
                 if (source.finished()) {
+                    boolean stillWatched;
                     synchronized (lock) {
-                        watched.remove(source);
+                        stillWatched = watched.remove(source);
                     }
-                    source.close();
+                    // One released meanwhile is in toClose, closed there: closed twice, the
+                    // second close could hit whatever reused its fd number.
+                    if (stillWatched) {
+                        source.close();
+                    }
                 } else if (news) {
                     onMessage.accept(source);
                 }

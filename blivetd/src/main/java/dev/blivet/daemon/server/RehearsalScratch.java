@@ -31,16 +31,22 @@ final class RehearsalScratch {
         return dir;
     }
 
+    /** Whether anything is at its path (a link is not followed). */
+    boolean exists() {
+        return Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+    }
+
     /** Makes the directory, 0700; it must not exist (see {@link #remove}). */
     void create() throws IOException {
         Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
 
     /**
-     * Removes the directory and everything in it, or whatever else is at its path (a symbolic
-     * link goes, not what it names).
+     * Removes the directory and everything in it (a symbolic link in it goes, not what it names).
+     * Anything but a directory at its path is not the rehearsal's (blivetd's own socket, if it
+     * was given that name) and is left alone.
      *
-     * @throws IOException naming what could not be removed, or a directory of another uid
+     * @throws IOException naming what could not be removed, what is not a directory, or a directory of another uid
      */
     void remove() throws IOException {
         BasicFileAttributes found;
@@ -50,8 +56,7 @@ final class RehearsalScratch {
             return;
         }
         if (!found.isDirectory()) {
-            Files.delete(dir);
-            return;
+            throw new IOException(dir + " is not a directory, so not the rehearsal's: left alone");
         }
         int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         if (owner != euid) {

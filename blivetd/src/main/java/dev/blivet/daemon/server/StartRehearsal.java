@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
-import java.util.function.Predicate;
 
 /**
  * A real start at boot, before blivetd serves (docs/architecture.md, "The start rehearsal at
@@ -49,6 +48,28 @@ public final class StartRehearsal {
 
     private static final StrictJson REQUESTS = new StrictJson(Protocol.REQUEST_LIMITS);
 
+    /** The rehearsal job's cgroup, under blivetd's jobs' cgroup. */
+    public interface Cgroup {
+        /** Without cgroups: nothing to look at or clear. */
+        Cgroup NONE = new Cgroup() {
+            @Override
+            public boolean occupied() {
+                return false;
+            }
+
+            @Override
+            public boolean clear(Duration wait) {
+                return true;
+            }
+        };
+
+        /** Whether a process is in it. */
+        boolean occupied();
+
+        /** Kills what is in it and removes it, waiting at most {@code wait}; true when none is left. */
+        boolean clear(Duration wait);
+    }
+
     /** Opens the rehearsal's own ledger (JobLedger#open on the scratch directory). */
     @FunctionalInterface
     public interface Ledgers {
@@ -59,7 +80,7 @@ public final class StartRehearsal {
     private final Ledgers ledgers;
     private final Function<JobLedger, Supervisor> supervisors;
     private final Function<Supervisor, RequestHandler> handlers;
-    private final Predicate<Duration> clearCgroup;
+    private final Cgroup cgroup;
     private final Replies replies;
     private final ObjectMapper mapper;
     private final Peer peer;
@@ -72,17 +93,17 @@ public final class StartRehearsal {
      * @param supervisors a supervisor over blivetd's launcher and process control, recording to the given ledger
      * @param handlers a request handler on that supervisor whose resolver takes the reserved name
      *     ({@code JobSpecResolver#forRehearsal})
-     * @param clearCgroup kills what is in the rehearsal job's cgroup and removes it, waiting at
+     * @param cgroup the rehearsal job's cgroup ({@link Cgroup#NONE} without cgroups); its clear kills what is in it and removes it, waiting at
      *     most so long; true when none is left (always true without cgroups)
      */
     public StartRehearsal(Path socketDir, int uid, int gid, Ledgers ledgers, Function<JobLedger, Supervisor> supervisors,
-            Function<Supervisor, RequestHandler> handlers, Predicate<Duration> clearCgroup, ObjectMapper mapper,
+            Function<Supervisor, RequestHandler> handlers, Cgroup cgroup, ObjectMapper mapper,
             CrashPoints crash, Log log) {
         this.scratch = new RehearsalScratch(socketDir, uid);
         this.ledgers = ledgers;
         this.supervisors = supervisors;
         this.handlers = handlers;
-        this.clearCgroup = clearCgroup;
+        this.cgroup = cgroup;
         this.mapper = mapper;
         this.replies = new Replies(mapper);
         this.peer = new Peer((int) ProcessHandle.current().pid(), uid, gid);
@@ -113,6 +134,15 @@ public final class StartRehearsal {
 
     private void rehearse(long deadline) {
         long began = System.nanoTime();
+        // A rehearsal makes its scratch directory before its job and removes it after its cgroup,
+        // so processes in the cgroup with no scratch directory are not a rehearsal's: a job
+        // that had this name before it was reserved, re-adopted or left running by an upgrade.
+        // They are left alone (docs/security.md), and so is the rehearsal.
+        if (!scratch.exists() && cgroup.occupied()) {
+            log.warn("start rehearsal at boot: skipped: processes run in the cgroup of job " + ReservedName.REHEARSAL
+                    + ", which no rehearsal left (a job of that name from before it was reserved); they are left alone");
+            return;
+        }
         if (!clear(deadline, "an earlier boot's", "; no rehearsal")) {
             return;
         }
@@ -136,7 +166,9 @@ public final class StartRehearsal {
                     ledger.close();
                 }
             }
-        } catch (IOException | RuntimeException | ExecutionException | TimeoutException e) {
+        } catch (IOException | RuntimeException | ExecutionException | TimeoutException | LinkageError
+                | VirtualMachineError e) {
+            // Never blivetd's end, whatever it is (a thread that cannot be made, say): the rehearsal only saves time.
             failure = String.valueOf(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -221,7 +253,7 @@ public final class StartRehearsal {
 
     /** Clears the rehearsal job's cgroup and the scratch directory; false (said at warn) if either stays. */
     private boolean clear(long deadline, String whose, String then) {
-        if (!clearCgroup.test(Duration.ofMillis(Math.max(1, remainingMillis(deadline))))) {
+        if (!cgroup.clear(Duration.ofMillis(Math.max(1, remainingMillis(deadline))))) {
             log.warn("start rehearsal at boot: cannot clear " + whose + " cgroup of job " + ReservedName.REHEARSAL + then);
             return false;
         }

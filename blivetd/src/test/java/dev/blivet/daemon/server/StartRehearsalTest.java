@@ -142,6 +142,37 @@ class StartRehearsalTest {
     }
 
     /**
+     * Processes in the rehearsal job's cgroup with no scratch directory beside the socket are no
+     * rehearsal's: a job that had the name before it was reserved, kept running across an
+     * upgrade. The boot leaves them alone (no kill, no removal), says so at warn, and rehearses
+     * nothing.
+     */
+    @Test
+    void aProcessInTheRehearsalsCgroupThatNoRehearsalLeftIsLeftAlone() throws Exception {
+        Path socket = tmp.resolve("run/blivetd.sock");
+        Path cgroup = Files.createDirectories(InstanceCgroup.of(socket).resolve(CgroupNames.job(ReservedName.REHEARSAL)));
+        Process legacy = new ProcessBuilder("/bin/sleep", "300016").start();
+        try {
+            Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(legacy.pid()));
+            try (BlivetdProcess blivetd = BlivetdProcess.start(tmp); Client client = blivetd.client()) {
+                assertTrue(blivetd.log().contains("WARN start rehearsal at boot: skipped: processes run in the cgroup of job "
+                        + ReservedName.REHEARSAL), blivetd.log());
+                assertFalse(blivetd.log().contains(RAN), "no rehearsal ran");
+                assertTrue(legacy.isAlive(), "the process was not killed");
+                assertTrue(Files.readString(cgroup.resolve("cgroup.procs")).contains(Long.toString(legacy.pid())),
+                        "nor moved out of its cgroup");
+                assertFalse(Files.exists(socket.resolveSibling(RehearsalScratch.NAME)), "no scratch directory was made");
+                String spec = "\"spec\":{\"name\":\"after\",\"command\":[\"/bin/sleep\",\"300017\"]}";
+                assertEquals("running", client.ok("start", spec).path("state").asText());
+                client.ok("stop", "\"name\":\"after\"");
+            }
+        } finally {
+            legacy.destroyForcibly(); // blivetd's stop killed it already (LeftoverSweep), and removed its cgroup
+            InstanceCgroup.killAllAndRemove(socket);
+        }
+    }
+
+    /**
      * A rehearsal that cannot run never stops blivetd: here its scratch directory's path holds a
      * directory of another uid (only root could have made it), which blivetd neither removes nor
      * uses; it says so at warn and serves, and starts work as without the rehearsal.
