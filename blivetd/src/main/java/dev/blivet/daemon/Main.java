@@ -5,7 +5,6 @@ import dev.blivet.common.ExitCode;
 import dev.blivet.common.Defaults;
 import dev.blivet.common.JobSpecResolver;
 import dev.blivet.common.NativeAccounts;
-import dev.blivet.common.ReservedName;
 import dev.blivet.common.SocketPaths;
 import dev.blivet.common.Version;
 import dev.blivet.common.protocol.ProtocolJson;
@@ -308,18 +307,7 @@ public final class Main implements Callable<Integer> {
                         recorder.apply(rehearsalLedger)),
                 rehearsalSupervisor -> new RequestHandler(rehearsalSupervisor, resolver.forRehearsal(), jobsDirectory, mapper,
                         cgroupDirs, Reexec.WITHOUT_KEEPER),
-                jobCgroups == null ? StartRehearsal.Cgroup.NONE : new StartRehearsal.Cgroup() {
-                    @Override
-                    public boolean occupied() {
-                        return jobCgroups.populated(ReservedName.REHEARSAL);
-                    }
-
-                    @Override
-                    public boolean clear(java.time.Duration wait) {
-                        return new LeftoverSweep(jobCgroups, log).clear(ReservedName.REHEARSAL, wait);
-                    }
-                },
-                mapper, crash, log);
+                StartRehearsal.Cgroup.of(jobCgroups, log), mapper, crash, log);
         CompletableFuture<Void> warm = new Warmup(handler, mapper, launcher::dryRun, ledger::rehearse, rehearsal::run)
                 .inBackground(Warmup.ITERATIONS, serving, log::debug);
         // Every job of the ledger is decided (re-adopted, ended, or stopped) before the jobs

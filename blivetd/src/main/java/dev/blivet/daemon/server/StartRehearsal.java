@@ -8,9 +8,10 @@ import dev.blivet.common.StrictJson;
 import dev.blivet.common.protocol.Op;
 import dev.blivet.common.protocol.Protocol;
 import dev.blivet.daemon.Log;
+import dev.blivet.daemon.cgroup.JobCgroups;
+import dev.blivet.daemon.cgroup.LeftoverSweep;
 import dev.blivet.daemon.ledger.CrashPoints;
 import dev.blivet.daemon.ledger.JobLedger;
-import dev.blivet.daemon.ledger.Recorder;
 import dev.blivet.daemon.supervisor.Supervisor;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -62,6 +63,24 @@ public final class StartRehearsal {
                 return true;
             }
         };
+
+        /** The rehearsal job's cgroup among {@code cgroups}, or {@link #NONE} where blivetd has none. */
+        static Cgroup of(JobCgroups cgroups, Log log) {
+            if (cgroups == null) {
+                return NONE;
+            }
+            return new Cgroup() {
+                @Override
+                public boolean occupied() {
+                    return cgroups.populated(ReservedName.REHEARSAL);
+                }
+
+                @Override
+                public boolean clear(Duration wait) {
+                    return new LeftoverSweep(cgroups, log).clear(ReservedName.REHEARSAL, wait);
+                }
+            };
+        }
 
         /** Whether a process is in it. */
         boolean occupied();

@@ -31,11 +31,8 @@ class FirstStartTest {
      */
     @Test
     void theFirstStartFindsTheLedgersRecordComparedAndMakesNoThread() throws Exception {
-        Path jobs = Files.createDirectories(dir.resolve("jobs"));
-        Files.writeString(jobs.resolve("known.json"), "{\"name\":\"known\",\"command\":[\"/bin/sleep\",\"600\"],"
-                + "\"autostart\":false}");
         Path classes = dir.resolve("classes.log");
-        try (BlivetdProcess blivetd = BlivetdProcess.start(dir, Map.of(), List.of("-Xlog:class+load=info:file=" + classes))) {
+        try (BlivetdProcess blivetd = bootWithAKnownJobLoggingClassesTo(classes)) {
             assertTrue(Files.readAllLines(classes).stream().anyMatch(FirstStartTest::objectMethods),
                     "a record was compared before blivetd served");
             try (Client client = blivetd.client()) {
@@ -58,11 +55,8 @@ class FirstStartTest {
      */
     @Test
     void theFirstStartLoadsNoneOfBlivetdsClasses() throws Exception {
-        Path jobs = Files.createDirectories(dir.resolve("jobs"));
-        Files.writeString(jobs.resolve("known.json"), "{\"name\":\"known\",\"command\":[\"/bin/sleep\",\"600\"],"
-                + "\"autostart\":false}");
         Path classes = dir.resolve("classes.log");
-        try (BlivetdProcess blivetd = BlivetdProcess.start(dir, Map.of(), List.of("-Xlog:class+load=info:file=" + classes))) {
+        try (BlivetdProcess blivetd = bootWithAKnownJobLoggingClassesTo(classes)) {
             try (Client client = blivetd.client()) {
                 client.ok("ping", null);
                 int before = Files.readAllLines(classes).size();
@@ -75,6 +69,14 @@ class FirstStartTest {
                 client.ok("stop", "\"name\":\"known\"");
             }
         }
+    }
+
+    /** A blivetd whose jobs directory holds "known" (autostart false), its JVM logging each class it loads to {@code classes}. */
+    private BlivetdProcess bootWithAKnownJobLoggingClassesTo(Path classes) throws java.io.IOException {
+        Path jobs = Files.createDirectories(dir.resolve("jobs"));
+        Files.writeString(jobs.resolve("known.json"), "{\"name\":\"known\",\"command\":[\"/bin/sleep\",\"600\"],"
+                + "\"autostart\":false}");
+        return BlivetdProcess.start(dir, Map.of(), List.of("-Xlog:class+load=info:file=" + classes));
     }
 
     /** blivetd's own threads (not the JVM's, whose compiler threads come and go) by thread id. */
