@@ -84,28 +84,11 @@ FLOOR=$OUT/mass-floor
 cc -O2 -Wall -Wextra -Werror -o "$FLOOR" "$here/mass-floor.c"
 cc -O2 -Wall -Wextra -Werror -pthread -o "$CLIENT" "$here/blivet-client.c"
 cc -O2 -Wall -Wextra -o "$HARNESS" "$root/bench/src/main/c/daemonize-bench.c"
-{
-    echo "date: $(date -u +%FT%TZ)"
-    echo "nproc: $(nproc); cpu: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "kernel: $(uname -sr); jdk: $(java -version 2>&1 | sed -n 2p)"
-    echo "blivet: $(git -C "$BLIVET_HOME" rev-parse --short HEAD 2>/dev/null || echo '?'); flags: $(cat "$BLIVET_HOME/blivetd/target/jvm-flags")"
-    echo "daemonize $(dpkg-query -W -f '${Version}' daemonize), supervisor $(dpkg-query -W -f '${Version}' supervisor), s6 $(dpkg-query -W -f '${Version}' s6)"
-    echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-} | tee "$OUT/machine.txt" >&2
-
-started=()
-our_sleeps() { pgrep -f "^/bin/sleep $SLEEP_ARG\$" || true; }
-cleanup() {
-    local p
-    for p in "${started[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    for p in $(our_sleeps); do kill -KILL "$p" 2>/dev/null || true; done
-}
-trap 'cleanup; rm -rf "$RUNTIME"' EXIT
-status=0
+. "$here/harness.sh"   # describe_machine, started, cleanup on exit, pss_kb
+describe_machine "$(cat "$BLIVET_HOME/blivetd/target/jvm-flags")" "daemonize $(dpkg-query -W -f '${Version}' daemonize), supervisor $(dpkg-query -W -f '${Version}' supervisor), s6 $(dpkg-query -W -f '${Version}' s6)"
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "nan"}'; }
-pss_kb() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0))); done; echo "$s"; }
 # One daemonize start from a fresh harness: prints the microseconds until the exec was reported.
 daemonize_once() {
     local r
@@ -269,6 +252,8 @@ done
 
 # ---- summary ----
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# mass_rows TOOL: its lines of mass.txt, none (not an error) when it was not among MASS_TOOLS.
+mass_rows() { grep "^tool=$1 " "$OUT/mass.txt" || true; }
 {
     echo "Machine:"; echo; sed 's/^/    /' "$OUT/machine.txt"; echo "    load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"; echo
     touch "$OUT/first.txt" "$OUT/fresh.txt" "$OUT/sporadic.txt" "$OUT/mass.txt"
@@ -287,19 +272,19 @@ kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
         done
     done
     echo
-    mb=$(grep '^tool=blivetd ' "$OUT/mass.txt" | kv all_running_ms | median)
-    ms=$(grep '^tool=supervisord ' "$OUT/mass.txt" | kv all_running_ms | median)
-    m6=$(grep '^tool=s6 ' "$OUT/mass.txt" | kv all_running_ms | median)
-    mf=$(grep '^tool=floor ' "$OUT/mass.txt" | kv all_running_ms | median)
-    pb=$(grep '^tool=blivetd ' "$OUT/mass.txt" | kv pss_kb | median)
-    ps=$(grep '^tool=supervisord ' "$OUT/mass.txt" | kv pss_kb | median)
-    p6=$(grep '^tool=s6 ' "$OUT/mass.txt" | kv pss_kb | median)
+    mb=$(mass_rows blivetd | kv all_running_ms | median)
+    ms=$(mass_rows supervisord | kv all_running_ms | median)
+    m6=$(mass_rows s6 | kv all_running_ms | median)
+    mf=$(mass_rows floor | kv all_running_ms | median)
+    pb=$(mass_rows blivetd | kv pss_kb | median)
+    ps=$(mass_rows supervisord | kv pss_kb | median)
+    p6=$(mass_rows s6 | kv pss_kb | median)
     echo "| $JOBS jobs (median of $RUNS) | blivetd | supervisord | s6 | blivetd / supervisord | blivetd / s6 |"
     echo "|---|---:|---:|---:|---:|---:|"
     echo "| all running, s | $(awk -v x="$mb" 'BEGIN {printf "%.2f", x/1000}') | $(awk -v x="$ms" 'BEGIN {printf "%.2f", x/1000}') | $(awk -v x="$m6" 'BEGIN {printf "%.2f", x/1000}') | $(ratio "$mb" "$ms") | $(ratio "$mb" "$m6") |"
     if [ -n "$BEFORE_HOME" ]; then
-        me=$(grep '^tool=blivetd-before ' "$OUT/mass.txt" | kv all_running_ms | median)
-        pe=$(grep '^tool=blivetd-before ' "$OUT/mass.txt" | kv pss_kb | median)
+        me=$(mass_rows blivetd-before | kv all_running_ms | median)
+        pe=$(mass_rows blivetd-before | kv pss_kb | median)
         echo "| before ($BEFORE_HOME): all running, s / PSS, MB | $(awk -v x="$me" 'BEGIN {printf "%.2f", x/1000}') / $(awk -v x="$pe" 'BEGIN {printf "%.1f", x/1024}') | | | $(ratio "$me" "$ms") / $(ratio "$pe" "$ps") | $(ratio "$me" "$m6") / $(ratio "$pe" "$p6") |"
     fi
     echo "| the machine's floor (mass-floor.c: $(nproc) C processes, posix_spawn only): all running, s | $(awk -v x="$mf" 'BEGIN {printf "%.2f", x/1000}') | | | blivetd / floor: $(ratio "$mb" "$mf") | s6 / floor: $(ratio "$m6" "$mf") |"

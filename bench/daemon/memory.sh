@@ -77,25 +77,9 @@ RUNTIME=$(mktemp -d "$RUNTIME_PARENT/blivet-memory.XXXXXX")
 say "== raw output in $OUT"
 CLIENT=$OUT/blivet-client
 cc -O2 -Wall -Wextra -Werror -pthread -o "$CLIENT" "$here/blivet-client.c"
-{
-    echo "date: $(date -u +%FT%TZ)"
-    echo "nproc: $(nproc); cpu: $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "kernel: $(uname -sr); jdk: $(java -version 2>&1 | sed -n 2p)"
-    echo "blivet: $(git -C "$BLIVET_HOME" rev-parse --short HEAD 2>/dev/null || echo '?'); flags: $FLAGS"
-    echo "supervisor $(dpkg-query -W -f '${Version}' supervisor)"
-    echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-} | tee "$OUT/machine.txt" >&2
+. "$here/harness.sh"   # describe_machine, started, cleanup on exit, pss_kb
+describe_machine "$FLAGS" "supervisor $(dpkg-query -W -f '${Version}' supervisor)"
 
-started=()
-our_sleeps() { pgrep -f "^/bin/sleep $SLEEP_ARG\$" || true; }
-cleanup() {
-    local p
-    for p in "${started[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    for p in $(our_sleeps); do kill -KILL "$p" 2>/dev/null || true; done
-}
-trap 'cleanup; rm -rf "$RUNTIME"' EXIT
-status=0
-pss_kb() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0))); done; echo "$s"; }
 # rss_kb and dirty_kb PID...: summed over the processes. Dirty pages (anonymous memory, the
 # archives' relocated pages) are the process's own whatever else runs; PSS divides clean file
 # pages (libjvm.so's code, the JDK's lib/modules) among every process mapping them, so it moves
