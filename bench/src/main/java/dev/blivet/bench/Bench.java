@@ -40,7 +40,11 @@ final class Bench {
         Files.createDirectories(work);
         this.work = work;
         Reaper.becomeSubreaper(os);
-        this.reaper = new Reaper(os, (pid, exit) -> exitsBeforeClaim.incrementAndGet());
+        this.reaper = new Reaper(os, (pid, exit, claimed) -> {
+            if (!claimed) {
+                exitsBeforeClaim.incrementAndGet();
+            }
+        });
         this.launcher = new Launcher(os, reaper, helper, work.resolve("notify"));
     }
 

@@ -219,8 +219,10 @@ public final class Main implements Callable<Integer> {
         CgroupSetup.Result containment = CgroupSetup.detect(os.posix(), log, cgroupChoice, socketPath, euid, keeper.isPresent());
         Reaper.becomeSubreaper(os);
         AtomicReference<ProcessGroups> reaped = new AtomicReference<>();
-        Reaper reaper = new Reaper(os, (pid, exit) -> {
-            log.debug("reaped pid " + pid + " (" + exit.describe() + ")");
+        Reaper reaper = new Reaper(os, (pid, exit, claimed) -> {
+            if (!claimed && log.enabled(Log.Level.DEBUG)) {
+                log.debug("reaped pid " + pid + " (" + exit.describe() + ")");
+            }
             ProcessGroups groups = reaped.get();
             if (groups != null) {
                 groups.childReaped(); // without cgroups, a reap is how a job's group is seen to empty

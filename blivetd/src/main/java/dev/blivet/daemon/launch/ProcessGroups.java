@@ -18,7 +18,7 @@ import java.util.List;
  * once the group empties, its number may be a stranger's new group before we look. An unreaped
  * child (even a zombie) keeps the number taken, and blivetd is a subreaper, so every member
  * whose parent dies becomes our child: the group is empty exactly when its last such child is
- * reaped, which the reaper tells {@link #childReaped()}, so waiting for it costs no polling.
+ * reaped, which the reaper tells {@link #childReaped()} after every reap, so waiting for it costs no polling.
  * What this cannot see: a member whose ancestors up to us all left the group (setpgid), and
  * anything that left the session with setsid().
  */

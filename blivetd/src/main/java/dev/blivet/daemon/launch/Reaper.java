@@ -4,7 +4,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.byref.IntByReference;
@@ -24,13 +23,18 @@ import jnr.ffi.byref.IntByReference;
  * bounded number of them, until claimed. The oldest unclaimed ones (orphaned descendants of jobs,
  * which nobody will claim) are dropped first. Each kept exit carries the time it was reaped, so a claim never takes the
  * exit of an earlier process that had the same pid.
+ *
+ * <p>Whichever comes first, the exit or the claim, a reap runs the same code and tells the same
+ * listener: which one wins is a race (a helper that exits before its launcher claims it), and a
+ * start that loses it must find no first-time work on its way (docs/architecture.md, "The start
+ * rehearsal at boot").
  */
 public final class Reaper implements AutoCloseable {
     private static final int MAX_UNCLAIMED = 4096;
 
     private final LinuxLibC libc;
     private final NativeOs os;
-    private final BiConsumer<Integer, ExitStatus> unclaimedListener;
+    private final Listener listener;
     private final Object lock = new Object();
     /** Held while reaping, and by callers signalling a child: see {@link #whileUnreaped}. */
     private final Object reapLock = new Object();
@@ -48,14 +52,19 @@ public final class Reaper implements AutoCloseable {
     private long spawnGeneration;
     private volatile boolean running = true;
 
-    /**
-     * @param unclaimedListener told of each exit nobody had claimed yet: orphaned descendants of jobs,
-     *     and now and then a helper that exits before its launcher claims it (for debug logging)
-     */
-    public Reaper(NativeOs os, BiConsumer<Integer, ExitStatus> unclaimedListener) {
+    /** Told of each reap, on the reaper's thread, after a claim's future was completed. */
+    public interface Listener {
+        /**
+         * @param claimed whether someone waited for the exit; if not, it is an orphaned descendant
+         *     of a job, or now and then a helper or job that exited before its launcher claimed it
+         */
+        void reaped(int pid, ExitStatus exit, boolean claimed);
+    }
+
+    public Reaper(NativeOs os, Listener listener) {
         this.os = os;
         this.libc = os.libc();
-        this.unclaimedListener = unclaimedListener;
+        this.listener = listener;
         this.thread = new Thread(this::run, "blivet-reaper");
         thread.setDaemon(true);
         thread.start();
@@ -88,7 +97,12 @@ public final class Reaper implements AutoCloseable {
             if (done != null && done.atNanos - startedAtNanos >= 0) {
                 return CompletableFuture.completedFuture(done.exit);
             }
-            return claims.computeIfAbsent(pid, p -> new CompletableFuture<>());
+            CompletableFuture<ExitStatus> claim = claims.get(pid); // no lambda to link: the rehearsal's claims may all have found their exit already
+            if (claim == null) {
+                claim = new CompletableFuture<>();
+                claims.put(pid, claim);
+            }
+            return claim;
         }
     }
 
@@ -159,18 +173,18 @@ public final class Reaper implements AutoCloseable {
     }
 
     private void deliver(int pid, ExitStatus exit) {
+        Reaped reaped = new Reaped(exit, System.nanoTime()); // kept only if unclaimed; made always, see the class comment
         CompletableFuture<ExitStatus> claim;
         synchronized (lock) {
             claim = claims.remove(pid);
             if (claim == null) {
-                unclaimed.put(pid, new Reaped(exit, System.nanoTime()));
+                unclaimed.put(pid, reaped);
             }
         }
         if (claim != null) {
             claim.complete(exit);
-        } else {
-            unclaimedListener.accept(pid, exit);
         }
+        listener.reaped(pid, exit, claim != null);
     }
 
     @Override

@@ -28,7 +28,7 @@ final class Fixture {
 
     static {
         Reaper.becomeSubreaper(OS);
-        REAPER = new Reaper(OS, (pid, exit) -> { });
+        REAPER = new Reaper(OS, (pid, exit, claimed) -> { });
         try {
             Path notifyDir = Files.createTempDirectory("blivet-notify");
             LAUNCHER = new Launcher(OS, REAPER, Launcher.defaultHelper(), notifyDir);
