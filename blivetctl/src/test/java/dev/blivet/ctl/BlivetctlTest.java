@@ -743,14 +743,21 @@ class BlivetctlTest {
                 + "\"echo first; while [ ! -s " + fifo + " ]; do sleep 0.05; done; echo second; exec sleep 600\"]}")
                 .toString());
         Await.until(WAIT, () -> ok("logs", name).out().equals("first\n"), "the first line");
-        Cli.Live live = new Cli.Live();
-        Thread follower = new Thread(() -> Cli.run(live, "--socket", socket, "logs", name, "-f", "--json"));
-        follower.start();
-        Await.until(WAIT, () -> live.out.toString().contains("\"lines\":[\"first\"]"), "the last lines");
-        Files.writeString(fifo, "go");
-        Await.until(WAIT, () -> live.out.toString().contains("{\"event\":\"log\",\"line\":\"second\"}"), "the new line");
-        follower.interrupt(); // Ctrl-C, as far as a thread can tell
-        follower.join(TimeUnit.SECONDS.toMillis(30));
+        // Its own JVM, ended by a signal as Ctrl-C ends it: a follow ends only when its client hangs up.
+        Path followed = tmp.resolve(name + ".follow");
+        List<String> command = blivetctlCommand(readableClasspath());
+        command.addAll(List.of("--socket", socket, "logs", name, "-f", "--json"));
+        Process follower = new ProcessBuilder(command).redirectOutput(followed.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            Await.until(WAIT, () -> contents(followed).contains("\"lines\":[\"first\"]"), "the last lines");
+            Files.writeString(fifo, "go");
+            Await.until(WAIT, () -> contents(followed).contains("{\"event\":\"log\",\"line\":\"second\"}"),
+                    "the new line");
+        } finally {
+            follower.destroy();
+            assertTrue(follower.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the follower ended on SIGTERM");
+        }
         ok("stop", name);
         ok("remove", name);
     }
@@ -798,10 +805,8 @@ class BlivetctlTest {
     }
 
     private static Nobody asNobodyAt(Path classpath, String socket, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
-                "-XX:+UseSerialGC", "-XX:-UsePerfData", "-cp", classpath + "/*:" + classpath + "/classes",
-                "dev.blivet.ctl.Main"));
+        List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"));
+        command.addAll(blivetctlCommand(classpath));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(tmp.toFile());
         builder.environment().put("BLIVETD_SOCKET", socket);
@@ -811,6 +816,21 @@ class BlivetctlTest {
         Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "blivetctl as nobody finished");
         return new Nobody(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    private static String contents(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** blivetctl in a JVM of its own, from {@code classpath} ({@link #readableClasspath}). */
+    private static List<String> blivetctlCommand(Path classpath) {
+        return new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+                "-cp", classpath + "/*:" + classpath + "/classes", "dev.blivet.ctl.Main"));
     }
 
     /** blivetctl's classes and jars copied where nobody may read them. */

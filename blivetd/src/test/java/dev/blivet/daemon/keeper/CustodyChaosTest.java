@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * makes it longer (bench/custody/soak.sh runs 100).
  */
 class CustodyChaosTest {
-    private static final int CYCLES = Integer.getInteger("blivet.chaos.cycles", 30);
+    private static final int CYCLES = Integer.getInteger("blivet.chaos.cycles", 20);
     private static final int JOBS = 50;
     private static final Duration LONG = Duration.ofSeconds(90);
     /**
