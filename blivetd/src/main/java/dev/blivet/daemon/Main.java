@@ -220,12 +220,18 @@ public final class Main implements Callable<Integer> {
         Reaper.becomeSubreaper(os);
         AtomicReference<ProcessGroups> reaped = new AtomicReference<>();
         Reaper reaper = new Reaper(os, (pid, exit, claimed) -> {
-            if (!claimed && log.enabled(Log.Level.DEBUG)) {
-                log.debug("reaped pid " + pid + " (" + exit.describe() + ")");
+            if (log.enabled(Log.Level.DEBUG)) { // both sides of the claim race alike (Reaper)
+                log.debug("reaped pid " + pid + " (" + exit.describe() + (claimed ? ")" : ", not claimed yet)"));
             }
             ProcessGroups groups = reaped.get();
-            if (groups != null) {
+            if (groups == null) {
+                return;
+            }
+            try {
                 groups.childReaped(); // without cgroups, a reap is how a job's group is seen to empty
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // The reaper's thread must go on reaping; the next reap re-checks the groups again.
+                log.warn("cannot re-check the process groups waited for after a reap: " + e);
             }
         });
         ProcessGroups groups = new ProcessGroups(os, reaper);

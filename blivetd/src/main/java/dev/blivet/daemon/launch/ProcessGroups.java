@@ -5,7 +5,9 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Signals a job's process group without ever reaching a stranger. A group's id cannot be handed
@@ -32,6 +34,8 @@ public final class ProcessGroups {
     private record Pending(Integer pgid, Integer mainPid, Runnable then) {
     }
 
+    private static final Runnable NOTHING = () -> { };
+
     public ProcessGroups(NativeOs os, Reaper reaper) {
         this.os = os;
         this.reaper = reaper;
@@ -47,7 +51,7 @@ public final class ProcessGroups {
         if (mainPid > 0 && signalAnchoredBy(mainPid, pgid, signal)) {
             return true;
         }
-        for (int child : childrenInGroup(pgid)) {
+        for (int child : childrenByGroup().getOrDefault(pgid, List.of())) {
             if (signalAnchoredBy(child, pgid, signal)) {
                 return true;
             }
@@ -57,15 +61,19 @@ public final class ProcessGroups {
 
     /** Whether the main process or any member of the group is still an unreaped child of ours. */
     public boolean alive(Integer pgid, Integer mainPid) {
-        if (mainPid != null && reaper.whileUnreaped(mainPid, () -> { })) {
-            return true;
-        }
-        if (pgid == null) {
-            return false;
-        }
-        for (int child : childrenInGroup(pgid)) {
-            if (reaper.whileUnreaped(child, () -> { })) {
-                return true;
+        return mainAlive(mainPid) || pgid != null && anyUnreaped(childrenByGroup().get(pgid));
+    }
+
+    private boolean mainAlive(Integer mainPid) {
+        return mainPid != null && reaper.whileUnreaped(mainPid, NOTHING);
+    }
+
+    private boolean anyUnreaped(List<Integer> children) {
+        if (children != null) {
+            for (int child : children) {
+                if (reaper.whileUnreaped(child, NOTHING)) {
+                    return true;
+                }
             }
         }
         return false;
@@ -80,24 +88,53 @@ public final class ProcessGroups {
         recheck(wait); // after adding: a reap meanwhile re-checks it too, and remove() decides who runs it
     }
 
-    /** The reaper collected a child: a group someone waits for may have emptied. */
+    /**
+     * The reaper collected a child: a group someone waits for may have emptied. This runs after
+     * every reap, and a user's stops of a job's leftovers can each add a waiter, so /proc is
+     * read once for all of them and each group is looked at once, however many wait for it.
+     */
     public void childReaped() {
         List<Pending> waits;
         synchronized (lock) {
+            if (pending.isEmpty()) {
+                return;
+            }
             waits = List.copyOf(pending);
         }
-        waits.forEach(this::recheck);
+        Map<Integer, List<Integer>> children = childrenByGroup();
+        Map<Integer, Boolean> groupsAlive = new HashMap<>();
+        for (Pending wait : waits) {
+            if (mainAlive(wait.mainPid())) {
+                continue;
+            }
+            if (wait.pgid() != null) {
+                Boolean groupAlive = groupsAlive.get(wait.pgid());
+                if (groupAlive == null) {
+                    groupAlive = anyUnreaped(children.get(wait.pgid()));
+                    groupsAlive.put(wait.pgid(), groupAlive);
+                }
+                if (groupAlive) {
+                    continue;
+                }
+            }
+            finish(wait);
+        }
     }
 
     private void recheck(Pending wait) {
         if (!alive(wait.pgid(), wait.mainPid())) {
-            boolean mine;
-            synchronized (lock) {
-                mine = pending.remove(wait);
-            }
-            if (mine) {
-                wait.then().run();
-            }
+            finish(wait);
+        }
+    }
+
+    /** Runs the waiter's action, unless a concurrent re-check already took it: remove() decides. */
+    private void finish(Pending wait) {
+        boolean mine;
+        synchronized (lock) {
+            mine = pending.remove(wait);
+        }
+        if (mine) {
+            wait.then().run();
         }
     }
 
@@ -116,18 +153,19 @@ public final class ProcessGroups {
         return sent[0];
     }
 
-    /** Our own children whose process group is {@code pgid}, from /proc (only on stop paths). */
-    private List<Integer> childrenInGroup(int pgid) {
+    /** Our own children by their process group, from one read of /proc (only on stop paths). */
+    private Map<Integer, List<Integer>> childrenByGroup() {
         String self = Long.toString(ProcessHandle.current().pid());
-        List<Integer> children = new ArrayList<>();
+        Map<Integer, List<Integer>> children = new HashMap<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
             for (Path entry : entries) {
                 try {
                     String stat = Files.readString(entry.resolve("stat"));
                     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                     // fields: state ppid pgrp ...
-                    if (fields[1].equals(self) && Integer.parseInt(fields[2]) == pgid) {
-                        children.add(Integer.parseInt(entry.getFileName().toString()));
+                    if (fields[1].equals(self)) {
+                        children.computeIfAbsent(Integer.parseInt(fields[2]), group -> new ArrayList<>())
+                                .add(Integer.parseInt(entry.getFileName().toString()));
                     }
                 } catch (IOException | RuntimeException e) {
                     // gone while we looked
