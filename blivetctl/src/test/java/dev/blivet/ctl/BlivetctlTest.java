@@ -747,13 +747,17 @@ class BlivetctlTest {
         Path followed = tmp.resolve(name + ".follow");
         List<String> command = blivetctlCommand(readableClasspath());
         command.addAll(List.of("--socket", socket, "logs", name, "-f", "--json"));
+        Path errors = tmp.resolve(name + ".follow.err");
         Process follower = new ProcessBuilder(command).redirectOutput(followed.toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectError(errors.toFile()).start();
         try {
             Await.until(WAIT, () -> contents(followed).contains("\"lines\":[\"first\"]"), "the last lines");
             Files.writeString(fifo, "go");
             Await.until(WAIT, () -> contents(followed).contains("{\"event\":\"log\",\"line\":\"second\"}"),
                     "the new line");
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; blivetctl printed " + contents(followed) + " and on stderr "
+                    + contents(errors), e);
         } finally {
             follower.destroy();
             assertTrue(follower.waitFor(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the follower ended on SIGTERM");
