@@ -208,36 +208,7 @@ make_jobs() {
     done
 }
 
-# make_supervisor_conf DIR N: supervisord.conf for N programs, everything inside DIR. minfds is the
-# least that works (3 pipe fds per program, and the default 1024 at least): every child supervisord
-# forks closes fds 3..minfds one by one, so a larger value slows supervisord's starts down.
-make_supervisor_conf() {
-    local dir=$1 n=$2 i
-    mkdir -p "$dir/logs"
-    cat >"$dir/supervisord.conf" <<EOF
-[unix_http_server]
-file=$dir/supervisor.sock
-
-[supervisord]
-nodaemon=true
-user=root
-logfile=$dir/supervisord.log
-pidfile=$dir/supervisord.pid
-childlogdir=$dir/logs
-minfds=$((3 * n + 64 > 1024 ? 3 * n + 64 : 1024))
-minprocs=$((n + 256))
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://$dir/supervisor.sock
-EOF
-    for i in $(seq -f %04g 1 "$n"); do
-        printf '\n[program:s%s]\ncommand=/bin/sleep %s\nautostart=true\nstartsecs=0\nautorestart=false\nstdout_logfile=NONE\nstderr_logfile=NONE\n' \
-            "$i" "$SLEEP_ARG" >>"$dir/supervisord.conf"
-    done
-}
+. "$here/supervisord.sh"   # make_supervisor_conf
 
 # start_blivetd DIR: runs blivetd on DIR/jobs; sets B_PID and B_T0 ($EPOCHREALTIME just before).
 start_blivetd() {
