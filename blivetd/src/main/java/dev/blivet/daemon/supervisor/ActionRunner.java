@@ -205,8 +205,10 @@ final class ActionRunner {
             notLaunched(job, run, "cannot record job " + job.name + " in the ledger: " + e.getMessage());
             return;
         }
+        // The marker of a stopped job stays until dispatch has recorded the start, also while
+        // leftovers are cleared or the start waits its turn: a crash before then leaves the job
+        // down, as no start happened (docs/architecture.md, "Custody: the ledger").
         if (processes.populated(previous)) {
-            ledger.desired(job.name, true);
             clearLeftovers(job, run, previous);
             return;
         }
@@ -214,9 +216,7 @@ final class ActionRunner {
     }
 
     private void admit(Job job, long run) {
-        if (limits.queueIfAtLimit(job)) {
-            ledger.desired(job.name, true);
-        } else {
+        if (!limits.queueIfAtLimit(job)) {
             dispatch(job, run, job.resolved);
         }
     }

@@ -1004,6 +1004,32 @@ class SupervisorTest {
     }
 
     @Test
+    void aStartThatClearsLeftoversFirstKeepsTheMarkerUntilItsStartIsRecorded() {
+        RecordingLedger ledger = withLedger();
+        supervisor.start(spec("keep", "/bin/keep", RestartPolicy.NO), resolved("keep", "/bin/keep", RestartPolicy.NO,
+                false, KillMode.MAIN), ALICE, false);
+        loop.runPending();
+        ready(starter.last());
+        CompletableFuture<JobSnapshot> stop = supervisor.stop("keep", ALICE, null, null);
+        loop.runPending();
+        starter.last().exit.complete(new ExitStatus(-1, SIGTERM, false));
+        loop.runPending();
+        done(stop);
+        processes.populated.add("keep"); // a child of the job that outlived it (kill_mode main)
+        ledger.calls.clear();
+
+        done(start("keep", RestartPolicy.NO, ALICE, false));
+        loop.runPending();
+        assertEquals(List.of("accepted keep"), ledger.calls,
+                "while the leftovers are stopped no start is recorded, so the marker must stay: a crash now leaves"
+                        + " the job down");
+        processes.emptied("keep");
+        loop.runPending();
+        assertEquals(List.of("accepted keep", "starting keep 2", "desired keep up"), ledger.calls,
+                "the marker goes once the start is recorded");
+    }
+
+    @Test
     void restoredJobsFollowTheirVerdicts() {
         RecordingLedger ledger = withLedger();
         restore("crashed", RestartPolicy.ALWAYS, false, new dev.blivet.daemon.ledger.Verdict.Ended(77, null, 3, false));
