@@ -9,7 +9,7 @@ import dev.blivet.daemon.launch.NativeOs;
 import dev.blivet.daemon.ledger.CrashPoints;
 import dev.blivet.daemon.ledger.JobLedger;
 import dev.blivet.daemon.ledger.LedgerOs;
-import dev.blivet.daemon.ledger.ProcStat;
+import dev.blivet.daemon.proc.ProcStat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,11 +1,10 @@
 package dev.blivet.daemon.launch;
 
-import dev.blivet.daemon.usage.ProcStat;
+import dev.blivet.daemon.proc.ProcStat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * Whether the pid a forking job's pidfile names may become the job's main process. The pidfile
@@ -55,16 +54,17 @@ final class ForkedDaemon {
         if (reaper.claimed(pid)) {
             return never(named + ", which is another job's process");
         }
-        Optional<ProcStat> stat = ProcStat.read(proc, pid);
-        if (stat.isEmpty() || stat.get().state() == 'Z') {
+        ProcStat stat = ProcStat.of(proc, pid);
+        if (stat == null || !stat.alive()) {
             return notYet(named + ", which is not a live process");
         }
-        if (stat.get().ppid() != self) {
-            return notYet(named + ", which is not a process of the job (its parent is pid " + stat.get().ppid()
+        if (stat.ppid() != self) {
+            return notYet(named + ", which is not a process of the job (its parent is pid " + stat.ppid()
                     + ", not blivetd)");
         }
-        if (uid >= 0 && stat.get().uid() != uid) {
-            return never(named + ", which runs as uid " + stat.get().uid() + ", not as the job's uid " + uid);
+        int realUid = uid >= 0 ? ProcStat.realUid(proc, pid) : -1;
+        if (uid >= 0 && realUid != uid) {
+            return never(named + ", which runs as uid " + realUid + ", not as the job's uid " + uid);
         }
         if (cgroup != null && !inCgroup(cgroup, pid)) {
             return never(named + ", which is not in the job's cgroup " + cgroup);

@@ -1,5 +1,6 @@
 package dev.blivet.daemon.launch;
 
+import dev.blivet.daemon.proc.ProcStat;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -155,20 +156,18 @@ public final class ProcessGroups {
 
     /** Our own children by their process group, from one read of /proc (only on stop paths). */
     private Map<Integer, List<Integer>> childrenByGroup() {
-        String self = Long.toString(ProcessHandle.current().pid());
+        long self = ProcessHandle.current().pid();
         Map<Integer, List<Integer>> children = new HashMap<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
             for (Path entry : entries) {
+                ProcStat stat;
                 try {
-                    String stat = Files.readString(entry.resolve("stat"));
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    // fields: state ppid pgrp ...
-                    if (fields[1].equals(self)) {
-                        children.computeIfAbsent(Integer.parseInt(fields[2]), group -> new ArrayList<>())
-                                .add(Integer.parseInt(entry.getFileName().toString()));
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // gone while we looked
+                    stat = ProcStat.of(Integer.parseInt(entry.getFileName().toString()));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (stat != null && stat.ppid() == self) { // else gone while we looked, or not ours
+                    children.computeIfAbsent(stat.pgid(), group -> new ArrayList<>()).add(stat.pid());
                 }
             }
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package dev.blivet.daemon.ledger;
 
 import dev.blivet.daemon.launch.ExitStatus;
+import dev.blivet.daemon.proc.ProcStat;
 import java.util.concurrent.CompletableFuture;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;

@@ -4,6 +4,7 @@ import dev.blivet.daemon.Log;
 import dev.blivet.daemon.keeper.ExitRecord;
 import dev.blivet.daemon.keeper.ExitSource;
 import dev.blivet.daemon.launch.ExitStatus;
+import dev.blivet.daemon.proc.ProcStat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -2,6 +2,7 @@ package dev.blivet.daemon.ledger;
 
 import dev.blivet.common.JobSpec;
 import dev.blivet.daemon.Log;
+import dev.blivet.daemon.proc.ProcStat;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package dev.blivet.daemon.ledger;
 
 import dev.blivet.common.JobSpec;
+import dev.blivet.daemon.proc.ProcStat;
 import java.io.IOException;
 
 /**

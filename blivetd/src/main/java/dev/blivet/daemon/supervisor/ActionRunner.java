@@ -14,7 +14,7 @@ import dev.blivet.daemon.launch.LaunchResult;
 import dev.blivet.daemon.launch.OutputFiles;
 import dev.blivet.daemon.ledger.AdoptedProcess;
 import dev.blivet.daemon.ledger.CrashPoints;
-import dev.blivet.daemon.ledger.ProcStat;
+import dev.blivet.daemon.proc.ProcStat;
 import dev.blivet.daemon.ledger.Recorder;
 import dev.blivet.daemon.usage.LimitKills;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.blivet.daemon.usage;
 
+import dev.blivet.daemon.proc.ProcStat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,7 +64,7 @@ public final class ProcessLister {
     public Listing inSessions(Set<Integer> sessions, Integer mainPid) {
         List<JobProcess> listed = new ArrayList<>();
         int total = 0;
-        if (mainPid != null && ProcStat.read(proc, mainPid).filter(s -> s.state() != 'Z').isPresent()) {
+        if (mainPid != null && live(mainPid) != null) {
             listed.add(new JobProcess(mainPid, command(mainPid)));
             total++;
         }
@@ -78,8 +79,8 @@ public final class ProcessLister {
                 if (mainPid != null && pid == mainPid) {
                     continue;
                 }
-                Optional<ProcStat> stat = readStat(pid);
-                if (stat.isPresent() && stat.get().state() != 'Z' && sessions.contains(stat.get().session())) {
+                ProcStat stat = live(pid);
+                if (stat != null && sessions.contains(stat.session())) {
                     total++;
                     if (listed.size() < MAX_LISTED) {
                         listed.add(new JobProcess(pid, command(pid)));
@@ -94,15 +95,13 @@ public final class ProcessLister {
 
     /** The session of {@code pid}, if it lives. */
     public Optional<Integer> sessionOf(int pid) {
-        return readStat(pid).filter(s -> s.state() != 'Z').map(ProcStat::session);
+        return Optional.ofNullable(live(pid)).map(ProcStat::session);
     }
 
-    private Optional<ProcStat> readStat(int pid) {
-        try {
-            return ProcStat.parseStat(pid, Files.readString(proc.resolve(Integer.toString(pid)).resolve("stat")));
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
+    /** {@code pid}'s stat if it lives (not a zombie), else null. */
+    private ProcStat live(int pid) {
+        ProcStat stat = ProcStat.of(proc, pid);
+        return stat != null && stat.alive() ? stat : null;
     }
 
     /** /proc/PID/cmdline (at most MAX_COMMAND bytes, NULs as spaces), else "[comm]"; "?" once gone. */

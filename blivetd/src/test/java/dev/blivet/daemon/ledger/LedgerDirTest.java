@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.blivet.common.JobSpecJson;
 import dev.blivet.daemon.Log;
 import dev.blivet.daemon.launch.NativeOs;
+import dev.blivet.daemon.proc.ProcStat;
 import dev.blivet.daemon.testing.BlivetdProcess;
 import dev.blivet.daemon.testing.Client;
 import java.io.IOException;

@@ -921,7 +921,7 @@ class SupervisorTest {
         }
 
         @Override
-        public void forked(String name, long attempt, dev.blivet.daemon.ledger.ProcStat process) {
+        public void forked(String name, long attempt, dev.blivet.daemon.proc.ProcStat process) {
             calls.add("forked " + name + " " + (process == null ? "gone" : process.pid()));
         }
 
