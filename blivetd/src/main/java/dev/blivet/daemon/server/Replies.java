@@ -24,6 +24,8 @@ import java.util.List;
  */
 final class Replies {
     private final ObjectMapper mapper;
+    /** Read once: Version reads it from the jar, which cost every ping a seek and a read of it. */
+    private final String version = Version.get();
 
     Replies(ObjectMapper mapper) {
         this.mapper = mapper;
@@ -86,7 +88,7 @@ final class Replies {
 
     JsonNode ping(int uid) {
         ObjectNode result = mapper.createObjectNode();
-        result.put("version", Version.get());
+        result.put("version", version);
         result.put("protocol", Protocol.VERSION);
         result.put("pid", ProcessHandle.current().pid());
         result.put("uid", uid);
