@@ -205,10 +205,11 @@ final class ActionRunner {
             notLaunched(job, run, "cannot record job " + job.name + " in the ledger: " + e.getMessage());
             return;
         }
-        // The marker of a stopped job stays until dispatch has recorded the start, also while
-        // leftovers are cleared or the start waits its turn: a crash before then leaves the job
-        // down, as no start happened (docs/architecture.md, "Custody: the ledger").
+        // A start that must first clear leftovers or wait its turn at the start limit is answered
+        // "starting" before any record of it exists: the owner's intent (up) is recorded now,
+        // as it is the only record of the start until dispatch (docs/architecture.md, "Custody: the ledger").
         if (processes.populated(previous)) {
+            ledger.desired(job.name, true);
             clearLeftovers(job, run, previous);
             return;
         }
@@ -216,7 +217,9 @@ final class ActionRunner {
     }
 
     private void admit(Job job, long run) {
-        if (!limits.queueIfAtLimit(job)) {
+        if (limits.queueIfAtLimit(job)) {
+            ledger.desired(job.name, true);
+        } else {
             dispatch(job, run, job.resolved);
         }
     }
