@@ -63,6 +63,9 @@ final class ForkedDaemon {
                     + ", not blivetd)");
         }
         int realUid = uid >= 0 ? ProcStat.realUid(proc, pid) : -1;
+        if (uid >= 0 && realUid < 0) {
+            return notYet(named + ", whose uid cannot be read (it ended meanwhile?)");
+        }
         if (uid >= 0 && realUid != uid) {
             return never(named + ", which runs as uid " + realUid + ", not as the job's uid " + uid);
         }

@@ -170,8 +170,8 @@ public final class ProcessGroups {
                     children.computeIfAbsent(stat.pgid(), group -> new ArrayList<>()).add(stat.pid());
                 }
             }
-        } catch (IOException e) {
-            // no /proc: only the main process anchors
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+            // no /proc, or it could not be read to the end: only the main process, or what was read, anchors
         }
         return children;
     }
