@@ -40,7 +40,8 @@ enum { HELPER_FAILED = 70 };
     X(KEY_NOTIFY_FD, "notify_fd") \
     X(KEY_CLIENT_JOB, "client_job") \
     X(KEY_RESOLVE, "resolve") \
-    X(KEY_CGROUP, "cgroup")
+    X(KEY_CGROUP, "cgroup") \
+    X(KEY_PARENT, "parent")
 
 /* What the helper was doing when it failed: the first word of an E line. */
 #define STEPS(X) \
@@ -68,7 +69,8 @@ enum { HELPER_FAILED = 70 };
     X(STEP_SETUID, "setuid") \
     X(STEP_EXEC, "exec") \
     X(STEP_SEARCH, "search") \
-    X(STEP_CGROUP, "cgroup")
+    X(STEP_CGROUP, "cgroup") \
+    X(STEP_PARENT, "parent")
 
 /* Why, where no system call's errno says it: the second word of an E line (else the errno). */
 #define CHECKS(X) \

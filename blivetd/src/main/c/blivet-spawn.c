@@ -58,6 +58,7 @@
 #include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -231,6 +232,7 @@ struct plan {
     struct rlimit_entry rlimits[MAX_RLIMITS]; size_t nrlimits;
     int notify_fd; /* -1: none */
     bool cgroup; /* join the cgroup whose directory is CGROUP_FD */
+    pid_t parent; /* the blivetd that spawned us; 0: not checked (tests that run us by hand) */
 };
 
 static void *allocate(size_t bytes) {
@@ -364,6 +366,7 @@ static void parse_plan(char *buf, size_t len, struct plan *p) {
         case KEY_CLIENT_JOB: p->client_job = strcmp(value, "1") == 0; break;
         case KEY_RESOLVE: set_resolution(value); break;
         case KEY_CGROUP: p->cgroup = strcmp(value, "1") == 0; break;
+        case KEY_PARENT: p->parent = parse_fd(key, value); break;
         }
     }
     if (p->exec == NULL || p->argc == 0 || p->chdir == NULL) FAIL_PLAN(CHECK_INCOMPLETE, "");
@@ -709,6 +712,18 @@ int main(void) {
     parse_plan(buf, len, &plan);
     if (!plan.cgroup) close(CGROUP_FD); /* not ours to keep: only blivetd hands it over, with "cgroup=1" */
 
+    /* Never fork the job once the blivetd that spawned us is gone: the next one may have found
+       the job's cgroup empty already and started it again, and it would run twice. The kernel
+       kills us when the launch thread that spawned us ends; a death before the prctl shows as
+       a parent other than the one the plan names (docs/architecture.md, "Custody: the ledger"). */
+    if (plan.parent > 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) FAIL(STEP_PARENT, "");
+        pid_t parent = getppid();
+        if (parent != plan.parent) {
+            errno = ESRCH;
+            FAIL(STEP_PARENT, "d", (int)parent);
+        }
+    }
     if (setsid() < 0) FAIL(STEP_SETSID, "");
     pid_t daemon_pid = fork_into_cgroup(plan.cgroup);
     if (daemon_pid < 0) FAIL(STEP_FORK, "");

@@ -22,11 +22,13 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
     private static final int EACCES = Errno.EACCES.intValue();
     private static final int ELOOP = Errno.ELOOP.intValue();
     private static final int EWOULDBLOCK = Errno.EWOULDBLOCK.intValue();
+    private static final int ESRCH = Errno.ESRCH.intValue();
 
     /** What the helper was doing; on the wire, the lower-case name with '-' for '_'. */
     enum Step {
         PLAN, MEMORY, FCNTL, DUP2, DEVNULL, SETSID, FORK, STDOUT, STDERR, TRUNCATE, LOCKFILE, LOCK, PIDFILE,
-        PIDFILE_WRITE, CHROOT, CHDIR, SETRLIMIT, SETGROUPS, SETFSGID, SETFSUID, SETGID, SETUID, EXEC, SEARCH, CGROUP;
+        PIDFILE_WRITE, CHROOT, CHDIR, SETRLIMIT, SETGROUPS, SETFSGID, SETFSUID, SETGID, SETUID, EXEC, SEARCH, CGROUP,
+        PARENT;
 
         String wire() {
             return wireName(this);
@@ -86,7 +88,7 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
             case EXEC -> check == Check.INTERPRETER || errno == ENOENT ? ExitCode.NO_INPUT
                     : errno == EACCES || errno == EPERM ? ExitCode.NO_PERMISSION : ExitCode.OS_ERROR;
             case SEARCH -> errno == EACCES ? ExitCode.NO_PERMISSION : ExitCode.NO_INPUT;
-            case MEMORY, FCNTL, DUP2, DEVNULL, SETSID, FORK, CHROOT, CHDIR, SETRLIMIT, CGROUP -> ExitCode.OS_ERROR;
+            case MEMORY, FCNTL, DUP2, DEVNULL, SETSID, FORK, CHROOT, CHDIR, SETRLIMIT, CGROUP, PARENT -> ExitCode.OS_ERROR;
         };
     }
 
@@ -125,6 +127,10 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
                 case SETRLIMIT -> kind + ": setrlimit " + arg(0) + ": " + error();
                 case CGROUP -> kind + ": cannot move the job into its cgroup (writing cgroup.procs of the directory on fd "
                         + HelperProtocol.CGROUP_FD + "): " + error();
+                case PARENT -> errno == ESRCH
+                        ? kind + ": the blivetd that spawned the helper is gone (its parent is now pid " + arg(0)
+                                + "): the job was not forked"
+                        : kind + ": prctl(PR_SET_PDEATHSIG): " + error();
                 case SETFSGID, SETFSUID -> kind + ": " + step.wire() + "(" + arg(0) + ") did not take effect";
                 case SETGID, SETUID -> check == Check.REGAINABLE ? kind + ": " + (step == Step.SETUID
                         ? "privileges" : "group 0") + " could be regained after " + step.wire() + "(" + arg(0) + ")"

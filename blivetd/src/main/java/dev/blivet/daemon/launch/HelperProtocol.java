@@ -32,7 +32,7 @@ final class HelperProtocol {
     /** The plan's "key=value" records; the key is the lower-case name. */
     enum PlanKey {
         EXEC, ARG, ENV, UMASK, CHROOT, CHDIR, STDOUT, STDERR, APPEND, LOCKFILE, PIDFILE, UID, GID, GROUP, RLIMIT,
-        NOTIFY_FD, CLIENT_JOB, RESOLVE, CGROUP;
+        NOTIFY_FD, CLIENT_JOB, RESOLVE, CGROUP, PARENT;
 
         String key() {
             return name().toLowerCase(Locale.ROOT);

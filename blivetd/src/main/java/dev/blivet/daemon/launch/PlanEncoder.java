@@ -15,6 +15,9 @@ import java.util.List;
  * value holds a NUL, so the encoding needs no escaping.
  */
 public final class PlanEncoder {
+    /** This JVM's pid, the helper's parent: the same for the JVM's life (a reexec keeps it too). */
+    private static final String SELF = Long.toString(ProcessHandle.current().pid());
+
     /**
      * @param env the job's final environment (the resolved one plus what blivetd adds at launch)
      */
@@ -61,6 +64,8 @@ public final class PlanEncoder {
         if (joinCgroup) {
             record(out, CGROUP, "1");
         }
+        // The helper forks nothing once this JVM is gone (blivet-spawn.c, main).
+        record(out, PARENT, SELF);
         return out.toByteArray();
     }
 

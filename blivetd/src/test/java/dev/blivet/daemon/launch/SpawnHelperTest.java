@@ -119,6 +119,7 @@ class SpawnHelperTest {
         "bogus=1                      | unknown plan key bogus",
         "resolve=follow               | unknown resolve follow",
         "chdir                        | plan record without '=': chdir",
+        "parent=1x                    | bad number for parent: 1x",
     })
     void refusesABrokenPlanBeforeForking(String record, String message) throws Exception {
         HelperRun run = run("exec=/bin/true", "arg=true", "chdir=/", record);
@@ -151,5 +152,26 @@ class SpawnHelperTest {
         assertEquals(70, run.exit(), "not started by blivetd: nowhere to report, so nothing to do");
         assertEquals("", run.text());
         assertTrue(Files.notExists(marker));
+    }
+
+    /**
+     * A helper whose blivetd died before it forked must not fork the job: the next blivetd may
+     * have started it again already. The death is seen as a parent other than the plan's (the
+     * kernel's parent-death signal covers a death after the check); this JVM is the helper's parent.
+     */
+    @Test
+    void aHelperWhoseBlivetdIsGoneForksNothing() throws Exception {
+        long self = ProcessHandle.current().pid();
+        Path marker = tmp.resolve("ran");
+        HelperRun orphan = run("exec=/bin/touch", "arg=touch", "arg=" + marker, "chdir=/", "parent=1");
+        assertEquals(70, orphan.exit());
+        assertEquals("E71 os error: the blivetd that spawned the helper is gone (its parent is now pid " + self
+                + "): the job was not forked", orphan.awaitError());
+        assertEquals(1, orphan.text().lines().count(), "one line, and no fork: " + orphan.text());
+        assertTrue(Files.notExists(marker));
+
+        HelperRun child = run("exec=/bin/touch", "arg=touch", "arg=" + marker, "chdir=/", "parent=" + self);
+        assertEquals(0, child.exit(), child.text());
+        Await.until(HelperRun.WAIT, () -> Files.exists(marker), "the job ran: its parent is the one the plan names");
     }
 }
