@@ -7,7 +7,10 @@
 #ifndef BLIVET_SPAWN_PROTOCOL_H
 #define BLIVET_SPAWN_PROTOCOL_H
 
-/* The plan starts with this and its NUL; a helper of another version refuses it. */
+/* The plan starts with this and its NUL; a helper of another version refuses it. Keys are added
+   without changing it: a helper accepts a plan without its newer keys (as from an older blivetd),
+   and an older helper refuses a newer key by name (CHECK_KEY), so a mismatch fails a start, never
+   runs one half-understood. */
 #define PLAN_MAGIC "BLVT1"
 
 /* The fds posix_spawn hands over (CGROUP_FD: the job's cgroup directory, with "cgroup=1"). */
@@ -97,7 +100,8 @@ enum { HELPER_FAILED = 70 };
     X(CHECK_CLIENT_JOB, "client-job") \
     X(CHECK_NOTIFY_FD, "notify-fd") \
     X(CHECK_RESOLVE, "resolve") \
-    X(CHECK_CGROUP_FD, "cgroup-fd")
+    X(CHECK_CGROUP_FD, "cgroup-fd") \
+    X(CHECK_PARENT_GONE, "parent-gone")
 
 /* The resource limits a plan may set, by the names setrlimit(2) gives them without RLIMIT_. */
 #define RLIMITS(X) \

@@ -719,10 +719,7 @@ int main(void) {
     if (plan.parent > 0) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) FAIL(STEP_PARENT, "");
         pid_t parent = getppid();
-        if (parent != plan.parent) {
-            errno = ESRCH;
-            FAIL(STEP_PARENT, "d", (int)parent);
-        }
+        if (parent != plan.parent) FAIL_CHECK(STEP_PARENT, CHECK_PARENT_GONE, "d", (int)parent);
     }
     if (setsid() < 0) FAIL(STEP_SETSID, "");
     pid_t daemon_pid = fork_into_cgroup(plan.cgroup);

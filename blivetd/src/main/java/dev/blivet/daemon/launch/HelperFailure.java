@@ -22,7 +22,6 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
     private static final int EACCES = Errno.EACCES.intValue();
     private static final int ELOOP = Errno.ELOOP.intValue();
     private static final int EWOULDBLOCK = Errno.EWOULDBLOCK.intValue();
-    private static final int ESRCH = Errno.ESRCH.intValue();
 
     /** What the helper was doing; on the wire, the lower-case name with '-' for '_'. */
     enum Step {
@@ -38,7 +37,8 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
     /** Why, where no errno says it; on the wire like {@link Step}. */
     enum Check {
         NOT_REGULAR, LINKS, OWNER, RECREATED, INEFFECTIVE, REGAINABLE, INTERPRETER, MAGIC, SIZE, SHORT, UNTERMINATED,
-        ITEMS, RECORD, KEY, NUMBER, RANGE, RLIMIT, RLIMIT_NAME, RLIMITS, INCOMPLETE, CLIENT_JOB, NOTIFY_FD, RESOLVE, CGROUP_FD;
+        ITEMS, RECORD, KEY, NUMBER, RANGE, RLIMIT, RLIMIT_NAME, RLIMITS, INCOMPLETE, CLIENT_JOB, NOTIFY_FD, RESOLVE, CGROUP_FD,
+        PARENT_GONE;
 
         String wire() {
             return wireName(this);
@@ -88,7 +88,9 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
             case EXEC -> check == Check.INTERPRETER || errno == ENOENT ? ExitCode.NO_INPUT
                     : errno == EACCES || errno == EPERM ? ExitCode.NO_PERMISSION : ExitCode.OS_ERROR;
             case SEARCH -> errno == EACCES ? ExitCode.NO_PERMISSION : ExitCode.NO_INPUT;
-            case MEMORY, FCNTL, DUP2, DEVNULL, SETSID, FORK, CHROOT, CHDIR, SETRLIMIT, CGROUP, PARENT -> ExitCode.OS_ERROR;
+            // A live blivetd never sees its helper's parent gone: that would be a bug.
+            case PARENT -> check == Check.PARENT_GONE ? ExitCode.SOFTWARE : ExitCode.OS_ERROR;
+            case MEMORY, FCNTL, DUP2, DEVNULL, SETSID, FORK, CHROOT, CHDIR, SETRLIMIT, CGROUP -> ExitCode.OS_ERROR;
         };
     }
 
@@ -127,7 +129,7 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
                 case SETRLIMIT -> kind + ": setrlimit " + arg(0) + ": " + error();
                 case CGROUP -> kind + ": cannot move the job into its cgroup (writing cgroup.procs of the directory on fd "
                         + HelperProtocol.CGROUP_FD + "): " + error();
-                case PARENT -> errno == ESRCH
+                case PARENT -> check == Check.PARENT_GONE
                         ? kind + ": the blivetd that spawned the helper is gone (its parent is now pid " + arg(0)
                                 + "): the job was not forked"
                         : kind + ": prctl(PR_SET_PDEATHSIG): " + error();
@@ -190,7 +192,7 @@ record HelperFailure(Step step, int errno, Check check, List<String> args) {
                 case UNTERMINATED -> "plan not NUL-terminated";
                 case ITEMS -> "plan has " + arg(0) + " items";
                 case RECORD -> "plan record without '=': " + arg(0);
-                case KEY -> "unknown plan key " + arg(0);
+                case KEY -> "unknown plan key " + arg(0) + " (helper and blivetd versions differ?)";
                 case NUMBER -> "bad number for " + arg(0) + ": " + arg(1);
                 case RANGE -> arg(0) + " out of range: " + arg(1);
                 case RLIMIT -> "bad rlimit " + arg(0);

@@ -15,7 +15,11 @@ import java.util.List;
  * value holds a NUL, so the encoding needs no escaping.
  */
 public final class PlanEncoder {
-    /** This JVM's pid, the helper's parent: the same for the JVM's life (a reexec keeps it too). */
+    /**
+     * This JVM's pid, the helper's parent. The helper's check relies on no JVM being exec'd in
+     * place (a launch thread would die and a helper before its prctl would pass): a reexec halts
+     * this JVM and the keeper starts a new one, with a new pid.
+     */
     private static final String SELF = Long.toString(ProcessHandle.current().pid());
 
     /**
