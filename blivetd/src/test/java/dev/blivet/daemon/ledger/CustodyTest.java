@@ -217,6 +217,24 @@ class CustodyTest {
         assertTrue(Proc.findByCmdline(sleep).isEmpty(), "restart no: not started again");
     }
 
+    /**
+     * A process started in a later clock tick than {@code startTime} (field 22 of /proc/PID/stat
+     * counts in ticks of 10 ms): a start within the same tick would be the same process as far as
+     * the pid's identity can tell, which real pid reuse never is (the pid must wrap first).
+     */
+    private static Process laterThan(long startTime) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        for (;;) {
+            Process process = new ProcessBuilder(marker()).start();
+            String stat = Files.readString(java.nio.file.Path.of("/proc", Long.toString(process.pid()), "stat"));
+            if (Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]) > startTime) {
+                return process;
+            }
+            process.destroyForcibly().waitFor();
+            assertTrue(System.nanoTime() < deadline, "no later clock tick within " + WAIT);
+        }
+    }
+
     @Test
     void aPidThatNamesAnotherProcessIsNeverSignalled() throws Exception {
         daemon = BlivetdProcess.start(tmp);
@@ -226,10 +244,9 @@ class CustodyTest {
         new ProcessBuilder("kill", "-KILL", Integer.toString(pid)).start().waitFor();
         Await.until(WAIT, () -> Proc.findByCmdline(job).isEmpty(), "the real job to end");
         // A process of ours now holds a pid the record names, with another start time: pid reuse.
-        List<String> bystander = marker();
-        Process stranger = new ProcessBuilder(bystander).start();
+        ObjectNode record = (ObjectNode) JSON.readTree(Files.readString(runRecord("victim")));
+        Process stranger = laterThan(record.get("start_time").asLong());
         try {
-            ObjectNode record = (ObjectNode) JSON.readTree(Files.readString(runRecord("victim")));
             record.put("pid", stranger.pid());
             record.put("pgid", stranger.pid());
             Files.writeString(runRecord("victim"), JSON.writeValueAsString(record));
