@@ -47,6 +47,12 @@ public final class JobLedger implements Recorder, AutoCloseable {
     private final Map<String, RunRecord> runs = new HashMap<>();
     /** The jobs whose {@code NAME.down} marker exists, so a start of any other costs no unlink. */
     private final Set<String> down = new HashSet<>();
+    /**
+     * Markers the load found without a spec record (a removal that a crash cut between the
+     * record's delete and the marker's): unlinked when a job of that name is next accepted, which
+     * would otherwise be read as stopped by its owner at the next load.
+     */
+    private final Set<String> orphanMarkers = new HashSet<>();
 
     private JobLedger(LedgerDir state, LedgerDir specs, LedgerDir runtime, CrashPoints crash, Log log) {
         this.state = state;
@@ -125,8 +131,11 @@ public final class JobLedger implements Recorder, AutoCloseable {
             }
         }
         Set<String> held = new HashSet<>(names);
-        markers.stream().filter(name -> !held.contains(name)).forEach(name -> warnings.add("ignored "
-                + specs.path().resolve(name + LedgerDir.DOWN) + ": the marker of a job the ledger does not hold"));
+        markers.stream().filter(name -> !held.contains(name)).forEach(name -> {
+            orphanMarkers.add(name);
+            warnings.add("ignored " + specs.path().resolve(name + LedgerDir.DOWN) + ": the marker of a job the ledger"
+                    + " does not hold (a removal a crash cut short); it goes when a job of that name is next made");
+        });
         strays.forEach(file -> warnings.add("ignored " + specs.path().resolve(file) + ": not a record blivetd writes"));
         strays.clear();
         for (Read<RunRecord> read : runtime.names(strays, null).parallelStream().map(this::readRun).toList()) {
@@ -168,7 +177,7 @@ public final class JobLedger implements Recorder, AutoCloseable {
                     && bootId.equals(run.bootId())) {
                 record = new SpecRecord(record.name(), record.owner(), record.source(), true, record.spec());
                 down.remove(record.name());
-                specs.unmark(record.name());
+                unmarkOrWarn(record.name());
             }
             result.add(record);
         }
@@ -242,6 +251,10 @@ public final class JobLedger implements Recorder, AutoCloseable {
             return; // a start by name: the same spec object, no need to compare it field by field
         }
         SpecRecord record = new SpecRecord(name, owner, source, true, spec);
+        if (orphanMarkers.contains(name)) {
+            specs.unmark(name); // before the record: a crash in between leaves neither
+            orphanMarkers.remove(name);
+        }
         if (!record.equals(was)) {
             byte[] bytes = codec.spec(record);
             if (bytes.length > RecordCodec.MAX_RECORD_BYTES) {
@@ -287,14 +300,17 @@ public final class JobLedger implements Recorder, AutoCloseable {
             }
         }
         try {
-            if (up && down.remove(name)) {
+            if (up && down.contains(name)) {
                 specs.unmark(name);
+                down.remove(name); // only once it is gone: the next start tries again
             } else if (!up && down.add(name)) {
                 specs.mark(name);
             }
         } catch (IOException e) {
-            down.remove(name);
-            log.warn("job " + name + ": cannot record its desired state (down): " + e.getMessage());
+            if (!up) {
+                down.remove(name);
+            }
+            log.warn("job " + name + ": cannot record its desired state (" + (up ? "up" : "down") + "): " + e.getMessage());
         }
     }
 
@@ -360,7 +376,7 @@ public final class JobLedger implements Recorder, AutoCloseable {
         ended(name);
         runtime.delete(name); // also a record this JVM never took over (refused, or its job unknown)
         specs.delete(name);
-        specs.unmark(name);
+        unmarkOrWarn(name);
         down.remove(name);
         written.remove(name);
         accepted.remove(name);
@@ -368,6 +384,14 @@ public final class JobLedger implements Recorder, AutoCloseable {
             specs.sync();
         } catch (IOException e) {
             log.warn("job " + name + ": its removal from the ledger may not survive a power cut: " + e.getMessage());
+        }
+    }
+
+    private void unmarkOrWarn(String name) {
+        try {
+            specs.unmark(name);
+        } catch (IOException e) {
+            log.warn("job " + name + ": " + e.getMessage());
         }
     }
 

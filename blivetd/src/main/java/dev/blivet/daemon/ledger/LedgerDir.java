@@ -272,9 +272,16 @@ final class LedgerDir implements AutoCloseable {
         os.libc().close(fd);
     }
 
-    /** Removes the marker {@code NAME.down}, if any (unlinkat never follows a symlink). */
-    void unmark(String name) {
-        os.libc().unlinkat(dirFd, file(name, DOWN), 0);
+    /**
+     * Removes the marker {@code NAME.down}, if any (unlinkat never follows a symlink).
+     *
+     * @throws IOException if it is there and stays
+     */
+    void unmark(String name) throws IOException {
+        String marker = file(name, DOWN);
+        if (os.libc().unlinkat(dirFd, marker, 0) != 0 && os.errno() != LedgerLibC.ENOENT) {
+            throw new IOException("cannot remove " + path.resolve(marker) + ": " + os.strerror(os.errno()));
+        }
     }
 
     /**

@@ -325,6 +325,48 @@ class LedgerDirTest {
         }
     }
 
+    /** A marker that cannot be unlinked stays known, so the next start tries again. */
+    @Test
+    void aMarkerThatCannotBeUnlinkedIsTriedAgainByTheNextStart() throws Exception {
+        Path marker = tmp.resolve("state/specs/job.down");
+        try (JobLedger ledger = withOneJob()) {
+            ledger.desired("job", false);
+            Files.delete(marker);
+            Files.createDirectories(marker.resolve("in-the-way")); // unlinkat: EISDIR
+            ledger.desired("job", true);
+            assertTrue(Files.isDirectory(marker));
+            Files.delete(marker.resolve("in-the-way"));
+            Files.delete(marker);
+            Files.createFile(marker);
+            ledger.desired("job", true);
+            assertTrue(Files.notExists(marker), "the second start unlinks it: the first did not forget it");
+        }
+    }
+
+    /**
+     * A removal that a crash cut between the record's delete and the marker's leaves a marker
+     * alone; a later job of that name must not be read as stopped by its owner.
+     */
+    @Test
+    void anOrphanMarkerIsNotInheritedByTheNextJobOfItsName() throws Exception {
+        Path marker = tmp.resolve("state/specs/job.down");
+        try (JobLedger ledger = withOneJob()) {
+            ledger.desired("job", false);
+            Files.delete(tmp.resolve("state/specs/job.json")); // as a crash in removed() leaves it
+        }
+        try (JobLedger ledger = open()) {
+            JobLedger.Contents contents = ledger.load();
+            assertTrue(contents.specs().isEmpty(), contents.toString());
+            assertTrue(contents.warnings().stream().anyMatch(w -> w.contains(marker.toString())), contents.toString());
+            assertTrue(Files.exists(marker), "a load alone changes nothing");
+            ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+            assertTrue(Files.notExists(marker), "a new job of that name starts without it");
+        }
+        try (JobLedger ledger = open()) {
+            assertTrue(ledger.load().specs().get(0).up(), "so the next load reads it as up");
+        }
+    }
+
     /**
      * A start writes its {@code starting} record before it unlinks the marker, so a crash in
      * between leaves both: the next blivetd reads the job as up and unlinks the marker. A stop
