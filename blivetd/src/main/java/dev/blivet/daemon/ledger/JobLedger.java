@@ -176,8 +176,9 @@ public final class JobLedger implements Recorder, AutoCloseable {
             if (!record.up() && run != null && run.phase() == RunRecord.Phase.STARTING && run.pid() == null
                     && bootId.equals(run.bootId())) {
                 record = new SpecRecord(record.name(), record.owner(), record.source(), true, record.spec());
-                down.remove(record.name());
-                unmarkOrWarn(record.name());
+                if (unmarkOrWarn(record.name())) {
+                    down.remove(record.name()); // only once it is gone: the job's next start tries again
+                }
             }
             result.add(record);
         }
@@ -376,7 +377,9 @@ public final class JobLedger implements Recorder, AutoCloseable {
         ended(name);
         runtime.delete(name); // also a record this JVM never took over (refused, or its job unknown)
         specs.delete(name);
-        unmarkOrWarn(name);
+        if (!unmarkOrWarn(name)) {
+            orphanMarkers.add(name); // as a crash here would leave it: a next job of the name unlinks it first
+        }
         down.remove(name);
         written.remove(name);
         accepted.remove(name);
@@ -387,11 +390,14 @@ public final class JobLedger implements Recorder, AutoCloseable {
         }
     }
 
-    private void unmarkOrWarn(String name) {
+    /** Whether the marker is gone; a failure is logged. */
+    private boolean unmarkOrWarn(String name) {
         try {
             specs.unmark(name);
+            return true;
         } catch (IOException e) {
             log.warn("job " + name + ": " + e.getMessage());
+            return false;
         }
     }
 

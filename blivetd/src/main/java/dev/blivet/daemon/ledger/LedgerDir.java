@@ -279,8 +279,11 @@ final class LedgerDir implements AutoCloseable {
      */
     void unmark(String name) throws IOException {
         String marker = file(name, DOWN);
-        if (os.libc().unlinkat(dirFd, marker, 0) != 0 && os.errno() != LedgerLibC.ENOENT) {
-            throw new IOException("cannot remove " + path.resolve(marker) + ": " + os.strerror(os.errno()));
+        if (os.libc().unlinkat(dirFd, marker, 0) != 0) {
+            int errno = os.errno();
+            if (errno != LedgerLibC.ENOENT) {
+                throw new IOException("cannot remove " + path.resolve(marker) + ": " + os.strerror(errno));
+            }
         }
     }
 

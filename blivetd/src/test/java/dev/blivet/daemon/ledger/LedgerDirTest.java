@@ -340,6 +340,16 @@ class LedgerDirTest {
             Files.createFile(marker);
             ledger.desired("job", true);
             assertTrue(Files.notExists(marker), "the second start unlinks it: the first did not forget it");
+
+            ledger.desired("job", false);
+            Files.delete(marker);
+            Files.createDirectories(marker.resolve("in-the-way"));
+            ledger.removed("job");
+            Files.delete(marker.resolve("in-the-way"));
+            Files.delete(marker);
+            Files.createFile(marker);
+            ledger.accepted("job", 0, "client", new JobSpecJson().parse("{\"name\":\"job\",\"command\":[\"/bin/true\"]}"));
+            assertTrue(Files.notExists(marker), "a remove that could not unlink it leaves it to the next job of the name");
         }
     }
 
