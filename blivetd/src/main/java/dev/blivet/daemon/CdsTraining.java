@@ -142,6 +142,7 @@ public final class CdsTraining {
             int uid = new NativeOs().posix().geteuid();
             ledger.accepted("ended", uid, "client", new JobSpecJson().parse("{\"name\":\"ended\",\"command\":[\"/bin/true\"]}"));
             ledger.starting("ended", 1);
+            ledger.flush();
             ledger.over("ended", 1, new ExitStatus(3, 0, false));
             if (adoptee != null && ownSession(adoptee.pid())) {
                 ledger.accepted("adopted", uid, "client", new JobSpecJson().parse(

@@ -53,6 +53,11 @@ public final class JobLedger implements Recorder, AutoCloseable {
      * would otherwise be read as stopped by its owner at the next load.
      */
     private final Set<String> orphanMarkers = new HashSet<>();
+    /**
+     * A new client job's record, in place but not fsync'd yet, by an fd open on it: {@link #flush}
+     * makes it durable while the helper is spawned, before any reply shows the job.
+     */
+    private final Map<String, Integer> unsynced = new HashMap<>();
 
     private JobLedger(LedgerDir state, LedgerDir specs, LedgerDir runtime, CrashPoints crash, Log log) {
         this.state = state;
@@ -121,6 +126,9 @@ public final class JobLedger implements Recorder, AutoCloseable {
         List<String> names = specs.names(strays, markers);
         Set<String> marked = new HashSet<>(markers);
         for (Read<SpecRecord> read : names.parallelStream().map(name -> readSpec(name, marked.contains(name))).toList()) {
+            if (read.bytes() != null && read.bytes().length == 0) {
+                warnings.add("ignored " + specs.where(read.name()) + ": empty (a power cut before its first fsync), no record");
+            }
             if (refusedOrGone(read, refused)) {
                 continue;
             }
@@ -194,8 +202,10 @@ public final class JobLedger implements Recorder, AutoCloseable {
     private Read<SpecRecord> readSpec(String name, boolean listedDown) {
         try {
             byte[] bytes = specs.read(name, RecordCodec.MAX_RECORD_BYTES);
-            if (bytes == null) {
-                return new Read<>(name, null, null, null);
+            if (bytes == null || bytes.length == 0) {
+                // Empty: a power cut before a new record's first fsync (a client's new job, whose
+                // start no reply showed; a jobs-directory job's, rebuilt from its file): none.
+                return new Read<>(name, bytes, null, null);
             }
             SpecRecord record = codec.spec(specs.where(name), name, bytes);
             boolean stopped = listedDown && specs.marked(name);
@@ -235,9 +245,10 @@ public final class JobLedger implements Recorder, AutoCloseable {
     }
 
     /**
-     * A new job, or a new spec, owner or source, is fsync'd (with its directory) before this
-     * returns; an unchanged one costs no write. Its {@code NAME.down} marker stays: the caller
-     * unlinks it with {@link #desired} once the spawn is on its way (see there).
+     * A new spec, owner or source of a job the ledger holds is fsync'd (with its directory)
+     * before this returns; a new job's record is in place when this returns and durable at the
+     * next {@link #flush}; an unchanged one costs no write. Its {@code NAME.down} marker stays:
+     * the caller unlinks it with {@link #desired} once the spawn is on its way (see there).
      *
      * <p>The record of a job from the jobs directory is written but not fsync'd: its file there
      * is its durable source, and every start-up applies the directory after the ledger, so a
@@ -263,10 +274,51 @@ public final class JobLedger implements Recorder, AutoCloseable {
                         + " bytes, more than " + RecordCodec.MAX_RECORD_BYTES);
             }
             if (!Arrays.equals(bytes, written.get(name))) {
-                specs.write(name, bytes, !SpecRecord.JOBS_DIR.equals(source));
+                boolean durable = !SpecRecord.JOBS_DIR.equals(source);
+                if (durable && written.get(name) == null && !unsynced.containsKey(name)) {
+                    // A new name: a power cut before the flush can only lose this record, whose
+                    // start no reply has shown. A rewrite stays durable here: it replaces one that was.
+                    unsynced.put(name, specs.placeUnsynced(name, bytes));
+                } else {
+                    specs.write(name, bytes, durable);
+                }
                 written.put(name, bytes);
             }
             accepted.put(name, record);
+        }
+    }
+
+    /**
+     * Makes the new records of {@link #accepted} durable: each file's fsync, then the directory's.
+     * The supervisor calls it once the spawn is on its way, in the same loop task, so the 0.4-0.8
+     * ms of fsyncs overlap the helper's work instead of delaying it (docs/benchmarks.md, "Round 6"),
+     * and no reply that shows the job comes before it. A failure is logged, not thrown: the job
+     * runs, and only a power cut could still lose its record.
+     */
+    @Override
+    public void flush() {
+        if (unsynced.isEmpty()) {
+            return;
+        }
+        IOException failed = null;
+        for (Map.Entry<String, Integer> record : unsynced.entrySet()) {
+            try {
+                specs.syncFile(record.getValue());
+            } catch (IOException e) {
+                failed = failed == null ? e : failed;
+            } finally {
+                specs.close(record.getValue());
+            }
+        }
+        String names = String.join(", ", unsynced.keySet());
+        unsynced.clear();
+        try {
+            specs.sync();
+        } catch (IOException e) {
+            failed = failed == null ? e : failed;
+        }
+        if (failed != null) {
+            log.warn("the ledger record of job " + names + " may not survive a power cut: " + failed.getMessage());
         }
     }
 
@@ -420,6 +472,7 @@ public final class JobLedger implements Recorder, AutoCloseable {
 
     @Override
     public void close() {
+        flush();
         state.close();
         specs.close();
         runtime.close();

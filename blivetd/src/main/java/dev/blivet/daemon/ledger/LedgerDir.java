@@ -142,6 +142,35 @@ final class LedgerDir implements AutoCloseable {
      * rename and the directory after it, so the record survives a power cut once this returns.
      */
     void write(String name, byte[] bytes, boolean durable) throws IOException {
+        os.libc().close(place(name, bytes, durable));
+        if (durable) {
+            sync();
+        }
+    }
+
+    /**
+     * As {@link #write} without its fsyncs: the record is in place when this returns (a kill -9
+     * of blivetd leaves it whole: it is in the page cache), and the fd returned, open on it, is
+     * the caller's to {@link #syncFile} and close. For a record of a new name only: a power cut
+     * before the fsyncs may leave the name missing or empty, never an older record damaged.
+     */
+    int placeUnsynced(String name, byte[] bytes) throws IOException {
+        return place(name, bytes, false);
+    }
+
+    /** fsync(2) of a record's fd from {@link #placeUnsynced}; the directory's is {@link #sync}. */
+    void syncFile(int fd) throws IOException {
+        if (os.libc().fsync(fd) != 0) {
+            throw new IOException("fsync a record in " + path + ": " + os.strerror(os.errno()));
+        }
+    }
+
+    void close(int fd) {
+        os.libc().close(fd);
+    }
+
+    /** The temporary file written (fsync'd first with {@code fsyncFirst}) and renamed over {@code name}: its fd. */
+    private int place(String name, byte[] bytes, boolean fsyncFirst) throws IOException {
         String target = file(name);
         String temp = TEMP_PREFIX + name + TEMP_SUFFIX;
         int fd = createTemp(temp);
@@ -154,6 +183,7 @@ final class LedgerDir implements AutoCloseable {
         if (fd < 0) {
             throw new IOException("cannot write " + path.resolve(temp) + ": " + os.strerror(os.errno()));
         }
+        boolean placed = false;
         try {
             int off = 0;
             while (off < bytes.length) {
@@ -164,22 +194,20 @@ final class LedgerDir implements AutoCloseable {
                 }
                 off += (int) n;
             }
-            if (durable && os.libc().fsync(fd) != 0) {
+            if (fsyncFirst && os.libc().fsync(fd) != 0) {
                 throw new IOException("fsync " + path.resolve(temp) + ": " + os.strerror(os.errno()));
             }
-        } catch (IOException e) {
-            os.libc().unlinkat(dirFd, temp, 0);
-            throw e;
+            if (os.libc().renameat(dirFd, temp, dirFd, target) != 0) {
+                throw new IOException("cannot rename " + path.resolve(temp) + " to " + target + ": "
+                        + os.strerror(os.errno()));
+            }
+            placed = true;
+            return fd;
         } finally {
-            os.libc().close(fd);
-        }
-        if (os.libc().renameat(dirFd, temp, dirFd, target) != 0) {
-            int errno = os.errno();
-            os.libc().unlinkat(dirFd, temp, 0);
-            throw new IOException("cannot rename " + path.resolve(temp) + " to " + target + ": " + os.strerror(errno));
-        }
-        if (durable) {
-            sync();
+            if (!placed) {
+                os.libc().unlinkat(dirFd, temp, 0);
+                os.libc().close(fd);
+            }
         }
     }
 

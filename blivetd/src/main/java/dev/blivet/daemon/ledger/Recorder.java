@@ -10,11 +10,14 @@ import java.io.IOException;
  */
 public interface Recorder {
     /**
-     * A job is about to start with {@code spec}: its spec record (desired up) is written, and
-     * durable unless the job comes from the jobs directory, when this returns. Writes nothing
-     * when the record already says so.
+     * A job is about to start with {@code spec}: its spec record (desired up) is written when
+     * this returns, and durable unless the job comes from the jobs directory, a new job's at the
+     * next {@link #flush}. Writes nothing when the record already says so.
      */
     void accepted(String name, int owner, String source, JobSpec spec) throws IOException;
+
+    /** What {@link #accepted} left to make durable is made so; called before any reply shows the job. */
+    void flush();
 
     /** Its owner stopped it (false) or started it (true): durable, so a reboot respects it. */
     void desired(String name, boolean up);
@@ -60,6 +63,10 @@ public interface Recorder {
         return new Recorder() {
             @Override
             public void accepted(String name, int owner, String source, JobSpec spec) {
+            }
+
+            @Override
+            public void flush() {
             }
 
             @Override

@@ -209,6 +209,7 @@ final class ActionRunner {
         // "starting" before any record of it exists: the owner's intent (up) is recorded now,
         // as it is the only record of the start until dispatch (docs/architecture.md, "Custody: the ledger").
         if (processes.populated(previous)) {
+            ledger.flush(); // no spawn to overlap: it is answered "starting" now
             ledger.desired(job.name, true);
             clearLeftovers(job, run, previous);
             return;
@@ -218,6 +219,7 @@ final class ActionRunner {
 
     private void admit(Job job, long run) {
         if (limits.queueIfAtLimit(job)) {
+            ledger.flush();
             ledger.desired(job.name, true);
         } else {
             dispatch(job, run, job.resolved);
@@ -314,12 +316,15 @@ final class ActionRunner {
         } catch (IOException | RuntimeException | LinkageError | OutOfMemoryError | StackOverflowError e) {
             cancel.notRecorded(e instanceof VirtualMachineError ? NOT_RECORDED : "cannot record the start of job "
                     + job.name + " in the ledger: " + (e instanceof IOException ? e.getMessage() : e.toString()));
+            ledger.flush();
             return;
         }
         ledger.reached(CrashPoints.AFTER_START_RECORDED);
         try {
-            // While the helper is spawned: the unlink of a stopped job's marker (its crash
+            // While the helper is spawned: a new job's record made durable (before any reply
+            // shows the job: later loop tasks), the unlink of a stopped job's marker (its crash
             // window: JobLedger#desired) and the log line no longer delay the spawn.
+            ledger.flush();
             ledger.desired(job.name, true);
             log.info("job " + job.name + ": starting " + resolved.argv());
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {

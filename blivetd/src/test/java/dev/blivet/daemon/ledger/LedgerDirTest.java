@@ -185,10 +185,41 @@ class LedgerDirTest {
             assertEquals(0, fsyncs.get(), "a jobs-directory job's start pays no fsync");
             assertTrue(Files.readString(tmp.resolve("state/specs/dir.json")).contains(SpecRecord.JOBS_DIR), "yet its record is written");
             ledger.accepted("client", 0, "client", new JobSpecJson().parse("{\"name\":\"client\",\"command\":[\"/bin/true\"]}"));
-            assertEquals(2, fsyncs.get(), "a client's job's record: the file, then the directory");
+            assertEquals(0, fsyncs.get(), "a new client job's record is in place, its fsyncs left to the flush");
+            assertTrue(Files.readString(tmp.resolve("state/specs/client.json")).contains("/bin/true"));
             ledger.starting("client", 1);
+            ledger.flush();
+            assertEquals(2, fsyncs.get(), "the flush: the file, then the directory");
+            ledger.flush();
+            assertEquals(2, fsyncs.get(), "a flush with nothing new costs nothing");
             ledger.forked("client", 1, ProcStat.of((int) ProcessHandle.current().pid()));
             assertEquals(2, fsyncs.get(), "run records are never fsync'd");
+            ledger.accepted("client", 0, "client", new JobSpecJson().parse("{\"name\":\"client\",\"command\":[\"/bin/false\"]}"));
+            assertEquals(4, fsyncs.get(), "a changed spec replaces a durable record: fsync'd before it returns");
+        }
+    }
+
+    /**
+     * A new client job's record is fsync'd after its spawn began (JobLedger#flush): a power cut
+     * before that may leave it empty, which is no record (its start was never answered), not a
+     * job refused by name.
+     */
+    @Test
+    void anEmptySpecRecordIsNoRecord() throws Exception {
+        try (JobLedger ledger = withOneJob()) {
+            ledger.flush();
+        }
+        Path empty = tmp.resolve("state/specs/new.json");
+        Files.writeString(empty, "");
+        try (JobLedger ledger = open()) {
+            JobLedger.Contents contents = ledger.load();
+            assertEquals(List.of("job"), contents.specs().stream().map(SpecRecord::name).toList(), contents.toString());
+            assertTrue(contents.refused().isEmpty(), contents.toString());
+            assertTrue(contents.warnings().stream().anyMatch(w -> w.contains(empty.toString()) && w.contains("empty")),
+                    contents.warnings().toString());
+            ledger.accepted("new", 0, "client", new JobSpecJson().parse("{\"name\":\"new\",\"command\":[\"/bin/true\"]}"));
+            ledger.flush();
+            assertTrue(Files.readString(empty).contains("/bin/true"), "a new job of the name writes it again");
         }
     }
 

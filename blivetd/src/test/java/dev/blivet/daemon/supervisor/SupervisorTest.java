@@ -911,6 +911,11 @@ class SupervisorTest {
         }
 
         @Override
+        public void flush() {
+            calls.add("flush");
+        }
+
+        @Override
         public void desired(String name, boolean up) {
             calls.add("desired " + name + " " + (up ? "up" : "down"));
         }
@@ -983,24 +988,24 @@ class SupervisorTest {
         RecordingLedger ledger = withLedger();
         CompletableFuture<JobSnapshot> start = start("web", RestartPolicy.NO, ALICE, true);
         loop.runPending();
-        assertEquals(List.of("accepted web", "starting web 1", "desired web up"), ledger.calls,
-                "the spec, then the intent, then the marker's unlink while the helper is spawned");
+        assertEquals(List.of("accepted web", "starting web 1", "flush", "desired web up"), ledger.calls,
+                "the spec, then the intent, then the spec's fsyncs and the marker's unlink while the helper is spawned");
         Launch launch = starter.last();
         assertTrue(launch.cancel().isRecorded(), "the launch may spawn once the intent is recorded");
         ready(launch);
         done(start);
         // The pid came with the helper's fork report (ActionRunner.forked); only a forking job's
         // daemon, known at readiness, is recorded again then.
-        assertEquals(List.of("accepted web", "starting web 1", "desired web up", "running web"), ledger.calls);
+        assertEquals(List.of("accepted web", "starting web 1", "flush", "desired web up", "running web"), ledger.calls);
         CompletableFuture<JobSnapshot> stop = supervisor.stop("web", ALICE, null, null);
         loop.runPending();
-        assertEquals(List.of("desired web down", "stopping web"), ledger.calls.subList(4, 6),
+        assertEquals(List.of("desired web down", "stopping web"), ledger.calls.subList(5, 7),
                 "the stop is durable before the signal");
         launch.exit().complete(new ExitStatus(-1, SIGTERM, false));
         loop.runPending();
         done(stop);
         done(supervisor.remove("web", ALICE));
-        assertEquals(List.of("ended web", "removed web"), ledger.calls.subList(6, 8));
+        assertEquals(List.of("ended web", "removed web"), ledger.calls.subList(7, 9));
     }
 
     /** Answered "starting" before it is recorded: the marker's unlink is the owner's intent until dispatch. */
@@ -1020,11 +1025,13 @@ class SupervisorTest {
         ledger.calls.clear();
 
         assertEquals(JobState.STARTING, done(start("keep", RestartPolicy.NO, ALICE, false)).state());
-        assertEquals(List.of("accepted keep", "desired keep up"), ledger.calls,
-                "no start is recorded while the leftovers are stopped, so the marker goes when the start is answered");
+        assertEquals(List.of("accepted keep", "flush", "desired keep up"), ledger.calls,
+                "no start is recorded while the leftovers are stopped, so the spec is made durable and the marker goes"
+                        + " when the start is answered");
         processes.emptied("keep");
         loop.runPending();
-        assertEquals(List.of("accepted keep", "desired keep up", "starting keep 2", "desired keep up"), ledger.calls);
+        assertEquals(List.of("accepted keep", "flush", "desired keep up", "starting keep 2", "flush", "desired keep up"),
+                ledger.calls);
     }
 
     @Test
