@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,9 +126,11 @@ public final class JobLedger implements Recorder, AutoCloseable {
         List<String> markers = new ArrayList<>();
         List<String> names = specs.names(strays, markers);
         Set<String> marked = new HashSet<>(markers);
+        Set<String> held = new HashSet<>(names);
         for (Read<SpecRecord> read : names.parallelStream().map(name -> readSpec(name, marked.contains(name))).toList()) {
             if (read.bytes() != null && read.bytes().length == 0) {
                 warnings.add("ignored " + specs.where(read.name()) + ": empty (a power cut before its first fsync), no record");
+                held.remove(read.name()); // its marker, if any, is an orphan: a next job of the name must not inherit it
             }
             if (refusedOrGone(read, refused)) {
                 continue;
@@ -138,7 +141,6 @@ public final class JobLedger implements Recorder, AutoCloseable {
                 down.add(read.name());
             }
         }
-        Set<String> held = new HashSet<>(names);
         markers.stream().filter(name -> !held.contains(name)).forEach(name -> {
             orphanMarkers.add(name);
             warnings.add("ignored " + specs.path().resolve(name + LedgerDir.DOWN) + ": the marker of a job the ledger"
@@ -275,9 +277,11 @@ public final class JobLedger implements Recorder, AutoCloseable {
             }
             if (!Arrays.equals(bytes, written.get(name))) {
                 boolean durable = !SpecRecord.JOBS_DIR.equals(source);
-                if (durable && written.get(name) == null && !unsynced.containsKey(name)) {
-                    // A new name: a power cut before the flush can only lose this record, whose
-                    // start no reply has shown. A rewrite stays durable here: it replaces one that was.
+                if (durable && written.get(name) == null && !unsynced.containsKey(name)
+                        && bytes.length <= LedgerDir.IN_PLACE_MAX) {
+                    // A new name: a power cut before the flush can only lose or empty this record
+                    // (one page: not torn), whose start no reply has shown. A rewrite stays durable
+                    // here: it replaces one that was.
                     unsynced.put(name, specs.placeUnsynced(name, bytes));
                 } else {
                     specs.write(name, bytes, durable);
@@ -300,25 +304,30 @@ public final class JobLedger implements Recorder, AutoCloseable {
         if (unsynced.isEmpty()) {
             return;
         }
-        IOException failed = null;
-        for (Map.Entry<String, Integer> record : unsynced.entrySet()) {
+        List<String> retry = new ArrayList<>();
+        for (Iterator<Map.Entry<String, Integer>> records = unsynced.entrySet().iterator(); records.hasNext();) {
+            Map.Entry<String, Integer> record = records.next();
+            records.remove(); // before the close: an fd number is never closed twice
             try {
                 specs.syncFile(record.getValue());
             } catch (IOException e) {
-                failed = failed == null ? e : failed;
+                retry.add(record.getKey());
             } finally {
                 specs.close(record.getValue());
             }
         }
-        String names = String.join(", ", unsynced.keySet());
-        unsynced.clear();
         try {
             specs.sync();
         } catch (IOException e) {
-            failed = failed == null ? e : failed;
+            log.warn("the ledger's records of new jobs may not survive a power cut: " + e.getMessage());
         }
-        if (failed != null) {
-            log.warn("the ledger record of job " + names + " may not survive a power cut: " + failed.getMessage());
+        // A failed fsync may have left the pages clean but unwritten: the record is written again, durably.
+        for (String name : retry) {
+            try {
+                specs.write(name, written.get(name), true);
+            } catch (IOException e) {
+                log.warn("job " + name + ": its ledger record may not survive a power cut: " + e.getMessage());
+            }
         }
     }
 

@@ -320,11 +320,16 @@ final class ActionRunner {
             return;
         }
         ledger.reached(CrashPoints.AFTER_START_RECORDED);
+        // While the helper is spawned: a new job's record made durable (before any reply shows
+        // the job: later loop tasks), the unlink of a stopped job's marker (its crash window:
+        // JobLedger#desired) and the log line no longer delay the spawn. Each in a try of its
+        // own: the launch goes on and its end is heard whatever they throw.
         try {
-            // While the helper is spawned: a new job's record made durable (before any reply
-            // shows the job: later loop tasks), the unlink of a stopped job's marker (its crash
-            // window: JobLedger#desired) and the log line no longer delay the spawn.
             ledger.flush();
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // a warning's worth at most, and the log may be what failed
+        }
+        try {
             ledger.desired(job.name, true);
             log.info("job " + job.name + ": starting " + resolved.argv());
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {

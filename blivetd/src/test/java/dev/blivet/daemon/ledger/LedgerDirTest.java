@@ -211,6 +211,7 @@ class LedgerDirTest {
         }
         Path empty = tmp.resolve("state/specs/new.json");
         Files.writeString(empty, "");
+        Path marker = Files.createFile(tmp.resolve("state/specs/new.down")); // it was stopped, then the power cut
         try (JobLedger ledger = open()) {
             JobLedger.Contents contents = ledger.load();
             assertEquals(List.of("job"), contents.specs().stream().map(SpecRecord::name).toList(), contents.toString());
@@ -220,6 +221,7 @@ class LedgerDirTest {
             ledger.accepted("new", 0, "client", new JobSpecJson().parse("{\"name\":\"new\",\"command\":[\"/bin/true\"]}"));
             ledger.flush();
             assertTrue(Files.readString(empty).contains("/bin/true"), "a new job of the name writes it again");
+            assertTrue(Files.notExists(marker), "without the marker beside the empty record, which it must not inherit");
         }
     }
 
