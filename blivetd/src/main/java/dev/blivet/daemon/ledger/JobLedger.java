@@ -323,8 +323,12 @@ public final class JobLedger implements Recorder, AutoCloseable {
         }
         // A failed fsync may have left the pages clean but unwritten: the record is written again, durably.
         for (String name : retry) {
+            byte[] bytes = written.get(name);
+            if (bytes == null) {
+                continue; // removed since: nothing to keep
+            }
             try {
-                specs.write(name, written.get(name), true);
+                specs.write(name, bytes, true);
             } catch (IOException e) {
                 log.warn("job " + name + ": its ledger record may not survive a power cut: " + e.getMessage());
             }
