@@ -48,7 +48,7 @@ class TrustedPathTest {
         Files.writeString(real.resolve("file"), "x");
         Files.createSymbolicLink(tmp.resolve("link"), tmp.resolve("real"));
         Files.createSymbolicLink(real.resolve("last"), real);
-        int before = openFds();
+        java.util.Map<Integer, Path> before = fdsOnThePathsOpened();
 
         for (String path : new String[] {tmp + "/link/inner", tmp + "/link", real + "/last"}) {
             TrustedPath.Refused refused = assertThrows(TrustedPath.Refused.class, () -> paths.openDirectory(path));
@@ -70,7 +70,7 @@ class TrustedPathTest {
         int fd = paths.openFile(real + "/file", OpenFlags.O_RDONLY.intValue());
         assertTrue(closeOnExec(fd));
         OS.close(fd);
-        assertEquals(before, openFds(), "every refusal closed what it opened");
+        assertEquals(before, fdsOnThePathsOpened(), "every refusal closed what it opened");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -100,7 +100,24 @@ class TrustedPathTest {
         return (Integer.parseInt(flags, 8) & LinuxLibC.O_CLOEXEC) != 0;
     }
 
-    private static int openFds() {
-        return new Proc(Proc.self()).fds().size();
+    /**
+     * This JVM's fds open on what TrustedPath opens here (the test's directory, and / where a walk
+     * starts), by number. Not the count of all fds: another test's thread may close one meanwhile.
+     */
+    private java.util.Map<Integer, Path> fdsOnThePathsOpened() throws java.io.IOException {
+        Path root = tmp.toRealPath();
+        Proc self = new Proc(Proc.self());
+        java.util.Map<Integer, Path> open = new java.util.TreeMap<>();
+        for (int fd : self.fds()) {
+            try {
+                Path target = self.fdTarget(fd);
+                if (target.startsWith(root) || target.equals(Path.of("/"))) {
+                    open.put(fd, target);
+                }
+            } catch (java.io.UncheckedIOException closedMeanwhile) {
+                // not one of ours: this thread opens and closes them
+            }
+        }
+        return open;
     }
 }
