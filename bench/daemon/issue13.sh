@@ -87,7 +87,6 @@ cc -O2 -Wall -Wextra -o "$HARNESS" "$root/bench/src/main/c/daemonize-bench.c"
 . "$here/harness.sh"   # describe_machine, started, cleanup on exit, pss_kb
 describe_machine "$(cat "$BLIVET_HOME/blivetd/target/jvm-flags")" "daemonize $(dpkg-query -W -f '${Version}' daemonize), supervisor $(dpkg-query -W -f '${Version}' supervisor), s6 $(dpkg-query -W -f '${Version}' s6)"
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "nan"}'; }
 # One daemonize start from a fresh harness: prints the microseconds until the exec was reported.
 daemonize_once() {

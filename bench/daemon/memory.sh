@@ -190,7 +190,6 @@ fi
 
 # ---- summary ----
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0 && a != "nan") printf "%.2f", a / b; else print "nan"}'; }
 mb() { awk -v x="$1" 'BEGIN {if (x == "nan" || x == "") print "nan"; else printf "%.1f", x/1024}'; }
 classes="java-heap cds-jdk cds-app class-space code-cache thread-stacks libjvm other-files malloc other-anon"

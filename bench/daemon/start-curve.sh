@@ -69,7 +69,6 @@ daemonize_once() {
     p=$(cat "$OUT/daemonize.pid" 2>/dev/null || true); [ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
     sed 's/.* p50_us=\([0-9.]*\).*/\1/' <<<"$r"
 }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 for i in $(seq "$STARTS"); do start_once "$KIND" "$i"; done >"$OUT/curve.txt"
 for i in $(seq "$DAEMONIZE"); do daemonize_once; done >"$OUT/daemonize.txt"
