@@ -38,8 +38,17 @@ import java.util.function.ToLongFunction;
  * {@link StartRehearsal}, real starts in a sandbox of their own.
  */
 public final class Warmup {
-    /** C1 compiles a method after about 200 calls (Tier3InvocationThreshold): a little more. */
-    public static final int ITERATIONS = 250;
+    /**
+     * blivetd's -XX:CompileThresholdScaling (blivetd.jvm.flags in blivetd/pom.xml; WarmupTest
+     * checks that they agree): C1 compiles a method after 200 (Tier3InvocationThreshold) times
+     * this many calls.
+     */
+    static final double COMPILE_THRESHOLD_SCALING = 0.1;
+    /**
+     * Enough passes for C1 to compile what a pass calls once, and a margin: each pass beyond that
+     * only takes CPU from the first clients.
+     */
+    public static final int ITERATIONS = (int) Math.ceil(200 * COMPILE_THRESHOLD_SCALING * 1.5);
     /** The longest a background pass waits for the requests in flight to be answered. */
     static final long YIELD_TO_CLIENTS_MS = 100;
 

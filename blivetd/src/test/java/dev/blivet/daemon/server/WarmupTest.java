@@ -178,4 +178,19 @@ class WarmupTest {
         assertEquals(10, launched.size());
         handler.answering().end();
     }
+
+    /**
+     * The passes are counted for the compile threshold blivetd runs with: under a lower one they
+     * would only take CPU from the first clients, under a higher one the first clients' starts
+     * would run interpreted code.
+     */
+    @Test
+    void thePassesAreCountedForTheCompileThresholdBlivetdRunsWith() throws IOException {
+        String flags = Files.readString(Path.of(System.getProperty("blivet.jvmFlags")));
+        List<Double> scaling = Stream.of(flags.trim().split("\\s+"))
+                .filter(flag -> flag.startsWith("-XX:CompileThresholdScaling="))
+                .map(flag -> Double.valueOf(flag.substring(flag.indexOf('=') + 1))).toList();
+        assertEquals(List.of(Warmup.COMPILE_THRESHOLD_SCALING), scaling,
+                "blivetd.jvm.flags (blivetd/pom.xml) sets -XX:CompileThresholdScaling once, to Warmup's value: " + flags);
+    }
 }
