@@ -84,6 +84,23 @@ public final class Proc {
         }
     }
 
+    /**
+     * The open fds and what each is open on, by number; an fd closed while the table is read is
+     * left out. To compare with a later table: a test's fds by number and target, where a count
+     * would also see another thread's fd closed meanwhile.
+     */
+    public Map<Integer, Path> fdTable() {
+        Map<Integer, Path> table = new TreeMap<>();
+        for (int fd : fds()) {
+            try {
+                table.put(fd, fdTarget(fd));
+            } catch (UncheckedIOException closedMeanwhile) {
+                // not in the table: closed between the listing and the readlink
+            }
+        }
+        return table;
+    }
+
     public Path fdTarget(int fd) {
         try {
             return Files.readSymbolicLink(dir.resolve("fd").resolve(Integer.toString(fd)));
