@@ -11,10 +11,12 @@
 # 2. The idle probes, on the same (now warm) blivetd, PROBES times: IDLE seconds of quiet, then a
 #    ping on a new connection, then a second ping right after it; IDLE seconds, then a start of
 #    "known"; IDLE seconds, then one daemonize start. Shows what idle costs everyone here.
+# 3. The wake-ups: on the same blivetd, WAKES starts of "known", and each of blivetd's threads'
+#    context switches per start.
 #
 # Knobs (environment): BLIVET_HOME=DIR (default this repo) STARTS=300 KIND=known|new (default
-# known) DAEMONIZE=20 PROBES=4 IDLE=6 RUNTIME_PARENT=/dev/shm. Raw lines go to OUT (default a new
-# /tmp/blivet-curve.XXXXXX); kills what it started on exit.
+# known) DAEMONIZE=20 PROBES=4 IDLE=6 WAKES=50 RUNTIME_PARENT=/dev/shm. Raw lines go to OUT
+# (default a new /tmp/blivet-curve.XXXXXX); kills what it started on exit.
 set -euo pipefail
 export LC_ALL=C
 
@@ -26,6 +28,7 @@ KIND=${KIND:-known}
 DAEMONIZE=${DAEMONIZE:-20}
 PROBES=${PROBES:-4}
 IDLE=${IDLE:-6}
+WAKES=${WAKES:-50}
 RUNTIME_PARENT=${RUNTIME_PARENT:-/dev/shm}
 SLEEP_ARG=8640047   # our sleeps, and nobody else's
 
@@ -89,6 +92,32 @@ for p in $(seq "$PROBES"); do
     awk -v a="$ping1" -v b="$ping2" -v c="$start" -v d="$dz" -v p="$p" \
         'BEGIN {printf "| probe %d | %.2f | %.2f | %.2f | %.2f |\n", p, a / 1000, b / 1000, c / 1000, d / 1000}'
 done
+
+# 3. The wake-ups a start costs: each of blivetd's threads' context switches (voluntary and not,
+#    /proc/PID/task/*/status) from just before a start of "known" to its reply, summed over
+#    WAKES starts (each followed by its stop, not counted) and divided by WAKES. Every switch is a
+#    thread that blocked and was woken again: after idle, a halted vCPU woken.
+jvm=$(pgrep -P "${started[0]}" java)
+switches() { # tid:name (a name may repeat: the client threads) and its switches so far
+    local t
+    for t in /proc/"$jvm"/task/*; do
+        printf '%s:%s %s\n' "${t##*/}" "$({ tr ' ' _ <"$t/comm"; } 2>/dev/null)" \
+            "$(awk '/^(non)?voluntary_ctxt_switches/ {n += $2} END {print n}' "$t/status" 2>/dev/null)"
+    done
+}
+for i in $(seq "$WAKES"); do
+    switches >"$OUT/wakes-before"
+    request '{"id":1,"op":"start","name":"known"}' >/dev/null
+    switches >"$OUT/wakes-after"
+    request '{"id":2,"op":"stop","name":"known"}' >/dev/null
+    join <(sort "$OUT/wakes-before") <(sort "$OUT/wakes-after") | awk '$3 > $2 {print $1, $3 - $2}'
+done >"$OUT/wakes.txt"
+echo
+echo "| blivetd's thread (context switches per start of known, $WAKES starts) | switches |"
+echo "|---|---:|"
+awk -v n="$WAKES" '{sub(/^[0-9]+:/, "", $1); w[$1] += $2; all += $2}
+    END {for (t in w) if (w[t] / n >= 0.05) printf "| %s | %.2f |\n", t, w[t] / n; printf "| all | %.2f |\n", all / n}' \
+    "$OUT/wakes.txt" | sort -t'|' -k3 -nr
 kill -TERM "${started[0]}"; wait "${started[0]}" 2>/dev/null || true   # a clean stop: its jobs' cgroups go too
 echo
-echo "Raw lines in $OUT (curve.txt, daemonize.txt, idle.txt)."
+echo "Raw lines in $OUT (curve.txt, daemonize.txt, idle.txt, wakes.txt)."
