@@ -96,7 +96,8 @@ done
 # 3. The wake-ups a start costs: each of blivetd's threads' context switches (voluntary and not,
 #    /proc/PID/task/*/status) from just before a start of "known" to its reply, summed over
 #    WAKES starts (each followed by its stop, not counted) and divided by WAKES. Every switch is a
-#    thread that blocked and was woken again: after idle, a halted vCPU woken.
+#    thread that blocked and was woken again: after idle, a halted vCPU woken. A tail of the
+#    previous stop (its exit reaped) may fall in a start's window.
 jvm=$(pgrep -P "${started[0]}" java)
 switches() { # tid:name (a name may repeat: the client threads) and its switches so far
     local t
