@@ -317,7 +317,7 @@ public final class Main implements Callable<Integer> {
                         cgroupDirs, Reexec.WITHOUT_KEEPER),
                 StartRehearsal.Cgroup.of(jobCgroups, log), mapper, crash, log);
         CompletableFuture<Void> warm = new Warmup(handler, mapper, launcher::dryRun, ledger::rehearse, rehearsal::run)
-                .inBackground(Warmup.ITERATIONS, serving, log::debug);
+                .inBackground(Warmup::passesForThisJvm, serving, log::debug);
         // Every job of the ledger is decided (re-adopted, ended, or stopped) before the jobs
         // directory is applied and before anyone is served (docs/architecture.md, "Custody: the ledger").
         AdoptionWatcher watcher = new AdoptionWatcher(ledgerOs, exits, log, KEEPER_RECORD_WAIT);

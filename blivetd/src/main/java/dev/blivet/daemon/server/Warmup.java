@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import java.util.function.ToLongFunction;
 
 /**
@@ -38,17 +40,9 @@ import java.util.function.ToLongFunction;
  * {@link StartRehearsal}, real starts in a sandbox of their own.
  */
 public final class Warmup {
-    /**
-     * blivetd's -XX:CompileThresholdScaling (blivetd.jvm.flags in blivetd/pom.xml; WarmupTest
-     * checks that they agree): C1 compiles a method after 200 (Tier3InvocationThreshold) times
-     * this many calls.
-     */
-    static final double COMPILE_THRESHOLD_SCALING = 0.1;
-    /**
-     * Enough passes for C1 to compile what a pass calls once, and a margin: each pass beyond that
-     * only takes CPU from the first clients.
-     */
-    public static final int ITERATIONS = (int) Math.ceil(200 * COMPILE_THRESHOLD_SCALING * 1.5);
+    /** C1's -XX:Tier3InvocationThreshold when no flag sets it. */
+    private static final int DEFAULT_INVOCATION_THRESHOLD = 200;
+
     /** The longest a background pass waits for the requests in flight to be answered. */
     static final long YIELD_TO_CLIENTS_MS = 100;
 
@@ -95,15 +89,16 @@ public final class Warmup {
      * system without /bin/sh) ends the warm-up, never blivetd.
      */
     public CompletableFuture<Void> inBackground(int iterations, Consumer<String> debug) {
-        return inBackground(iterations, CompletableFuture.completedFuture(null), debug);
+        return inBackground(() -> iterations, CompletableFuture.completedFuture(null), debug);
     }
 
     /**
-     * As {@link #inBackground(int, Consumer)}, the iterations after the first waiting for
+     * As {@link #inBackground(int, Consumer)}, the number of passes asked for after the first one
+     * ({@link #passesForThisJvm}, off the boot's path), the passes after the first waiting for
      * {@code serving}: on 2 cores their compilation would otherwise take CPU from re-adoption,
      * which no one is served before (1000 jobs: docs/benchmarks.md, "Re-adoption after a kill -9").
      */
-    public CompletableFuture<Void> inBackground(int iterations, CompletableFuture<?> serving, Consumer<String> debug) {
+    public CompletableFuture<Void> inBackground(IntSupplier iterations, CompletableFuture<?> serving, Consumer<String> debug) {
         CompletableFuture<Void> firstDone = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
             long start = System.nanoTime();
@@ -114,12 +109,13 @@ public final class Warmup {
                 firstDone.complete(null);
                 debug.accept("warm-up: first dry start " + (System.nanoTime() - start) / 1_000_000 + " ms");
                 serving.join();
-                for (int i = 1; i < iterations; i++) {
+                int passes = iterations.getAsInt();
+                for (int i = 1; i < passes; i++) {
                     // A client's start goes first: these only compile it (bounded: see Answering).
                     handler.answering().awaitNone(YIELD_TO_CLIENTS_MS);
                     once();
                 }
-                debug.accept("warm-up: " + iterations + " dry starts in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+                debug.accept("warm-up: " + passes + " dry starts in " + (System.nanoTime() - start) / 1_000_000 + " ms");
             } catch (RuntimeException | LinkageError | VirtualMachineError e) {
                 debug.accept("warm-up abandoned: " + e);
             } catch (InterruptedException e) {
@@ -132,6 +128,42 @@ public final class Warmup {
         thread.setPriority(Thread.MIN_PRIORITY);
         thread.start();
         return firstDone;
+    }
+
+    /** {@link #passesFor} this JVM's own command line (/proc/self/cmdline): what it was started with. */
+    public static int passesForThisJvm() {
+        return passesFor(ProcessHandle.current().info().arguments().map(List::of).orElse(List.of()));
+    }
+
+    /**
+     * Enough passes for C1 to compile what a pass calls once, under the compile threshold of a JVM
+     * started with {@code jvmArguments}, and a margin: passes beyond it only take CPU from the first
+     * clients, too few leave the first clients' starts interpreted. C1 is asked to compile a method
+     * after about Tier3InvocationThreshold times CompileThresholdScaling calls (blivetd's flags,
+     * blivetd.jvm.flags in blivetd/pom.xml: 200 times 0.1; BLIVETD_JAVA_OPTS may set others); the
+     * interpreter looks only every few calls, and a long compile queue raises the threshold, hence
+     * half as many again.
+     */
+    static int passesFor(List<String> jvmArguments) {
+        double threshold = flag(jvmArguments, "Tier3InvocationThreshold", DEFAULT_INVOCATION_THRESHOLD)
+                * flag(jvmArguments, "CompileThresholdScaling", 1.0);
+        return (int) Math.max(1, Math.ceil(threshold * 1.5));
+    }
+
+    /** The last -XX:NAME=VALUE among the arguments, as the JVM takes the last; the default if none parses. */
+    private static double flag(List<String> jvmArguments, String name, double absent) {
+        String prefix = "-XX:" + name + "=";
+        double value = absent;
+        for (String argument : jvmArguments) {
+            if (argument.startsWith(prefix)) {
+                try {
+                    value = Double.parseDouble(argument.substring(prefix.length()));
+                } catch (NumberFormatException e) {
+                    // the JVM would not have started with it: not this JVM's arguments
+                }
+            }
+        }
+        return value;
     }
 
     /** Runs {@code iterations} dry starts; returns how many bytes of replies it produced (kept live). */

@@ -101,7 +101,7 @@ class WarmupTest {
         java.util.concurrent.CompletableFuture<Void> serving = new java.util.concurrent.CompletableFuture<>();
         java.util.concurrent.CompletableFuture<Void> first = new Warmup(handler(new JobSpecResolver(new NativeAccounts(),
                 Map.of())), mapper, job -> steps.add("dry start"), spec -> 0, () -> steps.add("rehearsal"))
-                .inBackground(3, serving, line -> { });
+                .inBackground(() -> 3, serving, line -> { });
         first.get(60, TimeUnit.SECONDS);
         assertEquals(List.of("rehearsal", "dry start", "dry start"), steps, "the rehearsal, then one dry start (root, nobody)");
         serving.complete(null);
@@ -152,7 +152,7 @@ class WarmupTest {
         List<String> said = new CopyOnWriteArrayList<>();
         Warmup warmup = new Warmup(handler(new JobSpecResolver(new NativeAccounts(), noProgram, Map.of())), mapper,
                 job -> { }, spec -> 0);
-        warmup.inBackground(Warmup.ITERATIONS, said::add).get(60, TimeUnit.SECONDS);
+        warmup.inBackground(5, said::add).get(60, TimeUnit.SECONDS);
         assertTrue(said.stream().anyMatch(line -> line.startsWith("warm-up abandoned")), "said why it stopped: " + said);
     }
 
@@ -180,17 +180,27 @@ class WarmupTest {
     }
 
     /**
-     * The passes are counted for the compile threshold blivetd runs with: under a lower one they
+     * The passes are counted for the compile threshold a JVM runs with: under a lower one they
      * would only take CPU from the first clients, under a higher one the first clients' starts
      * would run interpreted code.
      */
     @Test
-    void thePassesAreCountedForTheCompileThresholdBlivetdRunsWith() throws IOException {
-        String flags = Files.readString(Path.of(System.getProperty("blivet.jvmFlags")));
-        List<Double> scaling = Stream.of(flags.trim().split("\\s+"))
-                .filter(flag -> flag.startsWith("-XX:CompileThresholdScaling="))
-                .map(flag -> Double.valueOf(flag.substring(flag.indexOf('=') + 1))).toList();
-        assertEquals(List.of(Warmup.COMPILE_THRESHOLD_SCALING), scaling,
-                "blivetd.jvm.flags (blivetd/pom.xml) sets -XX:CompileThresholdScaling once, to Warmup's value: " + flags);
+    void thePassesAreCountedForTheCompileThresholdOfTheJvmsFlags() {
+        assertEquals(300, Warmup.passesFor(List.of("-XX:+UseSerialGC")), "C1 after 200 calls: 300 passes");
+        assertEquals(30, Warmup.passesFor(List.of("-XX:CompileThresholdScaling=0.1")), "after 20 calls: 30");
+        assertEquals(75, Warmup.passesFor(List.of("-XX:CompileThresholdScaling=0.1", "-XX:Tier3InvocationThreshold=100",
+                "-XX:CompileThresholdScaling=0.5")), "the last of a flag counts, as for the JVM");
+    }
+
+    /**
+     * blivetd reads its own command line, so an operator's BLIVETD_JAVA_OPTS count too. This JVM
+     * runs with blivetd's flags (surefire's argLine, from the same property as target/jvm-flags).
+     */
+    @Test
+    void blivetdCountsThePassesFromItsOwnCommandLine() throws IOException {
+        List<String> flags = List.of(Files.readString(Path.of(System.getProperty("blivet.jvmFlags"))).trim().split("\\s+"));
+        assertTrue(flags.contains("-XX:CompileThresholdScaling=0.1"), "blivetd's flags lower the compile threshold: " + flags);
+        assertEquals(Warmup.passesFor(flags), Warmup.passesForThisJvm(), "read from this JVM's command line");
+        assertEquals(30, Warmup.passesForThisJvm());
     }
 }
