@@ -8,6 +8,7 @@
  *
  *     cc -O2 -o idle-touch bench/daemon/idle-touch.c && ./idle-touch 80 40
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -29,22 +30,33 @@ static double pass(volatile char *pages, size_t size) {
     return now_ms() - start;
 }
 
+/* A whole decimal number in [min, max], or -1. */
+static long number(const char *text, long min, long max) {
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    return errno == 0 && end != text && *end == '\0' && value >= min && value <= max ? value : -1;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 3 || atoi(argv[1]) <= 0 || atoi(argv[2]) < 0) {
-        fprintf(stderr, "usage: idle-touch MB IDLE_SECONDS\n");
+    long mb = argc == 3 ? number(argv[1], 1, 1 << 20) : -1;
+    long idle = argc == 3 ? number(argv[2], 0, 86400) : -1;
+    if (mb < 0 || idle < 0) {
+        fprintf(stderr, "usage: idle-touch MB IDLE_SECONDS (MB 1-1048576, IDLE_SECONDS 0-86400)\n");
         return 2;
     }
-    size_t size = (size_t)atoi(argv[1]) << 20;
-    int idle = atoi(argv[2]);
+    size_t size = (size_t)mb << 20;
     volatile char *pages = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (pages == MAP_FAILED) {
         perror("mmap");
         return 1;
     }
+    /* 4 KB pages, as a JVM's code and most of its data: one huge page would hide the per-page cost. */
+    madvise((void *)pages, size, MADV_NOHUGEPAGE);
     printf("first touch %.2f ms\n", pass(pages, size));
     printf("warm %.2f ms\n", pass(pages, size));
-    sleep(idle);
-    printf("after %d s idle %.2f ms\n", idle, pass(pages, size));
+    sleep((unsigned)idle);
+    printf("after %ld s idle %.2f ms\n", idle, pass(pages, size));
     printf("again %.2f ms\n", pass(pages, size));
     return 0;
 }

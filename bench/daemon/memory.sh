@@ -50,7 +50,7 @@ young-2m||-Xms10m -Xmn2m
 no-blivetd-archive||NOCDS
 archives-unrelocated||-XX:ArchiveRelocationMode=0
 malloc-arena-max-2|MALLOC_ARENA_MAX=2|
-stacks-256k-1-compiler||-Xss256k -XX:CICompilerCount=1
+stacks-256k||-Xss256k
 3-idle-jvms-beside|IDLE_JVMS=3|
 no-jobs|JOBS=0|'
 VARIANTS=${VARIANTS:-$DEFAULT_VARIANTS}

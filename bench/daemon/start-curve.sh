@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where a start's time goes after boot and after idle (issue 13; results in docs/benchmarks.md,
-# "Round 6"). Run as root from the repo root, after a build (mvn -B package -DskipTests):
+# rounds 6 and 7). Run as root from the repo root, after a build (mvn -B package -DskipTests):
 #
 #     bench/daemon/start-curve.sh
 #
@@ -12,7 +12,7 @@
 #    ping on a new connection, then a second ping right after it; IDLE seconds, then a start of
 #    "known"; IDLE seconds, then one daemonize start. Shows what idle costs everyone here.
 # 3. The wake-ups: on the same blivetd, WAKES starts of "known", and each of blivetd's threads'
-#    context switches per start.
+#    voluntary context switches per start.
 #
 # Knobs (environment): BLIVET_HOME=DIR (default this repo) STARTS=300 KIND=known|new (default
 # known) DAEMONIZE=20 PROBES=4 IDLE=6 WAKES=50 RUNTIME_PARENT=/dev/shm. Raw lines go to OUT
@@ -37,6 +37,7 @@ die() { echo "start-curve.sh: $*" >&2; exit 2; }
 [ -x "$BLIVET_HOME/bin/blivetd" ] || die "blivetd is not built in $BLIVET_HOME (mvn -B package -DskipTests)"
 command -v daemonize >/dev/null || die "daemonize not found (apt-get install daemonize)"
 case "$KIND" in known|new) ;; *) die "KIND must be known or new" ;; esac
+[ "$WAKES" -ge 1 ] 2>/dev/null || die "WAKES must be a number of starts, 1 or more"
 
 OUT=${OUT:-$(mktemp -d /tmp/blivet-curve.XXXXXX)}
 RUNTIME=$(mktemp -d "$RUNTIME_PARENT/blivet-curve.XXXXXX")
@@ -93,17 +94,18 @@ for p in $(seq "$PROBES"); do
         'BEGIN {printf "| probe %d | %.2f | %.2f | %.2f | %.2f |\n", p, a / 1000, b / 1000, c / 1000, d / 1000}'
 done
 
-# 3. The wake-ups a start costs: each of blivetd's threads' context switches (voluntary and not,
-#    /proc/PID/task/*/status) from just before a start of "known" to its reply, summed over
-#    WAKES starts (each followed by its stop, not counted) and divided by WAKES. Every switch is a
-#    thread that blocked and was woken again: after idle, a halted vCPU woken. A tail of the
-#    previous stop (its exit reaped) may fall in a start's window.
-jvm=$(pgrep -P "${started[0]}" java)
+# 3. The wake-ups a start costs: each of blivetd's threads' voluntary context switches
+#    (/proc/PID/task/*/status) from just before a start of "known" to its reply, summed over
+#    WAKES starts (each followed by its stop, not counted) and divided by WAKES. Each is a thread
+#    that blocked and was woken again: after idle, a halted vCPU woken. A tail of the previous
+#    stop (its exit reaped) may fall in a start's window; a thread made during a start is not
+#    counted (none is, by design).
+jvm=$(pgrep -P "${started[0]}" java) || die "no JVM under blivetd's keeper (pid ${started[0]})"
 switches() { # tid:name (a name may repeat: the client threads) and its switches so far
     local t
     for t in /proc/"$jvm"/task/*; do
         printf '%s:%s %s\n' "${t##*/}" "$({ tr ' ' _ <"$t/comm"; } 2>/dev/null)" \
-            "$(awk '/^(non)?voluntary_ctxt_switches/ {n += $2} END {print n}' "$t/status" 2>/dev/null)"
+            "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status" 2>/dev/null)"
     done
 }
 for i in $(seq "$WAKES"); do
@@ -114,7 +116,7 @@ for i in $(seq "$WAKES"); do
     join <(sort "$OUT/wakes-before") <(sort "$OUT/wakes-after") | awk '$3 > $2 {print $1, $3 - $2}'
 done >"$OUT/wakes.txt"
 echo
-echo "| blivetd's thread (context switches per start of known, $WAKES starts) | switches |"
+echo "| blivetd's thread (voluntary context switches per start of known, $WAKES starts) | switches |"
 echo "|---|---:|"
 awk -v n="$WAKES" '{sub(/^[0-9]+:/, "", $1); w[$1] += $2; all += $2}
     END {for (t in w) if (w[t] / n >= 0.05) printf "| %s | %.2f |\n", t, w[t] / n; printf "| all | %.2f |\n", all / n}' \
