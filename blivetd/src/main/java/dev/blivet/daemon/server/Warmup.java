@@ -15,9 +15,9 @@ import dev.blivet.daemon.launch.PlanEncoder;
 import dev.blivet.daemon.supervisor.JobSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.ToLongFunction;
@@ -42,6 +42,11 @@ import java.util.function.ToLongFunction;
 public final class Warmup {
     /** C1's -XX:Tier3InvocationThreshold when no flag sets it. */
     private static final int DEFAULT_INVOCATION_THRESHOLD = 200;
+    /**
+     * The most passes, whatever the flags: past a few hundred a pass is not worth its CPU beside
+     * the first clients, and a threshold scaled up a hundredfold must not keep a core busy for minutes.
+     */
+    private static final int MAX_PASSES = 1000;
 
     /** The longest a background pass waits for the requests in flight to be answered. */
     static final long YIELD_TO_CLIENTS_MS = 100;
@@ -147,7 +152,7 @@ public final class Warmup {
     static int passesFor(List<String> jvmArguments) {
         double threshold = flag(jvmArguments, "Tier3InvocationThreshold", DEFAULT_INVOCATION_THRESHOLD)
                 * flag(jvmArguments, "CompileThresholdScaling", 1.0);
-        return (int) Math.max(1, Math.ceil(threshold * 1.5));
+        return (int) Math.min(MAX_PASSES, Math.max(1, Math.ceil(threshold * 1.5)));
     }
 
     /** The last -XX:NAME=VALUE among the arguments, as the JVM takes the last; the default if none parses. */

@@ -190,6 +190,7 @@ class WarmupTest {
         assertEquals(30, Warmup.passesFor(List.of("-XX:CompileThresholdScaling=0.1")), "after 20 calls: 30");
         assertEquals(75, Warmup.passesFor(List.of("-XX:CompileThresholdScaling=0.1", "-XX:Tier3InvocationThreshold=100",
                 "-XX:CompileThresholdScaling=0.5")), "the last of a flag counts, as for the JVM");
+        assertEquals(1000, Warmup.passesFor(List.of("-XX:CompileThresholdScaling=100")), "a thousand passes at most");
     }
 
     /**
