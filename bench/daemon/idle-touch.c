@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "number.h"
+
 static double now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -28,14 +30,6 @@ static double pass(volatile char *pages, size_t size) {
         pages[i]++;
     }
     return now_ms() - start;
-}
-
-/* A whole decimal number in [min, max], or -1. */
-static long number(const char *text, long min, long max) {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    return errno == 0 && end != text && *end == '\0' && value >= min && value <= max ? value : -1;
 }
 
 int main(int argc, char **argv) {

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "number.h"
+
 #define ROUNDS 1000
 
 static int ping[2], pong[2];
@@ -46,14 +48,6 @@ static double round_trip(void) {
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-/* A whole decimal number in [min, max], or -1. */
-static long number(const char *text, long min, long max) {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    return errno == 0 && end != text && *end == '\0' && value >= min && value <= max ? value : -1;
 }
 
 int main(int argc, char **argv) {
