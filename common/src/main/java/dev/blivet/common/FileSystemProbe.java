@@ -1,40 +1,46 @@
 package dev.blivet.common;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AccessMode;
 import java.nio.file.FileSystemException;
-import java.nio.file.LinkOption;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Optional;
+import jnr.posix.FileStat;
+import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
 
-/** {@link SystemProbe} from the real file system, with blivetd's own credentials. */
+/**
+ * {@link SystemProbe} from the real file system, with blivetd's own credentials. stat and lstat
+ * go through libc directly: the JDK's answer to a path that does not exist is an exception, built
+ * with its stack trace, and a PATH lookup or a new pidfile is exactly such a path.
+ */
 public final class FileSystemProbe implements SystemProbe {
-    @Override
-    public boolean exists(Path path) {
-        return Files.exists(path);
+    private final POSIX posix;
+
+    public FileSystemProbe() {
+        this(POSIXFactory.getNativePOSIX());
+    }
+
+    FileSystemProbe(POSIX posix) {
+        this.posix = posix;
     }
 
     @Override
-    public boolean isDirectory(Path path) {
-        return Files.isDirectory(path);
+    public PathFacts look(Path path) {
+        FileStat stat = posix.allocateStat();
+        return posix.lstat(path.toString(), stat) == 0 ? facts(stat) : PathFacts.MISSING;
     }
 
     @Override
-    public boolean isRegularFile(Path path) {
-        return Files.isRegularFile(path);
+    public PathFacts follow(Path path) {
+        FileStat stat = posix.allocateStat();
+        return posix.stat(path.toString(), stat) == 0 ? facts(stat) : PathFacts.MISSING;
     }
 
-    @Override
-    public boolean isSymbolicLink(Path path) {
-        return Files.isSymbolicLink(path);
-    }
-
-    @Override
-    public boolean isWritable(Path path) {
-        return Files.isWritable(path);
+    private static PathFacts facts(FileStat stat) {
+        return new PathFacts(stat.mode(), stat.dev(), stat.ino(), stat.uid(), stat.gid(), stat.nlink());
     }
 
     @Override
@@ -53,62 +59,8 @@ public final class FileSystemProbe implements SystemProbe {
         }
     }
 
-    /** The helper's rule for an existing file (docs/security.md, Rule 3): one link, owned by the job's user. */
     @Override
-    public Optional<String> whyNotJobsFile(Path file, int owner) {
-        try {
-            Map<String, Object> stat = Files.readAttributes(file, "unix:uid,nlink", LinkOption.NOFOLLOW_LINKS);
-            int uid = (Integer) stat.get("uid");
-            int links = (Integer) stat.get("nlink");
-            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-                return Optional.of("is not a regular file");
-            }
-            if (links != 1) {
-                return Optional.of("has " + links + " hard links; blivet uses an existing file only with one");
-            }
-            if (uid != owner) {
-                return Optional.of("belongs to uid " + Integer.toUnsignedString(uid) + ", not to the job's user (uid "
-                        + Integer.toUnsignedString(owner) + "); blivet uses an existing file only if it does");
-            }
-            return Optional.empty();
-        } catch (IOException | UnsupportedOperationException e) {
-            return Optional.empty(); // gone meanwhile, or no unix view: the helper decides at the start
-        }
-    }
-
-    @Override
-    public boolean isExecutable(Path file, Identity identity) {
-        if (identity == null) {
-            return Files.isExecutable(file); // the job runs as blivetd itself: access(2) knows
-        }
-        try {
-            int mode = (Integer) Files.getAttribute(file, "unix:mode");
-            int owner = (Integer) Files.getAttribute(file, "unix:uid");
-            int group = (Integer) Files.getAttribute(file, "unix:gid");
-            return FileModes.executableBy(mode, owner, group, identity);
-        } catch (IOException | UnsupportedOperationException e) {
-            return Files.isExecutable(file);
-        }
-    }
-
-    @Override
-    public boolean isSameFile(Path a, Path b) {
-        if (canonical(a).equals(canonical(b))) {
-            return true;
-        }
-        try {
-            return Files.exists(a) && Files.isSameFile(a, b);
-        } catch (IOException e) {
-            return false; // the other file does not exist yet: different paths are different files
-        }
-    }
-
-    /** The path with its directory's symbolic links resolved (the file itself need not exist). */
-    private static Path canonical(Path path) {
-        try {
-            return path.getParent().toRealPath().resolve(path.getFileName());
-        } catch (IOException e) {
-            return path;
-        }
+    public boolean isExecutable(Path file) {
+        return Files.isExecutable(file);
     }
 }

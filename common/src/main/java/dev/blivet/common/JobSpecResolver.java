@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -146,6 +147,10 @@ public final class JobSpecResolver {
         private final List<SpecProblem> problems = new ArrayList<>();
         /** Keep only what the probes find ({@link #probe}). */
         private final boolean probesOnly;
+        /** What each path was found to be: the file system is asked once per path and question. */
+        private final Map<Path, PathFacts> looked = new HashMap<>();
+        private final Map<Path, PathFacts> followed = new HashMap<>();
+        private final Map<Path, Optional<String>> writable = new HashMap<>();
 
         Resolution(JobSpec spec, int requester, boolean probesOnly) {
             this.spec = spec;
@@ -355,9 +360,10 @@ public final class JobSpecResolver {
                 return;
             }
             Path where = inside(chroot, path);
-            if (!files.exists(where)) {
+            PathFacts facts = follow(where);
+            if (!facts.exists()) {
                 probed(ExitCode.OS_ERROR, "'" + field + "' does not exist: " + where);
-            } else if (!files.isDirectory(where)) {
+            } else if (!facts.isDirectory()) {
                 probed(ExitCode.OS_ERROR, "'" + field + "' is not a directory: " + where);
             }
         }
@@ -377,17 +383,17 @@ public final class JobSpecResolver {
             if (!mayProbe()) {
                 return path;
             }
-            boolean link = files.isSymbolicLink(file);
-            if (!link && files.isDirectory(file)) {
+            PathFacts facts = look(file);
+            if (facts.isDirectory()) {
                 probed(ExitCode.CANT_CREATE, "'" + field + "' is a directory: " + file);
-            } else if (link) {
+            } else if (facts.isSymbolicLink()) {
                 probed(ExitCode.CANT_CREATE, "'" + field + "' is a symbolic link, which blivetd never follows: " + file);
-            } else if (!files.isDirectory(parent)) {
+            } else if (!follow(parent).isDirectory()) {
                 probed(ExitCode.CANT_CREATE, "'" + field + "': directory " + parent + " does not exist");
-            } else if (files.exists(file)) {
+            } else if (facts.exists()) {
                 return path; // checked once the job's user is known: checkExisting
             } else {
-                files.whyNotWritable(parent).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field
+                whyNotWritable(parent).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field
                         + "': directory " + parent + (why.equals(SystemProbe.PERMISSION_DENIED) ? " is not writable"
                         : ": " + why)));
             }
@@ -400,18 +406,44 @@ public final class JobSpecResolver {
                 return;
             }
             Path file = Path.of(path);
-            if (!files.exists(file) || files.isSymbolicLink(file) || files.isDirectory(file)) {
+            PathFacts facts = look(file);
+            if (!facts.exists() || facts.isSymbolicLink() || facts.isDirectory()) {
                 return; // to be created, or already reported
             }
             // The helper opens an existing file as it is (it never replaces it): what counts is
             // the file itself, its owner and its own permissions, not the directory's.
-            Optional<String> refused = files.whyNotJobsFile(file, owner);
+            Optional<String> refused = whyNotJobsFile(facts, owner);
             if (refused.isPresent()) {
                 probed(ExitCode.CANT_CREATE, "'" + field + "': " + file + " " + refused.get());
                 return;
             }
-            files.whyNotWritable(file).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field + "': " + file
+            whyNotWritable(file).ifPresent(why -> probed(ExitCode.CANT_CREATE, "'" + field + "': " + file
                     + (why.equals(SystemProbe.PERMISSION_DENIED) ? " is not writable" : ": " + why)));
+        }
+
+        /**
+         * Two different paths that name one file: one name in one directory reached by two paths
+         * (symbolic links on the way), or two hard links of one existing file.
+         */
+        private boolean isSameFile(Path a, Path b) {
+            return a.getFileName().equals(b.getFileName()) && follow(a.getParent()).isSameFileAs(follow(b.getParent()))
+                    || look(a).isSameFileAs(look(b));
+        }
+
+        private PathFacts look(Path path) {
+            return looked.computeIfAbsent(path, files::look);
+        }
+
+        private PathFacts follow(Path path) {
+            PathFacts itself = looked.get(path);
+            if (itself != null && !itself.isSymbolicLink()) {
+                return itself; // no link to follow: stat would say what lstat said
+            }
+            return followed.computeIfAbsent(path, files::follow);
+        }
+
+        private Optional<String> whyNotWritable(Path path) {
+            return writable.computeIfAbsent(path, files::whyNotWritable);
         }
 
         private void checkNotSameFile(String field, String path, String otherField, String other) {
@@ -420,7 +452,7 @@ public final class JobSpecResolver {
             }
             if (path.equals(other)) {
                 problem(ExitCode.USAGE, "'" + field + "' and '" + otherField + "' are the same file: " + path);
-            } else if (mayProbe() && files.isSameFile(Path.of(path), Path.of(other))) {
+            } else if (mayProbe() && isSameFile(Path.of(path), Path.of(other))) {
                 probed(ExitCode.USAGE, "'" + field + "' and '" + otherField + "' are the same file: " + path);
             }
         }
@@ -557,8 +589,11 @@ public final class JobSpecResolver {
             String firstNotExecutable = null;
             for (String candidate : candidates) {
                 Path file = inside(chroot, candidate);
-                if (files.isRegularFile(file)) {
-                    if (files.isExecutable(file, identity)) {
+                PathFacts facts = follow(file);
+                if (facts.isRegularFile()) {
+                    boolean executable = identity == null ? files.isExecutable(file)
+                            : FileModes.executableBy(facts.permissions(), facts.uid(), facts.gid(), identity);
+                    if (executable) {
                         return Path.of(candidate).normalize().toString();
                     }
                     firstNotExecutable = firstNotExecutable == null ? file.toString() : firstNotExecutable;
@@ -689,6 +724,25 @@ public final class JobSpecResolver {
             }
             return Duration.ofNanos(Math.round(value * 1e9));
         }
+    }
+
+    /**
+     * Why the helper would refuse this existing file as a job's output, lock or pid file for a
+     * job running as {@code owner} (docs/security.md, Rule 3: a regular file with one link, the
+     * job user's), or empty.
+     */
+    private static Optional<String> whyNotJobsFile(PathFacts facts, int owner) {
+        if (!facts.isRegularFile()) {
+            return Optional.of("is not a regular file");
+        }
+        if (facts.links() != 1) {
+            return Optional.of("has " + facts.links() + " hard links; blivet uses an existing file only with one");
+        }
+        if (facts.uid() != owner) {
+            return Optional.of("belongs to uid " + Integer.toUnsignedString(facts.uid()) + ", not to the job's user (uid "
+                    + Integer.toUnsignedString(owner) + "); blivet uses an existing file only if it does");
+        }
+        return Optional.empty();
     }
 
     private static Path inside(String chroot, String path) {

@@ -1,5 +1,6 @@
 package dev.blivet.common;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,35 +22,35 @@ class FileSystemProbeTest {
     void aSymbolicLinkIsSeenAsOneAndFollowedForItsType() throws IOException {
         Path dir = Files.createDirectory(tmp.resolve("dir"));
         Path link = Files.createSymbolicLink(tmp.resolve("link"), dir);
-        assertTrue(probe.isSymbolicLink(link));
-        assertTrue(probe.isDirectory(link));
-        assertFalse(probe.isSymbolicLink(dir));
-        assertFalse(probe.exists(tmp.resolve("missing")));
+        assertTrue(probe.look(link).isSymbolicLink());
+        assertTrue(probe.follow(link).isDirectory());
+        assertTrue(probe.follow(link).isSameFileAs(probe.look(dir)));
+        assertFalse(probe.look(dir).isSymbolicLink());
+        assertFalse(probe.look(tmp.resolve("missing")).exists());
+        assertFalse(probe.follow(Files.createSymbolicLink(tmp.resolve("dangling"), tmp.resolve("missing"))).exists());
     }
 
     @Test
-    void sameFileThroughALinkedDirectoryOrAHardLink() throws IOException {
-        Path real = Files.createDirectory(tmp.resolve("real"));
-        Path alias = Files.createSymbolicLink(tmp.resolve("alias"), real);
-        assertTrue(probe.isSameFile(real.resolve("out.log"), alias.resolve("out.log")), "not created yet, same path");
-        Path log = Files.writeString(real.resolve("a.log"), "");
-        Path hard = Files.createLink(real.resolve("b.log"), log);
-        assertTrue(probe.isSameFile(log, hard));
-        assertFalse(probe.isSameFile(log, real.resolve("c.log")));
+    void aFileIsSeenWithItsOwnerLinksAndMode() throws IOException {
+        Path file = Files.writeString(tmp.resolve("a.log"), "");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-x--x"));
+        Files.createLink(tmp.resolve("b.log"), file);
+        PathFacts facts = probe.look(file);
+        assertTrue(facts.isRegularFile());
+        assertEquals(0651, facts.permissions());
+        assertEquals(2, facts.links());
+        assertEquals((int) (Integer) Files.getAttribute(file, "unix:uid"), facts.uid());
+        assertEquals((int) (Integer) Files.getAttribute(file, "unix:gid"), facts.gid());
+        assertTrue(facts.isSameFileAs(probe.look(tmp.resolve("b.log"))), "hard links: one inode");
+        assertFalse(facts.isSameFileAs(probe.look(tmp.resolve("c.log"))), "a missing file is no file");
     }
 
     @Test
-    void anotherIdentityExecutesByTheModeBitsOfItsClass() throws IOException {
+    void executableIsAccessForBlivetdItself() throws IOException {
         Path file = Files.writeString(tmp.resolve("tool"), "#!/bin/sh\n");
-        int owner = (Integer) Files.getAttribute(file, "unix:uid");
-        int group = (Integer) Files.getAttribute(file, "unix:gid");
-        int stranger = owner == 4242 ? 4343 : 4242;
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwx---r--"));
-        assertTrue(probe.isExecutable(file, new Identity(owner, 4242, new int[] {4242})));
-        assertFalse(probe.isExecutable(file, new Identity(stranger, group, new int[] {group})), "group has no x");
-        assertFalse(probe.isExecutable(file, new Identity(stranger, 4242, new int[] {4242})), "others have no x");
-        assertTrue(probe.isExecutable(file, new Identity(0, 0, new int[] {0})), "root: any x bit");
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw----r-x"));
-        assertTrue(probe.isExecutable(file, new Identity(stranger, 4242, new int[] {4242})), "through the other bits");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertFalse(probe.isExecutable(file), "no x bit: not even root");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr--r--"));
+        assertTrue(probe.isExecutable(file), "the owner's x bit, and root's any");
     }
 }

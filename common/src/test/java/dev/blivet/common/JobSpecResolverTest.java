@@ -475,36 +475,20 @@ class JobSpecResolverTest {
             this.readOnly = readOnly;
         }
 
-        @Override public boolean exists(Path path) {
-            return root.exists(path);
+        @Override public PathFacts look(Path path) {
+            return root.look(path);
         }
 
-        @Override public boolean isDirectory(Path path) {
-            return root.isDirectory(path);
-        }
-
-        @Override public boolean isRegularFile(Path path) {
-            return root.isRegularFile(path);
-        }
-
-        @Override public boolean isSymbolicLink(Path path) {
-            return root.isSymbolicLink(path);
-        }
-
-        @Override public boolean isWritable(Path path) {
-            return !path.startsWith(readOnly) && root.isWritable(path);
+        @Override public PathFacts follow(Path path) {
+            return root.follow(path);
         }
 
         @Override public java.util.Optional<String> whyNotWritable(Path path) {
             return path.startsWith(readOnly) ? java.util.Optional.of("read-only file system") : root.whyNotWritable(path);
         }
 
-        @Override public boolean isExecutable(Path file, Identity identity) {
-            return root.isExecutable(file, identity);
-        }
-
-        @Override public boolean isSameFile(Path a, Path b) {
-            return root.isSameFile(a, b);
+        @Override public boolean isExecutable(Path file) {
+            return root.isExecutable(file);
         }
     }
 
@@ -598,20 +582,23 @@ class JobSpecResolverTest {
                 "'pidfile'", "'stdout'");
     }
 
+    /** One file by two hard links: the same file, and (Rule 3) a file with two links, both said. */
     @Test
     void pidfileHardLinkedToStdoutIsRejected() throws IOException {
         Path log = file("run/web.log", "rw-r--r--");
         Path link = Files.createLink(tmp.resolve("run/web.pid"), log);
-        rejects(with(spec("pidfile", link.toString()), "stdout", log.toString()), ExitCode.USAGE, "'pidfile'",
-                "'stdout'", link.toString());
+        SpecException e = rejectsWith(with(spec("pidfile", link.toString()), "stdout", log.toString()), ExitCode.USAGE,
+                "'pidfile'", "'stdout'", link.toString(), "has 2 hard links");
+        assertEquals(3, e.problems().size(), e::getMessage);
     }
 
     @Test
     void lockfileHardLinkedToStderrIsRejected() throws IOException {
         Path log = file("run/web.err", "rw-r--r--");
         Path link = Files.createLink(tmp.resolve("run/web.lock"), log);
-        rejects(with(spec("lockfile", link.toString()), "stderr", log.toString()), ExitCode.USAGE, "'lockfile'",
-                "'stderr'", link.toString());
+        SpecException e = rejectsWith(with(spec("lockfile", link.toString()), "stderr", log.toString()), ExitCode.USAGE,
+                "'lockfile'", "'stderr'", link.toString(), "has 2 hard links");
+        assertEquals(3, e.problems().size(), e::getMessage);
     }
 
     @Test
@@ -631,12 +618,19 @@ class JobSpecResolverTest {
         assertEquals(path, job.lockfile());
     }
 
+    /**
+     * The pidfile and the lockfile may be one file (above), so two hard links of one are not
+     * refused as the same file; only Rule 3 refuses them, as it refuses any file with two links.
+     */
     @Test
-    void lockfileHardLinkedToThePidfileIsAllowed() throws IOException {
+    void lockfileHardLinkedToThePidfileIsRefusedOnlyForItsLinks() throws IOException {
         Path pid = file("run/web.pid", "rw-r--r--");
         Path link = Files.createLink(tmp.resolve("run/web.lock"), pid);
-        ResolvedJob job = resolves(with(spec("pidfile", pid.toString()), "lockfile", link.toString()));
-        assertEquals(link.toString(), job.lockfile());
+        SpecException e = assertThrows(SpecException.class,
+                () -> resolve(with(spec("pidfile", pid.toString()), "lockfile", link.toString())));
+        assertEquals(List.of("cannot create: 'pidfile': " + pid + " has 2 hard links; blivet uses an existing file only"
+                + " with one", "cannot create: 'lockfile': " + link + " has 2 hard links; blivet uses an existing file"
+                + " only with one"), e.problems().stream().map(SpecProblem::toString).toList());
     }
 
     @Test
@@ -1237,44 +1231,29 @@ class JobSpecResolverTest {
     /**
      * The real files, seen with root's permissions as a root blivetd sees them: root may write
      * anywhere (nothing here is on a read-only file system) and execute a file with any x bit.
-     * What a job's identity may execute is decided by the mode bits, as for root.
      */
     private static final class AsRoot implements SystemProbe {
         private final FileSystemProbe real = new FileSystemProbe();
 
         @Override
-        public boolean exists(Path path) {
-            return real.exists(path);
+        public PathFacts look(Path path) {
+            return real.look(path);
         }
 
         @Override
-        public boolean isDirectory(Path path) {
-            return real.isDirectory(path);
+        public PathFacts follow(Path path) {
+            return real.follow(path);
         }
 
         @Override
-        public boolean isRegularFile(Path path) {
-            return real.isRegularFile(path);
+        public java.util.Optional<String> whyNotWritable(Path path) {
+            return real.follow(path).exists() ? java.util.Optional.empty()
+                    : java.util.Optional.of(SystemProbe.PERMISSION_DENIED);
         }
 
         @Override
-        public boolean isSymbolicLink(Path path) {
-            return real.isSymbolicLink(path);
-        }
-
-        @Override
-        public boolean isWritable(Path path) {
-            return real.exists(path);
-        }
-
-        @Override
-        public boolean isExecutable(Path file, Identity identity) {
-            return real.isExecutable(file, identity != null ? identity : new Identity(0, 0, new int[0]));
-        }
-
-        @Override
-        public boolean isSameFile(Path a, Path b) {
-            return real.isSameFile(a, b);
+        public boolean isExecutable(Path file) {
+            return (real.follow(file).permissions() & 0111) != 0;
         }
     }
 
@@ -1285,38 +1264,23 @@ class JobSpecResolverTest {
         }
 
         @Override
-        public boolean exists(Path path) {
+        public PathFacts look(Path path) {
             throw leak(path);
         }
 
         @Override
-        public boolean isDirectory(Path path) {
+        public PathFacts follow(Path path) {
             throw leak(path);
         }
 
         @Override
-        public boolean isRegularFile(Path path) {
+        public java.util.Optional<String> whyNotWritable(Path path) {
             throw leak(path);
         }
 
         @Override
-        public boolean isSymbolicLink(Path path) {
-            throw leak(path);
-        }
-
-        @Override
-        public boolean isWritable(Path path) {
-            throw leak(path);
-        }
-
-        @Override
-        public boolean isExecutable(Path file, Identity identity) {
+        public boolean isExecutable(Path file) {
             throw leak(file);
-        }
-
-        @Override
-        public boolean isSameFile(Path a, Path b) {
-            throw leak(a);
         }
     }
 

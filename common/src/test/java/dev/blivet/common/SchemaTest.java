@@ -207,9 +207,10 @@ class SchemaTest {
     }
 
     /**
-     * A permissive system for the corpus: every user and group exists, every program is
-     * executable, and a path is a directory exactly when its last name has no dot
-     * ({@code /srv}, {@code /var/log}) and a file otherwise ({@code /run/web.pid}).
+     * A permissive system for the corpus: every user and group exists; a path in a directory
+     * named bin or sbin is a program anyone may execute ({@code /usr/bin/web}); a name with a dot
+     * is a file not made yet ({@code /run/web.pid}); any other path is a directory
+     * ({@code /srv}, {@code /var/log}).
      */
     static final class World implements Accounts, SystemProbe {
         @Override
@@ -239,38 +240,31 @@ class SchemaTest {
         }
 
         @Override
-        public boolean exists(Path path) {
+        public PathFacts look(Path path) {
+            // Each path its own inode, so that only equal paths are the same file.
+            long inode = path.toString().hashCode() & 0xffffffffL;
+            Path name = path.getFileName();
+            Path parent = path.getParent() == null ? null : path.getParent().getFileName();
+            if (parent != null && (parent.toString().equals("bin") || parent.toString().equals("sbin"))) {
+                return new PathFacts(0100755, 1, inode, 0, 0, 1); // a regular file, rwxr-xr-x
+            }
+            return name != null && name.toString().contains(".") ? PathFacts.MISSING
+                    : new PathFacts(0040755, 1, inode, 0, 0, 1); // a directory, rwxr-xr-x
+        }
+
+        @Override
+        public PathFacts follow(Path path) {
+            return look(path);
+        }
+
+        @Override
+        public Optional<String> whyNotWritable(Path path) {
+            return Optional.empty();
+        }
+
+        @Override
+        public boolean isExecutable(Path file) {
             return true;
-        }
-
-        @Override
-        public boolean isDirectory(Path path) {
-            return path.getFileName() == null || !path.getFileName().toString().contains(".");
-        }
-
-        @Override
-        public boolean isRegularFile(Path path) {
-            return true;
-        }
-
-        @Override
-        public boolean isSymbolicLink(Path path) {
-            return false;
-        }
-
-        @Override
-        public boolean isWritable(Path path) {
-            return true;
-        }
-
-        @Override
-        public boolean isExecutable(Path file, Identity identity) {
-            return true;
-        }
-
-        @Override
-        public boolean isSameFile(Path a, Path b) {
-            return a.equals(b);
         }
     }
 }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.blivet.common.FileSystemProbe;
-import dev.blivet.common.Identity;
+import dev.blivet.common.PathFacts;
 import dev.blivet.common.JobSpecResolver;
 import dev.blivet.common.NativeAccounts;
 import dev.blivet.common.SystemProbe;
@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -115,38 +116,23 @@ class WarmupTest {
         SystemProbe real = new FileSystemProbe();
         SystemProbe noProgram = new SystemProbe() {
             @Override
-            public boolean exists(Path path) {
-                return !path.toString().equals("/bin/sh") && real.exists(path);
+            public PathFacts look(Path path) {
+                return path.toString().equals("/bin/sh") ? PathFacts.MISSING : real.look(path);
             }
 
             @Override
-            public boolean isDirectory(Path path) {
-                return real.isDirectory(path);
+            public PathFacts follow(Path path) {
+                return path.toString().equals("/bin/sh") ? PathFacts.MISSING : real.follow(path);
             }
 
             @Override
-            public boolean isRegularFile(Path path) {
-                return !path.toString().equals("/bin/sh") && real.isRegularFile(path);
+            public Optional<String> whyNotWritable(Path path) {
+                return real.whyNotWritable(path);
             }
 
             @Override
-            public boolean isSymbolicLink(Path path) {
-                return real.isSymbolicLink(path);
-            }
-
-            @Override
-            public boolean isWritable(Path path) {
-                return real.isWritable(path);
-            }
-
-            @Override
-            public boolean isExecutable(Path file, Identity identity) {
+            public boolean isExecutable(Path file) {
                 return false;
-            }
-
-            @Override
-            public boolean isSameFile(Path a, Path b) {
-                return real.isSameFile(a, b);
             }
         };
         List<String> said = new CopyOnWriteArrayList<>();
