@@ -423,11 +423,12 @@ public final class JobSpecResolver {
 
         /**
          * Two different paths that name one file: one name in one directory reached by two paths
-         * (symbolic links on the way), or two hard links of one existing file.
+         * (symbolic links or a bind mount on the way), or two names of one existing file (hard
+         * links, or a symbolic link, which is refused on its own as well).
          */
         private boolean isSameFile(Path a, Path b) {
             return a.getFileName().equals(b.getFileName()) && follow(a.getParent()).isSameFileAs(follow(b.getParent()))
-                    || look(a).isSameFileAs(look(b));
+                    || follow(a).isSameFileAs(follow(b));
         }
 
         private PathFacts look(Path path) {

@@ -551,6 +551,50 @@ class JobSpecResolverTest {
         assertEquals(log.toString(), job.stdout());
     }
 
+    /** Each path is asked each question once, however many rules need the answer. */
+    @Test
+    void theFileSystemIsAskedOncePerPathAndQuestion() throws Exception {
+        Path run = dir("run");
+        Path log = file("run/web.log", "rw-r--r--");
+        Map<String, Object> spec = with(spec("chdir", run.toString()), "command", List.of("app", "--serve"));
+        spec.put("env", Map.of("PATH", tmp.resolve("none") + ":" + tmp.resolve("bin")));
+        spec.put("pidfile", run.resolve("web.pid").toString());
+        spec.put("lockfile", run.resolve("web.lock").toString());
+        spec.put("stdout", log.toString());
+        spec.put("stderr", run.resolve("web.err").toString());
+        Map<String, Integer> asked = new java.util.TreeMap<>();
+        AsRoot root = new AsRoot();
+        SystemProbe counting = new SystemProbe() {
+            private <T> T count(String question, Path path, T answer) {
+                asked.merge(question + " " + path, 1, Integer::sum);
+                return answer;
+            }
+
+            @Override public PathFacts look(Path path) {
+                return count("look", path, root.look(path));
+            }
+
+            @Override public PathFacts follow(Path path) {
+                return count("follow", path, root.follow(path));
+            }
+
+            @Override public java.util.Optional<String> whyNotWritable(Path path) {
+                return count("writable", path, root.whyNotWritable(path));
+            }
+
+            @Override public boolean isExecutable(Path file) {
+                return count("executable", file, root.isExecutable(file));
+            }
+        };
+        ResolvedJob job = new JobSpecResolver(ROOT_BLIVETD, counting, DAEMON_ENV).resolve(parse(spec));
+        assertEquals(app.toString(), job.program());
+        assertTrue(asked.values().stream().allMatch(n -> n == 1), asked::toString);
+        // The four files' directory is the chdir: followed once, for all of them.
+        assertEquals(List.of("executable " + app, "follow " + app, "follow " + tmp.resolve("none/app"), "follow " + run,
+                "look " + run.resolve("web.err"), "look " + run.resolve("web.lock"), "look " + log,
+                "look " + run.resolve("web.pid"), "writable " + run, "writable " + log), List.copyOf(asked.keySet()));
+    }
+
     @Test
     void pidfileMustNotBeStdout() throws IOException {
         String path = dir("run").resolve("web.out").toString();
@@ -1231,18 +1275,26 @@ class JobSpecResolverTest {
     /**
      * The real files, seen with root's permissions as a root blivetd sees them: root may write
      * anywhere (nothing here is on a read-only file system) and execute a file with any x bit.
+     * Whoever runs the test, the files it made are owned by root, as a root job's files would be
+     * (the owner rule itself is tested with the real probe: anExistingFileTheHelperWouldRefuseIsRefusedAhead);
+     * their group stays theirs.
      */
     private static final class AsRoot implements SystemProbe {
         private final FileSystemProbe real = new FileSystemProbe();
 
         @Override
         public PathFacts look(Path path) {
-            return real.look(path);
+            return asRoots(real.look(path));
         }
 
         @Override
         public PathFacts follow(Path path) {
-            return real.follow(path);
+            return asRoots(real.follow(path));
+        }
+
+        private static PathFacts asRoots(PathFacts facts) {
+            return facts.exists() ? new PathFacts(facts.mode(), facts.device(), facts.inode(), 0, facts.gid(), facts.links())
+                    : facts;
         }
 
         @Override
