@@ -8,8 +8,10 @@
 # blivetd (bin/blivetd, its keeper and JVM as installed) on new directories whose jobs directory
 # holds one job, "known" (autostart false); the time until it answers a ping on its socket (its
 # start-up, "serve"); then ONE start with wait on a new connection, timed by the client from
-# connect to the reply: "known" (the jobs directory's job, started by name: no fsync) or "new" (a
-# client's new job, an inline spec: two fsyncs for its durable spec record); then it is stopped
+# connect to the reply: "known" (the jobs directory's job, started by name: no fsync), "new" (a
+# client's new job, an inline spec: two fsyncs for its durable spec record) or "paths" (as new,
+# with the files an operator's spec names: a chdir, a pidfile, a lockfile, an existing stdout and
+# a new stderr, in a directory of the boot's own; not in KINDS by default); then it is stopped
 # with SIGTERM. Also, less disturbed by other load than the wall time: the CPU time the JVM's
 # threads on a start's path (accept, client, supervisor, launch, reaper) spent during it, and the
 # threads the JVM made during it. Beside it, in the same round, one `daemonize` start from a cold harness (the peer
@@ -83,8 +85,13 @@ first() {
     local jvm before after
     jvm=$(pgrep -P "$bp" -x java | head -n 1)
     before=$(path_cpu "$jvm")
-    if [ "$kind" = known ]; then req='{"id":1,"op":"start","name":"known"}'
-    else req="{\"id\":1,\"op\":\"start\",\"spec\":{\"name\":\"fresh\",\"command\":[\"/bin/sleep\",\"$SLEEP_ARG\"]}}"; fi
+    case $kind in
+        known) req='{"id":1,"op":"start","name":"known"}' ;;
+        new) req="{\"id\":1,\"op\":\"start\",\"spec\":{\"name\":\"fresh\",\"command\":[\"/bin/sleep\",\"$SLEEP_ARG\"]}}" ;;
+        paths)
+            mkdir -p "$dir/files"; : >"$dir/files/out.log"
+            req="{\"id\":1,\"op\":\"start\",\"spec\":{\"name\":\"fresh\",\"command\":[\"/bin/sleep\",\"$SLEEP_ARG\"],\"chdir\":\"$dir/files\",\"pidfile\":\"$dir/files/a.pid\",\"lockfile\":\"$dir/files/a.lock\",\"stdout\":\"$dir/files/out.log\",\"stderr\":\"$dir/files/err.log\",\"append\":true}}" ;;
+    esac
     if r=$("$CLIENT" request "$sock" "$req"); then r=${r#us=}; r=${r%% *}
     else echo "start $kind failed in $dir: $r" >>"$OUT/problems.log"; status=1; r=nan; fi
     after=$(path_cpu "$jvm")

@@ -435,12 +435,14 @@ public final class JobSpecResolver {
             return looked.computeIfAbsent(path, files::look);
         }
 
+        /**
+         * Through a symbolic link: lstat first, and stat only for a link, since for anything else
+         * stat would say what lstat said. So the common path is one native call, which blivetd's
+         * warm-up at boot compiles for every kind of path (docs/architecture.md).
+         */
         private PathFacts follow(Path path) {
-            PathFacts itself = looked.get(path);
-            if (itself != null && !itself.isSymbolicLink()) {
-                return itself; // no link to follow: stat would say what lstat said
-            }
-            return followed.computeIfAbsent(path, files::follow);
+            PathFacts itself = look(path);
+            return itself.isSymbolicLink() ? followed.computeIfAbsent(path, files::follow) : itself;
         }
 
         private Optional<String> whyNotWritable(Path path) {

@@ -557,7 +557,8 @@ class JobSpecResolverTest {
         Path run = dir("run");
         Path log = file("run/web.log", "rw-r--r--");
         Map<String, Object> spec = with(spec("chdir", run.toString()), "command", List.of("app", "--serve"));
-        spec.put("env", Map.of("PATH", tmp.resolve("none") + ":" + tmp.resolve("bin")));
+        Path linked = Files.createSymbolicLink(dir("links").resolve("app"), app);
+        spec.put("env", Map.of("PATH", tmp.resolve("none") + ":" + tmp.resolve("links") + ":" + tmp.resolve("bin")));
         spec.put("pidfile", run.resolve("web.pid").toString());
         spec.put("lockfile", run.resolve("web.lock").toString());
         spec.put("stdout", log.toString());
@@ -587,10 +588,12 @@ class JobSpecResolverTest {
             }
         };
         ResolvedJob job = new JobSpecResolver(ROOT_BLIVETD, counting, DAEMON_ENV).resolve(parse(spec));
-        assertEquals(app.toString(), job.program());
+        assertEquals(linked.toString(), job.program());
         assertTrue(asked.values().stream().allMatch(n -> n == 1), asked::toString);
-        // The four files' directory is the chdir: followed once, for all of them.
-        assertEquals(List.of("executable " + app, "follow " + app, "follow " + tmp.resolve("none/app"), "follow " + run,
+        // The four files' directory is the chdir: looked at once, for all of them. Only the
+        // program found in PATH is a symbolic link, so only it is followed as well.
+        assertEquals(List.of("executable " + linked, "follow " + linked, "look " + linked, "look " + tmp.resolve("none/app"),
+                "look " + run,
                 "look " + run.resolve("web.err"), "look " + run.resolve("web.lock"), "look " + log,
                 "look " + run.resolve("web.pid"), "writable " + run, "writable " + log), List.copyOf(asked.keySet()));
     }
