@@ -182,6 +182,7 @@ class PackageInstallIT {
             Await.until(Duration.ofSeconds(60), () -> Files.exists(socket) || !daemon.isAlive(),
                     "the installed blivetd to listen on " + socket);
             assertTrue(daemon.isAlive(), () -> "blivetd exited: " + read(log));
+            assertJffiStubLoadedFromThePackage(daemon);
             Path out = tmp.resolve("job.out");
             Path spec = Files.writeString(tmp.resolve("hello.json"), "{\"name\":\"hello\",\"command\":[\"/bin/sh\",\"-c\","
                     + "\"echo hello from the package; exec sleep 600\"],\"stdout\":\"" + out + "\"}");
@@ -208,8 +209,54 @@ class PackageInstallIT {
         assertEquals(0, daemon.exitValue(), () -> "blivetd on SIGTERM:\n" + read(log));
     }
 
+    /**
+     * A hardened machine mounts /tmp noexec. jffi, left to itself, copies its stub out of its jar
+     * into java.io.tmpdir, and if it cannot load it from there, into its working directory: an
+     * ordinary user's blivetd, whose working directory is not its own, could not start at all.
+     * The package ships the stub unpacked (blivetd/pom.xml, unpack-jffi-stub).
+     */
     @Test
     @Order(3)
+    void anOrdinaryUsersBlivetdStartsWhenTheTempDirectoryIsNoexec() throws Exception {
+        Path noexec = Files.createDirectory(tmp.resolve("noexec"));
+        Result mount = run(COMMAND, "mount", "-t", "tmpfs", "-o", "noexec,nosuid,nodev,mode=1777,size=4m", "blivet-noexec",
+                noexec.toString());
+        assertEquals(0, mount.exit, mount.all());
+        Path home = Files.createDirectory(tmp.resolve("nobody"));
+        Path log = tmp.resolve("nobody.log");
+        Process daemon = null;
+        try {
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            assertEquals(0, run(COMMAND, "chown", "nobody:nogroup", home.toString()).exit);
+            Path socket = home.resolve("s.sock");
+            ProcessBuilder builder = new ProcessBuilder("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                    DAEMON.toString(), "--socket", socket.toString(), "--jobs-dir", home.resolve("jobs").toString(),
+                    "--state-dir", home.resolve("state").toString(), "--cgroups", "off")
+                    .directory(Path.of("/").toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + noexec);
+            daemon = builder.start();
+            Process started = daemon;
+            Await.until(Duration.ofSeconds(60), () -> Files.exists(socket) || !started.isAlive(),
+                    "nobody's blivetd to listen on " + socket);
+            assertTrue(daemon.isAlive(), () -> "nobody's blivetd exited:\n" + read(log));
+            assertJffiStubLoadedFromThePackage(daemon);
+            Result status = run(COMMAND, "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", CTL.toString(),
+                    "--socket", socket.toString(), "status");
+            assertEquals(0, status.exit, () -> status.all() + "\nblivetd:\n" + read(log));
+            try (Stream<Path> left = Files.list(noexec)) {
+                assertEquals(List.of(), left.toList(), "nothing copied into java.io.tmpdir");
+            }
+        } finally {
+            if (daemon != null) {
+                daemon.destroy();
+                assertTrue(daemon.waitFor(60, TimeUnit.SECONDS), "nobody's blivetd did not exit on SIGTERM");
+            }
+            run(COMMAND, "umount", noexec.toString());
+        }
+    }
+
+    @Test
+    @Order(4)
     void theArchivesAreMadeAgainWhenTheJdkChanges() throws Exception {
         // A JDK build other than the recorded one: its libjvm.so's mtime differs from the record's.
         Path record = CACHE.resolve("jdk");
@@ -236,7 +283,7 @@ class PackageInstallIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aPurgeLeavesNothingBehind() throws Exception {
         Result purge = run(DPKG, "dpkg", "--purge", PACKAGE);
         assertEquals(0, purge.exit, purge.all());
@@ -251,6 +298,30 @@ class PackageInstallIT {
             }
         }
         assertEquals(List.of(), left, "left behind by dpkg --purge:\n" + purge.all());
+    }
+
+    /**
+     * The JVM under the keeper maps jffi's stub from the package's jffi directory: not a copy
+     * jffi made of it at start-up in /tmp or in its working directory.
+     */
+    private static void assertJffiStubLoadedFromThePackage(Process launcher) throws IOException {
+        ProcessHandle jvm = ProcessHandle.of(launcher.pid()).orElseThrow().children()
+                .filter(child -> child.info().command().map(command -> command.endsWith("/java")).orElse(false))
+                .findFirst().orElseThrow(() -> new AssertionError("no JVM under the keeper, pid " + launcher.pid()));
+        List<String> stubs = Files.readAllLines(Path.of("/proc", Long.toString(jvm.pid()), "maps")).stream()
+                .filter(line -> line.contains("libjffi") || line.contains("/jffi")).map(line -> line.substring(line.indexOf('/')))
+                .distinct().toList();
+        assertEquals(List.of("/usr/lib/blivet/blivetd/jffi/" + jffiPlatform() + "/libjffi-1.2.so"), stubs);
+    }
+
+    /** jffi's name for this machine's directory. */
+    private static String jffiPlatform() {
+        return switch (System.getProperty("os.arch")) {
+            case "amd64", "x86_64" -> "x86_64-Linux";
+            case "aarch64" -> "aarch64-Linux";
+            default -> throw new AssertionError("the package ships jffi's stub for x86_64 and aarch64 only, not "
+                    + System.getProperty("os.arch"));
+        };
     }
 
     private static void assertArchiveInUse() throws Exception {
