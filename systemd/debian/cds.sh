@@ -1,6 +1,13 @@
-# Sourced by /usr/bin/blivetctl and /usr/sbin/blivetd (no program is run for it: start-up counts).
-# Chooses the java and the class-data sharing archive for program $1, setting $java and $cds: the
-# archive named $3 if given (blivetctl's archive.sh picks one of its two), else $1's.
+# Sourced by /usr/bin/blivetctl, /usr/sbin/blivetd and /usr/lib/blivet/update-cds (no program is
+# run for it: start-up counts). Chooses the java and the class-data sharing archive for program $1,
+# setting $java and $cds: the archive named $3 if given (blivetctl's archive.sh picks one of its
+# two), else $1's.
+#
+# $jffi: where every JVM of the package loads jffi's native stub from, in place. Without it jffi
+# copies the stub out of its jar at every start into java.io.tmpdir, or into the working directory
+# when that is noexec, and maps the copy (docs/operations.md).
+jffi=-Djffi.boot.library.path=/usr/lib/blivet/jffi
+
 #
 # /usr/lib/blivet/update-cds dumps the archives into /var/cache/blivet for the JDK of `java` on
 # the PATH, and records that JDK in /var/cache/blivet/jdk, whose mtime it sets to that JDK's

@@ -219,39 +219,48 @@ class PackageInstallIT {
     @Order(3)
     void anOrdinaryUsersBlivetdStartsWhenTheTempDirectoryIsNoexec() throws Exception {
         Path noexec = Files.createDirectory(tmp.resolve("noexec"));
+        Path home = Files.createDirectory(tmp.resolve("nobody"));
+        Path log = tmp.resolve("nobody.log");
+        // nobody passes through the test's directory to its own, and reads nothing else there.
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx--x--x"));
+        assertEquals(0, run(COMMAND, "chown", "nobody:nogroup", home.toString()).exit);
         Result mount = run(COMMAND, "mount", "-t", "tmpfs", "-o", "noexec,nosuid,nodev,mode=1777,size=4m", "blivet-noexec",
                 noexec.toString());
         assertEquals(0, mount.exit, mount.all());
-        Path home = Files.createDirectory(tmp.resolve("nobody"));
-        Path log = tmp.resolve("nobody.log");
-        Process daemon = null;
         try {
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-            assertEquals(0, run(COMMAND, "chown", "nobody:nogroup", home.toString()).exit);
             Path socket = home.resolve("s.sock");
             ProcessBuilder builder = new ProcessBuilder("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                     DAEMON.toString(), "--socket", socket.toString(), "--jobs-dir", home.resolve("jobs").toString(),
                     "--state-dir", home.resolve("state").toString(), "--cgroups", "off")
                     .directory(Path.of("/").toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-            builder.environment().put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + noexec);
-            daemon = builder.start();
-            Process started = daemon;
-            Await.until(Duration.ofSeconds(60), () -> Files.exists(socket) || !started.isAlive(),
-                    "nobody's blivetd to listen on " + socket);
-            assertTrue(daemon.isAlive(), () -> "nobody's blivetd exited:\n" + read(log));
-            assertJffiStubLoadedFromThePackage(daemon);
-            Result status = run(COMMAND, "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", CTL.toString(),
-                    "--socket", socket.toString(), "status");
-            assertEquals(0, status.exit, () -> status.all() + "\nblivetd:\n" + read(log));
-            try (Stream<Path> left = Files.list(noexec)) {
-                assertEquals(List.of(), left.toList(), "nothing copied into java.io.tmpdir");
+            String tmpdir = "-Djava.io.tmpdir=" + noexec;
+            builder.environment().put("JAVA_TOOL_OPTIONS", tmpdir);
+            Process daemon = builder.start();
+            try {
+                Await.until(Duration.ofSeconds(60), () -> Files.exists(socket) || !daemon.isAlive(),
+                        "nobody's blivetd to listen on " + socket);
+                assertTrue(daemon.isAlive(), () -> "nobody's blivetd exited:\n" + read(log));
+                assertTrue(read(log).contains("Picked up JAVA_TOOL_OPTIONS: " + tmpdir),
+                        () -> "the JVM was not given the noexec directory:\n" + read(log));
+                assertJffiStubLoadedFromThePackage(daemon);
+                Result status = run(COMMAND, "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                        CTL.toString(), "--socket", socket.toString(), "status");
+                assertEquals(0, status.exit, () -> status.all() + "\nblivetd:\n" + read(log));
+                try (Stream<Path> left = Files.list(noexec)) {
+                    assertEquals(List.of(), left.toList(), "nothing copied into java.io.tmpdir");
+                }
+            } finally {
+                daemon.destroy();
+                if (!daemon.waitFor(60, TimeUnit.SECONDS)) {
+                    daemon.descendants().forEach(ProcessHandle::destroyForcibly);
+                    daemon.destroyForcibly();
+                    fail("nobody's blivetd did not exit on SIGTERM:\n" + read(log));
+                }
             }
         } finally {
-            if (daemon != null) {
-                daemon.destroy();
-                assertTrue(daemon.waitFor(60, TimeUnit.SECONDS), "nobody's blivetd did not exit on SIGTERM");
+            if (run(COMMAND, "umount", noexec.toString()).exit != 0) {
+                run(COMMAND, "umount", "-l", noexec.toString());
             }
-            run(COMMAND, "umount", noexec.toString());
         }
     }
 
@@ -311,7 +320,7 @@ class PackageInstallIT {
         List<String> stubs = Files.readAllLines(Path.of("/proc", Long.toString(jvm.pid()), "maps")).stream()
                 .filter(line -> line.contains("libjffi") || line.contains("/jffi")).map(line -> line.substring(line.indexOf('/')))
                 .distinct().toList();
-        assertEquals(List.of("/usr/lib/blivet/blivetd/jffi/" + jffiPlatform() + "/libjffi-1.2.so"), stubs);
+        assertEquals(List.of("/usr/lib/blivet/jffi/" + jffiPlatform() + "/libjffi-1.2.so"), stubs);
     }
 
     /** jffi's name for this machine's directory. */
