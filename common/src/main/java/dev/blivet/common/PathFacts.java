@@ -2,8 +2,8 @@ package dev.blivet.common;
 
 /**
  * What one stat(2) or lstat(2) said of a path: every question the resolver asks of a path is
- * answered from one of these, so a path costs one system call (issue 13's "one stat per path";
- * docs/architecture.md, "The intake's look at the file system").
+ * answered from one of these, so a path costs one system call, two for a symbolic link (issue
+ * 13's "one stat per path"; docs/architecture.md, "The intake's look at the file system").
  *
  * @param mode st_mode, its file type included
  * @param device st_dev
